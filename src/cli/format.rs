@@ -1,0 +1,138 @@
+//! `series format`: write the current version as mails for `git send-email`.
+
+use std::io::Write;
+use std::path::PathBuf;
+
+use clap::Args as ClapArgs;
+
+use super::{CliError, Context};
+use crate::outgoing::{self, Message, Moment, Options};
+use crate::send::recipients;
+use crate::store::{self, Series};
+use crate::template;
+
+/// Write the cover letter and patches of the current version to a folder
+#[derive(Debug, ClapArgs)]
+pub struct Args {
+    /// Output folder [default: outgoing/vN beside series/]
+    #[arg(short = 'o', long = "output", value_name = "DIR")]
+    pub output: Option<PathBuf>,
+
+    #[command(flatten)]
+    pub addressing: Addressing,
+}
+
+/// Recipients and threading, shared by `format` and `send`.
+#[derive(Debug, Clone, ClapArgs)]
+pub struct Addressing {
+    /// Add a To: recipient: an address or a list name from MAINTAINERS (repeatable)
+    #[arg(long, value_name = "WHO")]
+    pub to: Vec<String>,
+
+    /// Add a Cc: recipient: an address or a list name from MAINTAINERS (repeatable)
+    #[arg(long, value_name = "WHO")]
+    pub cc: Vec<String>,
+
+    /// Thread the cover letter under this Message-Id (an earlier version)
+    #[arg(long, value_name = "MSGID")]
+    pub in_reply_to: Option<String>,
+}
+
+/// A rendered version, ready to write or send.
+pub struct Prepared {
+    pub series: Series,
+    pub messages: Vec<Message>,
+    pub dir: PathBuf,
+    /// Whether resolving list names taught the series new names to save.
+    pub learned: bool,
+}
+
+/// Render the cover letter prose from `cover.md`.
+pub fn render_prose(series: &Series, ctx: &Context) -> Result<String, CliError> {
+    let file = super::rel(&ctx.series_dir.join(store::COVER), &ctx.cwd);
+    Ok(template::render_str(
+        &file,
+        &series.cover,
+        minijinja::Value::UNDEFINED,
+    )?)
+}
+
+/// Load the series, resolve recipients and render every message.
+pub fn prepare(
+    ctx: &Context,
+    addressing: &Addressing,
+    output: Option<PathBuf>,
+) -> Result<Prepared, CliError> {
+    let mut series = store::load(&ctx.series_dir)?;
+    let tree_lists = ctx
+        .tree_path_opt()
+        .map(|t| crate::tree::tree_lists(&t))
+        .unwrap_or_default();
+    let mut learned = false;
+    let mut resolve_all = |names: &[String],
+                           defaults: &[String]|
+     -> Result<Vec<String>, CliError> {
+        let mut outv: Vec<String> = Vec::new();
+        for n in defaults.iter().chain(names) {
+            let (addr, learn) = recipients::resolve(n, &tree_lists, &series.manifest.lists).map_err(|e| {
+                CliError::user(e.to_string()).hint("give a full address, or run with --tree pointing at a kernel tree whose MAINTAINERS lists it")
+            })?;
+            if let Some((k, v)) = learn {
+                if series.manifest.lists.get(&k) != Some(&v) {
+                    series.manifest.lists.insert(k, v);
+                    learned = true;
+                }
+            }
+            if !outv.contains(&addr) {
+                outv.push(addr);
+            }
+        }
+        Ok(outv)
+    };
+    let to = resolve_all(&addressing.to, &series.manifest.recipients.to.clone())?;
+    let cc = resolve_all(&addressing.cc, &series.manifest.recipients.cc.clone())?;
+    let prose = render_prose(&series, ctx)?;
+    let opts = Options {
+        to,
+        cc,
+        in_reply_to: addressing.in_reply_to.as_ref().map(|s| {
+            s.trim()
+                .trim_start_matches('<')
+                .trim_end_matches('>')
+                .to_string()
+        }),
+        now: Moment::now()?,
+        project: ctx.project(),
+    };
+    let messages = outgoing::render(&series, &prose, &opts)?;
+    let dir = output
+        .map(|o| if o.is_absolute() { o } else { ctx.cwd.join(o) })
+        .unwrap_or_else(|| {
+            ctx.project()
+                .join("outgoing")
+                .join(format!("v{}", series.manifest.version))
+        });
+    Ok(Prepared {
+        series,
+        messages,
+        dir,
+        learned,
+    })
+}
+
+/// Write the prepared files and report them.
+pub fn write_out(ctx: &Context, p: &Prepared, out: &mut dyn Write) -> Result<(), CliError> {
+    outgoing::write(&p.dir, &p.messages)?;
+    if p.learned {
+        store::save(&ctx.series_dir, &p.series)?;
+    }
+    for m in &p.messages {
+        writeln!(out, "{}", super::rel(&p.dir.join(&m.file), &ctx.cwd))?;
+    }
+    Ok(())
+}
+
+pub fn run(ctx: &Context, args: Args, out: &mut dyn Write) -> Result<(), CliError> {
+    let p = prepare(ctx, &args.addressing, args.output)?;
+    write_out(ctx, &p, out)
+}

@@ -1,0 +1,50 @@
+//! The one place that spawns `git`: for `git send-email`, and as the reference
+//! implementation in tests. Arguments go straight to the process, never
+//! through a shell; the child's stderr is kept for the error.
+
+use std::ffi::OsStr;
+use std::path::Path;
+use std::process::{Command, Output};
+
+/// A `git` run that failed or could not start.
+#[derive(Debug, thiserror::Error)]
+pub enum CmdError {
+    #[error("could not start git: {0}")]
+    Spawn(#[source] std::io::Error),
+    #[error("`git {args}` failed ({status}): {stderr}")]
+    Failed {
+        args: String,
+        status: String,
+        stderr: String,
+    },
+}
+
+/// Run `git` with `args` in `dir`, returning its output when it succeeds.
+pub fn git<I, S>(dir: &Path, args: I) -> Result<Output, CmdError>
+where
+    I: IntoIterator<Item = S>,
+    S: AsRef<OsStr>,
+{
+    let args: Vec<_> = args
+        .into_iter()
+        .map(|a| a.as_ref().to_os_string())
+        .collect();
+    let out = Command::new("git")
+        .current_dir(dir)
+        .args(&args)
+        .output()
+        .map_err(CmdError::Spawn)?;
+    if out.status.success() {
+        Ok(out)
+    } else {
+        Err(CmdError::Failed {
+            args: args
+                .iter()
+                .map(|a| a.to_string_lossy().into_owned())
+                .collect::<Vec<_>>()
+                .join(" "),
+            status: out.status.to_string(),
+            stderr: String::from_utf8_lossy(&out.stderr).trim().to_string(),
+        })
+    }
+}

@@ -1,0 +1,673 @@
+//! The only door to git. Everything that reads or writes a git repository goes
+//! through [`Tree`] (git2); [`cmd`] is the one place that spawns `git` itself.
+
+pub mod cmd;
+mod similarity;
+
+use std::path::{Path, PathBuf};
+
+use git2::{Delta, DiffFindOptions, DiffOptions, ObjectType, Oid, Repository};
+
+use crate::diff::{self, FileStat, MAIL_STAT_WIDTH};
+use crate::mail::{self, text::display_path};
+use crate::model::{PatchMail, Person};
+
+/// Errors from git operations, each naming the repository, revision or commit.
+#[derive(Debug, thiserror::Error)]
+pub enum GitError {
+    #[error("{path} is not a git repository")]
+    NotARepo { path: PathBuf },
+    #[error("unknown revision {rev:?} in {tree}{}", near_list(.near))]
+    UnknownRev {
+        rev: String,
+        tree: PathBuf,
+        near: Vec<String>,
+    },
+    #[error("{rev:?} names several refs: {}", .matches.join(", "))]
+    Ambiguous { rev: String, matches: Vec<String> },
+    #[error("the range {range} holds no commits")]
+    EmptyRange { range: String },
+    #[error("commit {id} ({subject}) is a merge; a series is a straight line of commits")]
+    Merge { id: String, subject: String },
+    #[error("the range {range} does not start on the base {base}: commit {id} ({subject}) has parent {parent}")]
+    NotOnBase {
+        range: String,
+        base: String,
+        id: String,
+        subject: String,
+        parent: String,
+    },
+    #[error("git failed while {doing}: {source}")]
+    Git {
+        doing: String,
+        #[source]
+        source: git2::Error,
+    },
+}
+
+fn near_list(near: &[String]) -> String {
+    if near.is_empty() {
+        String::new()
+    } else {
+        format!("; near matches: {}", near.join(", "))
+    }
+}
+
+/// Attach what we were doing to a git2 error.
+pub(crate) trait Doing<T> {
+    fn doing(self, what: impl FnOnce() -> String) -> Result<T, GitError>;
+}
+
+impl<T> Doing<T> for Result<T, git2::Error> {
+    fn doing(self, what: impl FnOnce() -> String) -> Result<T, GitError> {
+        self.map_err(|source| GitError::Git {
+            doing: what(),
+            source,
+        })
+    }
+}
+
+/// A base as the user named it and the commit it resolved to.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Resolved {
+    /// The full name: the ref's short name, or the revision as given.
+    pub name: String,
+    pub id: Oid,
+}
+
+/// A kernel tree (any git repository) opened through git2.
+pub struct Tree {
+    repo: Repository,
+    path: PathBuf,
+    abbrev: usize,
+}
+
+impl Tree {
+    /// Open the repository at `path` (not searching parents).
+    pub fn open(path: &Path) -> Result<Tree, GitError> {
+        let repo = Repository::open(path).map_err(|_| GitError::NotARepo {
+            path: path.to_path_buf(),
+        })?;
+        let abbrev = default_abbrev(&repo);
+        Ok(Tree {
+            repo,
+            path: path.to_path_buf(),
+            abbrev,
+        })
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    pub fn repo(&self) -> &Repository {
+        &self.repo
+    }
+
+    /// A string setting from the repository's git configuration.
+    pub fn config_string(&self, key: &str) -> Option<String> {
+        self.repo.config().ok()?.get_string(key).ok()
+    }
+
+    /// Resolve a revision, or a short name contained in exactly one ref name
+    /// (`mmotm-2017-03-14` finds `v4.11-rc2-mmotm-2017-03-14-15-41`).
+    pub fn resolve(&self, rev: &str) -> Result<Resolved, GitError> {
+        if let Ok(obj) = self.repo.revparse_single(rev) {
+            if let Ok(commit) = obj.peel_to_commit() {
+                return Ok(Resolved {
+                    name: rev.to_string(),
+                    id: commit.id(),
+                });
+            }
+        }
+        let names = self.ref_names()?;
+        let mut matches: Vec<&(String, String)> = names
+            .iter()
+            .filter(|(short, _)| short.contains(rev))
+            .collect();
+        // The same name as a tag and a remote branch is still one base when
+        // they agree; prefer exact short names.
+        if let Some(exact) = matches.iter().find(|(s, _)| s == rev) {
+            matches = vec![*exact];
+        }
+        match matches.as_slice() {
+            [(short, full)] => {
+                let commit = self
+                    .repo
+                    .revparse_single(full)
+                    .and_then(|o| o.peel_to_commit())
+                    .doing(|| format!("reading {full}"))?;
+                Ok(Resolved {
+                    name: short.clone(),
+                    id: commit.id(),
+                })
+            }
+            [] => Err(GitError::UnknownRev {
+                rev: rev.to_string(),
+                tree: self.path.clone(),
+                near: nearest(rev, names.iter().map(|(s, _)| s.as_str())),
+            }),
+            many => Err(GitError::Ambiguous {
+                rev: rev.to_string(),
+                matches: many.iter().map(|(s, _)| s.clone()).collect(),
+            }),
+        }
+    }
+
+    /// Short and full names of tags and branches, local and remote.
+    fn ref_names(&self) -> Result<Vec<(String, String)>, GitError> {
+        let refs = self.repo.references().doing(|| "listing refs".into())?;
+        let mut out = Vec::new();
+        for r in refs.flatten() {
+            let (Ok(full), Ok(short)) = (r.name(), r.shorthand()) else {
+                continue;
+            };
+            if full.starts_with("refs/tags/")
+                || full.starts_with("refs/heads/")
+                || full.starts_with("refs/remotes/")
+            {
+                out.push((short.to_string(), full.to_string()));
+            }
+        }
+        out.sort();
+        Ok(out)
+    }
+
+    /// The commits of `range` (default `base..HEAD`), oldest first, checked to
+    /// be a straight line that starts on `base`.
+    pub fn series_commits(
+        &self,
+        base: &Resolved,
+        range: Option<&str>,
+    ) -> Result<Vec<Oid>, GitError> {
+        let (range_text, bottom, top) = match range {
+            Some(r) if r.contains("..") => {
+                let (a, b) = r.split_once("..").unwrap_or((r, ""));
+                let b = if b.is_empty() { "HEAD" } else { b };
+                (r.to_string(), self.resolve(a)?.id, self.resolve(b)?.id)
+            }
+            Some(r) => (format!("{}..{r}", base.name), base.id, self.resolve(r)?.id),
+            None => (
+                format!("{}..HEAD", base.name),
+                base.id,
+                self.resolve("HEAD")?.id,
+            ),
+        };
+        let mut walk = self.repo.revwalk().doing(|| "walking commits".into())?;
+        walk.set_sorting(git2::Sort::TOPOLOGICAL | git2::Sort::REVERSE)
+            .doing(|| "walking commits".into())?;
+        walk.push(top).doing(|| format!("walking {range_text}"))?;
+        walk.hide(bottom)
+            .doing(|| format!("walking {range_text}"))?;
+        let ids: Vec<Oid> = walk
+            .collect::<Result<_, _>>()
+            .doing(|| format!("walking {range_text}"))?;
+        if ids.is_empty() {
+            return Err(GitError::EmptyRange { range: range_text });
+        }
+        let mut expected = base.id;
+        for id in &ids {
+            let c = self
+                .repo
+                .find_commit(*id)
+                .doing(|| format!("reading {id}"))?;
+            let subject = c.summary().ok().flatten().unwrap_or("").to_string();
+            if c.parent_count() > 1 {
+                return Err(GitError::Merge {
+                    id: short(*id),
+                    subject,
+                });
+            }
+            let parent = c.parent_id(0).unwrap_or(Oid::ZERO_SHA1);
+            if parent != expected {
+                return Err(GitError::NotOnBase {
+                    range: range_text,
+                    base: format!("{} ({})", base.name, short(base.id)),
+                    id: short(*id),
+                    subject,
+                    parent: short(parent),
+                });
+            }
+            expected = *id;
+        }
+        Ok(ids)
+    }
+
+    /// A commit as the mail `git format-patch` writes for it.
+    pub fn commit_mail(&self, id: Oid) -> Result<PatchMail, GitError> {
+        let c = self
+            .repo
+            .find_commit(id)
+            .doing(|| format!("reading commit {id}"))?;
+        let parent = c
+            .parent(0)
+            .doing(|| format!("reading the parent of {id}"))?;
+        let old = parent
+            .tree()
+            .doing(|| format!("reading the tree of {}", parent.id()))?;
+        let new = c.tree().doing(|| format!("reading the tree of {id}"))?;
+        let (stat, body) = self.diff_trees(&old, &new, true)?;
+        let mut section = stat.into_bytes();
+        section.push(b'\n');
+        section.extend_from_slice(&body);
+        let author = c.author();
+        let when = author.when();
+        let message = String::from_utf8_lossy(c.message_bytes()).into_owned();
+        let (title, body) = mail::split_message(&message);
+        Ok(PatchMail {
+            commit: id.to_string(),
+            author: Person {
+                name: String::from_utf8_lossy(author.name_bytes()).into_owned(),
+                email: String::from_utf8_lossy(author.email_bytes()).into_owned(),
+            },
+            date: mail::text::rfc2822_date(when.seconds(), when.offset_minutes()),
+            title,
+            body,
+            diff: section,
+        })
+    }
+
+    /// The diffstat and summary between two commits, as in a cover letter.
+    pub fn stat_between(&self, a: Oid, b: Oid) -> Result<String, GitError> {
+        let ta = self.tree_of(a)?;
+        let tb = self.tree_of(b)?;
+        Ok(self.diff_trees(&ta, &tb, false)?.0)
+    }
+
+    fn tree_of(&self, id: Oid) -> Result<git2::Tree<'_>, GitError> {
+        self.repo
+            .find_commit(id)
+            .and_then(|c| c.tree())
+            .doing(|| format!("reading the tree of {id}"))
+    }
+
+    /// Diff two trees as format-patch does: stat+summary text, and (when
+    /// `with_patch`) the patch text with git's exact file headers.
+    fn diff_trees(
+        &self,
+        old: &git2::Tree<'_>,
+        new: &git2::Tree<'_>,
+        with_patch: bool,
+    ) -> Result<(String, Vec<u8>), GitError> {
+        let mut opts = DiffOptions::new();
+        opts.id_abbrev(40)
+            .show_binary(true)
+            .context_lines(3)
+            .interhunk_lines(0);
+        let mut d = self
+            .repo
+            .diff_tree_to_tree(Some(old), Some(new), Some(&mut opts))
+            .doing(|| "diffing trees".into())?;
+        let mut find = DiffFindOptions::new();
+        find.renames(true)
+            .rename_threshold(50)
+            .exact_match_only(false);
+        d.find_similar(Some(&mut find))
+            .doing(|| "finding renames".into())?;
+
+        let binaries = if with_patch {
+            binary_deltas(&d)?
+        } else {
+            Vec::new()
+        };
+        let mut stats = Vec::new();
+        let mut summary = String::new();
+        let mut patch_text = Vec::new();
+        for i in 0..d.deltas().len() {
+            let Some(delta) = d.get_delta(i) else {
+                continue;
+            };
+            let old_path = path_bytes(delta.old_file().path_bytes());
+            let new_path = path_bytes(delta.new_file().path_bytes());
+            let old_mode = u32::from(delta.old_file().mode());
+            let new_mode = u32::from(delta.new_file().mode());
+            let old_id = delta.old_file().id();
+            let new_id = delta.new_file().id();
+            let score = if delta.status() == Delta::Renamed {
+                Some(self.rename_score(old_id, new_id))
+            } else {
+                None
+            };
+            let mut p = git2::Patch::from_diff(&d, i)
+                .doing(|| format!("diffing {}", display_path(&new_path)))?
+                .ok_or_else(|| GitError::Git {
+                    doing: format!("diffing {}", display_path(&new_path)),
+                    source: git2::Error::from_str("no patch"),
+                })?;
+            let binary = delta.flags().is_binary();
+            let name = match delta.status() {
+                Delta::Renamed | Delta::Copied => diff::rename_name(&old_path, &new_path),
+                _ => display_path(&new_path),
+            };
+            let (added, deleted) = if binary {
+                (self.blob_size(new_id), self.blob_size(old_id))
+            } else {
+                let (_, a, d) = p.line_stats().doing(|| "counting lines".into())?;
+                (a, d)
+            };
+            stats.push(FileStat {
+                name,
+                added,
+                deleted,
+                binary,
+            });
+            push_summary(
+                &mut summary,
+                &delta,
+                &old_path,
+                &new_path,
+                old_mode,
+                new_mode,
+                score,
+            );
+            if with_patch {
+                let buf = p.to_buf().doing(|| "printing the diff".into())?;
+                let mut fixed =
+                    self.fix_header(&buf, old_id, new_id, old_mode, new_mode, binary, score);
+                if let Some((_, fwd, rev)) = binaries.iter().find(|(k, _, _)| *k == i) {
+                    let cut = find_bytes(&fixed, b"GIT binary patch\n").unwrap_or(fixed.len());
+                    fixed.truncate(cut);
+                    fixed.extend_from_slice(b"GIT binary patch\n");
+                    let old_data = self.blob_bytes(old_id);
+                    let new_data = self.blob_bytes(new_id);
+                    fixed.extend_from_slice(&diff::binary::body(&new_data, fwd.as_deref()));
+                    fixed.extend_from_slice(&diff::binary::body(&old_data, rev.as_deref()));
+                }
+                patch_text.extend_from_slice(&fixed);
+            }
+        }
+        let mut text = diff::render_stat(&stats, MAIL_STAT_WIDTH);
+        text.push_str(&summary);
+        Ok((text, patch_text))
+    }
+
+    /// Rewrite libgit2's file header lines where git prints them differently:
+    /// the abbreviated ids of the `index` line and the similarity score.
+    #[allow(clippy::too_many_arguments)]
+    fn fix_header(
+        &self,
+        buf: &[u8],
+        old_id: Oid,
+        new_id: Oid,
+        old_mode: u32,
+        new_mode: u32,
+        binary: bool,
+        score: Option<u32>,
+    ) -> Vec<u8> {
+        let mut out = Vec::with_capacity(buf.len() + 16);
+        let has_hunks = find_bytes(buf, b"\n@@ ").is_some();
+        let mut in_header = true;
+        for line in buf.split_inclusive(|&b| b == b'\n') {
+            if in_header
+                && (line.starts_with(b"--- ")
+                    || line.starts_with(b"@@")
+                    || line.starts_with(b"GIT binary patch")
+                    || line.starts_with(b"Binary files"))
+            {
+                in_header = false;
+            }
+            if !has_hunks && (line.starts_with(b"--- ") || line.starts_with(b"+++ ")) && !binary {
+                continue;
+            }
+            if in_header && line.starts_with(b"index ") {
+                let full = binary;
+                let a = self.abbrev_id(old_id, full);
+                let b = self.abbrev_id(new_id, full);
+                out.extend_from_slice(format!("index {a}..{b}").as_bytes());
+                if old_mode == new_mode {
+                    out.extend_from_slice(format!(" {old_mode:06o}").as_bytes());
+                }
+                out.push(b'\n');
+                continue;
+            }
+            if in_header && line.starts_with(b"similarity index ") {
+                if let Some(s) = score {
+                    out.extend_from_slice(format!("similarity index {s}%\n").as_bytes());
+                    continue;
+                }
+            }
+            out.extend_from_slice(line);
+        }
+        out
+    }
+
+    fn rename_score(&self, old: Oid, new: Oid) -> u32 {
+        if old == new {
+            return 100;
+        }
+        let read = |id| {
+            self.repo
+                .find_blob(id)
+                .map(|b| b.content().to_vec())
+                .unwrap_or_default()
+        };
+        similarity::rename_score(&read(old), &read(new))
+    }
+
+    fn blob_bytes(&self, id: Oid) -> Vec<u8> {
+        if id.is_zero() {
+            return Vec::new();
+        }
+        self.repo
+            .find_blob(id)
+            .map(|b| b.content().to_vec())
+            .unwrap_or_default()
+    }
+
+    fn blob_size(&self, id: Oid) -> usize {
+        if id.is_zero() {
+            return 0;
+        }
+        self.repo
+            .odb()
+            .and_then(|odb| odb.read_header(id))
+            .map(|(size, _)| size)
+            .unwrap_or(0)
+    }
+
+    /// An id abbreviated as git does: the repository's default length, made
+    /// longer until it is unique.
+    pub fn abbrev_id(&self, id: Oid, full: bool) -> String {
+        let hex = id.to_string();
+        if full {
+            return hex;
+        }
+        if id.is_zero() {
+            return hex[..self.abbrev].to_string();
+        }
+        let Ok(odb) = self.repo.odb() else {
+            return hex[..self.abbrev].to_string();
+        };
+        let mut len = self.abbrev;
+        while len < hex.len() {
+            let Ok(prefix) = Oid::from_str(&hex[..len]) else {
+                break;
+            };
+            if odb.exists_prefix(prefix, len).is_ok() {
+                break;
+            }
+            len += 1;
+        }
+        hex[..len].to_string()
+    }
+
+    /// Whether an object exists and is a commit.
+    pub fn has_commit(&self, id: &str) -> bool {
+        Oid::from_str(id)
+            .ok()
+            .and_then(|oid| self.repo.find_object(oid, Some(ObjectType::Commit)).ok())
+            .is_some()
+    }
+}
+
+/// Append git's `--summary` lines for one file.
+fn push_summary(
+    out: &mut String,
+    delta: &git2::DiffDelta<'_>,
+    old_path: &[u8],
+    new_path: &[u8],
+    old_mode: u32,
+    new_mode: u32,
+    score: Option<u32>,
+) {
+    match delta.status() {
+        Delta::Added => out.push_str(&format!(
+            " create mode {new_mode:06o} {}\n",
+            display_path(new_path)
+        )),
+        Delta::Deleted => out.push_str(&format!(
+            " delete mode {old_mode:06o} {}\n",
+            display_path(old_path)
+        )),
+        Delta::Renamed => {
+            out.push_str(&format!(
+                " rename {} ({}%)\n",
+                diff::rename_name(old_path, new_path),
+                score.unwrap_or(100)
+            ));
+            if old_mode != new_mode {
+                out.push_str(&format!(" mode change {old_mode:06o} => {new_mode:06o}\n"));
+            }
+        }
+        _ => {
+            if old_mode != new_mode && old_mode != 0 && new_mode != 0 {
+                out.push_str(&format!(
+                    " mode change {old_mode:06o} => {new_mode:06o} {}\n",
+                    display_path(new_path)
+                ));
+            }
+        }
+    }
+}
+
+/// The raw deltas libgit2 computed for each binary file: delta index, then
+/// forward (old to new) and reverse, when libgit2 chose a delta.
+type BinaryDeltas = Vec<(usize, Option<Vec<u8>>, Option<Vec<u8>>)>;
+
+fn binary_deltas(d: &git2::Diff<'_>) -> Result<BinaryDeltas, GitError> {
+    let mut out: BinaryDeltas = Vec::new();
+    // foreach calls the file callback once per delta, in order.
+    let files = std::cell::Cell::new(0usize);
+    let raw = |f: git2::DiffBinaryFile<'_>| match f.kind() {
+        git2::DiffBinaryKind::Delta => diff::binary::inflate(f.data()).ok(),
+        _ => None,
+    };
+    d.foreach(
+        &mut |_, _| {
+            files.set(files.get() + 1);
+            true
+        },
+        Some(&mut |_, b| {
+            out.push((
+                files.get().saturating_sub(1),
+                raw(b.new_file()),
+                raw(b.old_file()),
+            ));
+            true
+        }),
+        None,
+        None,
+    )
+    .doing(|| "reading binary diffs".into())?;
+    Ok(out)
+}
+
+fn find_bytes(hay: &[u8], needle: &[u8]) -> Option<usize> {
+    hay.windows(needle.len()).position(|w| w == needle)
+}
+
+fn path_bytes(p: Option<&[u8]>) -> Vec<u8> {
+    p.map(<[u8]>::to_vec).unwrap_or_default()
+}
+
+/// Twelve hex digits of an id, for messages.
+pub fn short(id: Oid) -> String {
+    id.to_string()[..12].to_string()
+}
+
+/// git's default abbreviation: `core.abbrev` when set, else from the number of
+/// packed objects (7 for small repositories, 12 for a kernel tree).
+fn default_abbrev(repo: &Repository) -> usize {
+    if let Ok(cfg) = repo.config() {
+        if let Ok(v) = cfg.get_string("core.abbrev") {
+            if let Ok(n) = v.parse::<usize>() {
+                return n.clamp(4, 40);
+            }
+            if v == "no" || v == "false" {
+                return 40;
+            }
+        }
+    }
+    let count = packed_object_count(&repo.path().join("objects/pack"));
+    let bits = if count == 0 {
+        0
+    } else {
+        63 - count.leading_zeros() as usize
+    };
+    let len = (bits + 1).div_ceil(2);
+    len.max(7)
+}
+
+/// Objects counted from pack index headers, as git approximates the count.
+fn packed_object_count(dir: &Path) -> u64 {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return 0;
+    };
+    let mut total = 0u64;
+    for e in entries.flatten() {
+        let p = e.path();
+        if p.extension().and_then(|x| x.to_str()) != Some("idx") {
+            continue;
+        }
+        let Ok(bytes) = read_prefix(&p, 8 + 256 * 4) else {
+            continue;
+        };
+        let fanout_at = if bytes.starts_with(b"\xfftOc") { 8 } else { 0 };
+        let last = fanout_at + 255 * 4;
+        if let Some(b) = bytes.get(last..last + 4) {
+            total += u64::from(u32::from_be_bytes([b[0], b[1], b[2], b[3]]));
+        }
+    }
+    total
+}
+
+fn read_prefix(path: &Path, n: usize) -> std::io::Result<Vec<u8>> {
+    use std::io::Read;
+    let mut buf = Vec::with_capacity(n);
+    std::fs::File::open(path)?
+        .take(n as u64)
+        .read_to_end(&mut buf)?;
+    Ok(buf)
+}
+
+/// Up to five names closest to `wanted` by edit distance.
+pub fn nearest<'a>(wanted: &str, names: impl Iterator<Item = &'a str>) -> Vec<String> {
+    let mut scored: Vec<(usize, &str)> = names
+        .map(|n| (strsim(wanted, n), n))
+        .filter(|(d, n)| {
+            *d <= wanted.len().max(3) / 2 + 2 || n.contains(wanted) || wanted.contains(*n)
+        })
+        .collect();
+    scored.sort();
+    scored.dedup_by(|a, b| a.1 == b.1);
+    scored
+        .into_iter()
+        .take(5)
+        .map(|(_, n)| n.to_string())
+        .collect()
+}
+
+/// Levenshtein distance.
+fn strsim(a: &str, b: &str) -> usize {
+    let b: Vec<char> = b.chars().collect();
+    let mut prev: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.chars().enumerate() {
+        let mut cur = vec![i + 1];
+        for (j, cb) in b.iter().enumerate() {
+            let cost = usize::from(ca != *cb);
+            cur.push((prev[j] + cost).min(prev[j + 1] + 1).min(cur[j] + 1));
+        }
+        prev = cur;
+    }
+    prev[b.len()]
+}

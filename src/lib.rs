@@ -1,0 +1,15 @@
+//! `series`: keep a Linux kernel patch series as plain files, and carry it from
+//! commits to the mailing list and back.
+//!
+//! The library holds every domain operation; only [`cli`] talks to a terminal.
+
+pub mod cli;
+pub mod diff;
+pub mod git;
+pub mod mail;
+pub mod model;
+pub mod outgoing;
+pub mod send;
+pub mod store;
+pub mod template;
+pub mod tree;

@@ -1,0 +1,3 @@
+//! Sending: who receives the series.
+
+pub mod recipients;
