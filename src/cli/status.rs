@@ -53,6 +53,10 @@ pub fn placeholders(series: &Series) -> Vec<String> {
     out
 }
 
+fn lines(n: usize) -> String {
+    format!("{n} line{}", if n == 1 { "" } else { "s" })
+}
+
 pub fn run(ctx: &Context, args: Args, out: &mut dyn Write) -> Result<(), CliError> {
     let s = store::load(&ctx.series_dir)?;
     let m = &s.manifest;
@@ -101,12 +105,12 @@ pub fn run(ctx: &Context, args: Args, out: &mut dyn Write) -> Result<(), CliErro
     }
     let cover_path = super::rel(&ctx.series_dir.join(store::COVER), &ctx.cwd);
     if status.cover.placeholders.is_empty() {
-        writeln!(out, "cover: {cover_path}, {} lines", status.cover.lines)?;
+        writeln!(out, "cover: {cover_path}, {}", lines(status.cover.lines))?;
     } else {
         writeln!(
             out,
-            "cover: {cover_path}, {} lines; still has {}",
-            status.cover.lines,
+            "cover: {cover_path}, {}; still has {}",
+            lines(status.cover.lines),
             status.cover.placeholders.join(" and ")
         )?;
     }

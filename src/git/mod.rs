@@ -205,6 +205,18 @@ impl Tree {
         if ids.is_empty() {
             return Err(GitError::EmptyRange { range: range_text });
         }
+        for id in &ids {
+            let c = self
+                .repo
+                .find_commit(*id)
+                .doing(|| format!("reading {id}"))?;
+            if c.parent_count() > 1 {
+                return Err(GitError::Merge {
+                    id: short(*id),
+                    subject: c.summary().ok().flatten().unwrap_or("").to_string(),
+                });
+            }
+        }
         let mut expected = base.id;
         for id in &ids {
             let c = self
@@ -212,12 +224,6 @@ impl Tree {
                 .find_commit(*id)
                 .doing(|| format!("reading {id}"))?;
             let subject = c.summary().ok().flatten().unwrap_or("").to_string();
-            if c.parent_count() > 1 {
-                return Err(GitError::Merge {
-                    id: short(*id),
-                    subject,
-                });
-            }
             let parent = c.parent_id(0).unwrap_or(Oid::ZERO_SHA1);
             if parent != expected {
                 return Err(GitError::NotOnBase {

@@ -275,7 +275,7 @@ pub fn c_quote(path: &[u8]) -> Option<String> {
             b'\r' => q.push_str("\\r"),
             b'"' => q.push_str("\\\""),
             b'\\' => q.push_str("\\\\"),
-            b if b < 0x20 || b >= 0x7f => q.push_str(&format!("\\{b:03o}")),
+            b if !(0x20..0x7f).contains(&b) => q.push_str(&format!("\\{b:03o}")),
             b => q.push(b as char),
         }
     }

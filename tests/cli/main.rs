@@ -1,0 +1,8 @@
+//! The one integration-test binary: `series` run as a user would, against
+//! real git repositories, with git itself as the reference.
+
+mod common;
+mod errors;
+mod format_patch;
+mod outgoing;
+mod store;
