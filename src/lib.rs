@@ -3,6 +3,7 @@
 //!
 //! The library holds every domain operation; only [`cli`] talks to a terminal.
 
+pub mod bench;
 pub mod cli;
 pub mod diff;
 pub mod git;

@@ -47,13 +47,35 @@ pub struct Prepared {
     pub learned: bool,
 }
 
-/// Render the cover letter prose from `cover.md`.
+/// Render the cover letter prose from `cover.md`, with `bench_table(NAME)`
+/// (and `bench_table(NAME, ascii=true)` for `+-`) available to it.
 pub fn render_prose(series: &Series, ctx: &Context) -> Result<String, CliError> {
     let file = super::rel(&ctx.series_dir.join(store::COVER), &ctx.cwd);
-    Ok(template::render_str(
+    let benches = series.bench.clone();
+    Ok(template::render_with(
         &file,
         &series.cover,
         minijinja::Value::UNDEFINED,
+        move |env| {
+            env.add_function(
+                "bench_table",
+                move |name: String, kwargs: minijinja::value::Kwargs| {
+                    let ascii: Option<bool> = kwargs.get("ascii")?;
+                    kwargs.assert_all_used()?;
+                    let fail = |msg: String| {
+                        minijinja::Error::new(minijinja::ErrorKind::InvalidOperation, msg)
+                    };
+                    let text = benches
+                        .get(&crate::bench::file_name(&name))
+                        .ok_or_else(|| fail(format!("no bench {name:?} in series/bench/")))?;
+                    let b =
+                        crate::bench::Bench::parse(&name, text).map_err(|e| fail(e.to_string()))?;
+                    let t = crate::bench::table::render(&name, &b, ascii.unwrap_or(false))
+                        .map_err(|e| fail(e.to_string()))?;
+                    Ok(t.trim_end_matches('\n').to_string())
+                },
+            );
+        },
     )?)
 }
 

@@ -2,6 +2,7 @@
 //! Exit codes: 0 ok, 1 findings or a user error, 2 usage, 3 conflict,
 //! 4 an external tool failed, 255 internal error.
 
+mod bench;
 pub mod error;
 mod format;
 mod init;
@@ -39,6 +40,7 @@ pub enum Command {
     Status(status::Args),
     Format(format::Args),
     Send(send::Args),
+    Bench(bench::Args),
 }
 
 /// What every verb needs: where the series is and where it runs.
@@ -115,6 +117,7 @@ pub fn run(cli: Cli, out: &mut dyn Write) -> Result<(), CliError> {
         Command::Status(a) => status::run(&ctx, a, out),
         Command::Format(a) => format::run(&ctx, a, out),
         Command::Send(a) => send::run(&ctx, a, out),
+        Command::Bench(a) => bench::run(&ctx, a, out),
     }
 }
 

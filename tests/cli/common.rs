@@ -161,6 +161,28 @@ impl Env {
     }
 }
 
+/// Assert two snapshots are equal, naming the files that differ.
+#[track_caller]
+pub fn assert_unchanged(before: &[(PathBuf, Vec<u8>)], after: &[(PathBuf, Vec<u8>)], what: &str) {
+    if before == after {
+        return;
+    }
+    let mut diff = Vec::new();
+    for (p, b) in before {
+        match after.iter().find(|(q, _)| q == p) {
+            None => diff.push(format!("removed {}", p.display())),
+            Some((_, a)) if a != b => diff.push(format!("changed {}", p.display())),
+            _ => {}
+        }
+    }
+    for (p, _) in after {
+        if !before.iter().any(|(q, _)| q == p) {
+            diff.push(format!("added {}", p.display()));
+        }
+    }
+    panic!("{what}: series/ changed: {}", diff.join(", "));
+}
+
 fn walk(root: &Path, dir: &Path, out: &mut Vec<(PathBuf, Vec<u8>)>) {
     for e in fs::read_dir(dir).unwrap().flatten() {
         let p = e.path();

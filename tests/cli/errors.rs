@@ -167,7 +167,11 @@ fn init_refuses_to_overwrite() {
         "v4.11-rc2",
     ]);
     assert_fails(&out, 1, &["already exists"]);
-    assert_eq!(before, Env::snapshot(&env.series_dir()));
+    assert_unchanged(
+        &before,
+        &Env::snapshot(&env.series_dir()),
+        "after the error",
+    );
 }
 
 #[test]
@@ -190,10 +194,10 @@ fn damaged(file: &str, edit: impl Fn(String) -> String, needles: &[&str]) {
         let mut all = vec![file];
         all.extend_from_slice(needles);
         assert_fails(&out, 1, &all);
-        assert_eq!(
-            before,
-            Env::snapshot(&env.series_dir()),
-            "{verb:?} changed series/"
+        assert_unchanged(
+            &before,
+            &Env::snapshot(&env.series_dir()),
+            &format!("{verb:?} changed series/"),
         );
     }
     assert!(!env.work().join("outgoing").exists());
@@ -252,7 +256,11 @@ fn unwritable_output_directory() {
     let before = Env::snapshot(&env.series_dir());
     let out = env.series(&["format", "-o", "afile/out"]);
     assert_fails(&out, 1, &["cannot write", "afile"]);
-    assert_eq!(before, Env::snapshot(&env.series_dir()));
+    assert_unchanged(
+        &before,
+        &Env::snapshot(&env.series_dir()),
+        "after the error",
+    );
 }
 
 #[test]

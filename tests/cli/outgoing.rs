@@ -180,7 +180,11 @@ fn list_names_resolve_from_the_tree_then_from_the_series() {
         1,
         &["unknown list \"linux-m\"", "did you mean linux-mm"],
     );
-    assert_eq!(before, Env::snapshot(&env.series_dir()));
+    assert_unchanged(
+        &before,
+        &Env::snapshot(&env.series_dir()),
+        "after the error",
+    );
 }
 
 #[test]

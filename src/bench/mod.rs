@@ -1,0 +1,225 @@
+//! Benchmarks as series data: `series/bench/NAME.toml` holds what is measured,
+//! its unit and setup, and one row per kernel or parameter value with its
+//! samples, or the summary when only that is known. Tables and plots are
+//! rendered from these, never typed.
+
+pub mod bigfree;
+pub mod plot;
+pub mod run;
+pub mod stats;
+pub mod table;
+
+use serde::{Deserialize, Serialize};
+
+pub use stats::Stats;
+
+/// Format version of bench files.
+pub const FORMAT: u32 = 1;
+
+/// One benchmark, `series/bench/NAME.toml`.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct Bench {
+    pub format: u32,
+    /// What is measured, in a line.
+    pub title: String,
+    /// Unit of the values: `s`, `ms`, `MB/s`, ...
+    pub unit: String,
+    /// Heading of the label column: `kernel`, `max_active`, ...
+    pub label: String,
+    /// The machine and setup, in words.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub setup: String,
+    /// For a sweep: the parameter whose values label the rows.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub param: Option<String>,
+    /// How a sample is taken: `wall` (elapsed seconds) or a regex whose first
+    /// group (or whole match) is the number.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub metric: Option<String>,
+    #[serde(default, rename = "row")]
+    pub rows: Vec<Row>,
+}
+
+/// One row: a kernel or a parameter value.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct Row {
+    pub label: String,
+    /// Measured values, in `unit`.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub samples: Vec<f64>,
+    /// The recorded summary, when the samples are not known.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub summary: Option<Summary>,
+    /// The command that produced the samples.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub command: Vec<String>,
+    /// Where the samples were taken.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub machine: Option<Machine>,
+    /// Day the samples were taken, `YYYY-MM-DD`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub date: Option<String>,
+}
+
+/// A summary known without its samples.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct Summary {
+    pub mean: f64,
+    /// Relative standard deviation, in percent of the mean.
+    pub rsd: f64,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub n: Option<u32>,
+}
+
+/// The machine a row was measured on.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct Machine {
+    pub cpu: String,
+    pub cores: u32,
+    /// Memory in MiB.
+    pub memory_mib: u64,
+    pub kernel: String,
+}
+
+/// Errors with bench data, each naming the bench.
+#[derive(Debug, thiserror::Error)]
+pub enum BenchError {
+    #[error("no bench {0:?} in series/bench/")]
+    Unknown(String),
+    #[error("bench {name}: {msg}")]
+    Malformed { name: String, msg: String },
+    #[error("bench {0:?} has no rows")]
+    Empty(String),
+    #[error("bench {name} has no row {row:?}")]
+    NoRow { name: String, row: String },
+    #[error("bench name {0:?} is not valid: use letters, digits, `-`, `_` and `.`")]
+    BadName(String),
+}
+
+impl Bench {
+    /// A new, empty bench.
+    pub fn new(title: &str, unit: &str, label: &str) -> Bench {
+        Bench {
+            format: FORMAT,
+            title: title.into(),
+            unit: unit.into(),
+            label: label.into(),
+            setup: String::new(),
+            param: None,
+            metric: None,
+            rows: Vec::new(),
+        }
+    }
+
+    /// Parse a bench file's text.
+    pub fn parse(name: &str, text: &str) -> Result<Bench, BenchError> {
+        let bad = |msg: String| BenchError::Malformed {
+            name: name.to_string(),
+            msg,
+        };
+        let table: toml::Table =
+            toml::from_str(text).map_err(|e| bad(e.to_string().trim().to_string()))?;
+        match table.get("format").and_then(toml::Value::as_integer) {
+            Some(f) if f > i64::from(FORMAT) => {
+                return Err(bad(format!(
+                    "format {f} is newer than this series understands ({FORMAT})"
+                )))
+            }
+            Some(f) if f >= 1 => {}
+            _ => {
+                return Err(bad(
+                    "missing or invalid `format` (expected `format = 1`)".into()
+                ))
+            }
+        }
+        let b: Bench = toml::from_str(text).map_err(|e| bad(e.to_string().trim().to_string()))?;
+        for r in &b.rows {
+            if r.samples.iter().any(|v| !v.is_finite()) {
+                return Err(bad(format!(
+                    "row {:?} has a sample that is not a number",
+                    r.label
+                )));
+            }
+        }
+        Ok(b)
+    }
+
+    /// The file text.
+    pub fn to_text(&self) -> String {
+        toml::to_string_pretty(self).unwrap_or_default()
+    }
+
+    /// The row with `label`, made when missing.
+    pub fn row_mut(&mut self, label: &str) -> &mut Row {
+        if let Some(i) = self.rows.iter().position(|r| r.label == label) {
+            return &mut self.rows[i];
+        }
+        self.rows.push(Row {
+            label: label.into(),
+            ..Row::default()
+        });
+        let last = self.rows.len() - 1;
+        &mut self.rows[last]
+    }
+
+    pub fn row(&self, label: &str) -> Option<&Row> {
+        self.rows.iter().find(|r| r.label == label)
+    }
+}
+
+impl Row {
+    /// Statistics of the row: from its samples, else from its summary.
+    pub fn stats(&self) -> Option<Stats> {
+        if !self.samples.is_empty() {
+            Some(Stats::of(&self.samples))
+        } else {
+            self.summary.as_ref().map(Stats::from_summary)
+        }
+    }
+}
+
+/// Check a bench name: it becomes a file name.
+pub fn check_name(name: &str) -> Result<(), BenchError> {
+    let ok = !name.is_empty()
+        && !name.starts_with('.')
+        && name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'));
+    if ok {
+        Ok(())
+    } else {
+        Err(BenchError::BadName(name.to_string()))
+    }
+}
+
+/// The file name of bench `name` under `series/bench/`.
+pub fn file_name(name: &str) -> String {
+    format!("{name}.toml")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn round_trip_and_refusals() {
+        let mut b = Bench::new("free() time", "s", "kernel");
+        b.row_mut("v4.10").summary = Some(Summary {
+            mean: 10.8,
+            rsd: 2.8,
+            n: None,
+        });
+        b.row_mut("patched").samples = vec![5.5, 6.0, 5.9];
+        let text = b.to_text();
+        assert_eq!(Bench::parse("x", &text).unwrap(), b);
+        assert!(Bench::parse("x", &text.replace("format = 1", "format = 9")).is_err());
+        assert!(Bench::parse("x", &text.replace("unit = ", "colour = 1\nunit = ")).is_err());
+        assert!(Bench::parse("x", &text.replace("5.5", "\"fast\"")).is_err());
+        assert!(check_name("../x").is_err());
+        assert!(check_name("free-320g").is_ok());
+    }
+}

@@ -1,0 +1,198 @@
+//! Running a benchmark command: one sample per run, wall time or a number
+//! read from its output; and the facts of the machine it ran on.
+
+use std::process::{Command, Stdio};
+use std::time::Instant;
+
+use regex::Regex;
+
+use super::Machine;
+
+/// What to run for one sample.
+#[derive(Clone, Debug)]
+pub struct Spec {
+    pub command: Vec<String>,
+    /// Regex whose first group (or whole match) is the sample; wall time if None.
+    pub metric: Option<Regex>,
+    /// Extra environment, e.g. the sweep parameter.
+    pub env: Vec<(String, String)>,
+}
+
+/// A run that gave no sample.
+#[derive(Debug, thiserror::Error)]
+pub enum RunError {
+    #[error("cannot start {cmd:?}: {source}")]
+    Spawn {
+        cmd: String,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("{cmd:?} failed ({status}): {stderr}")]
+    Failed {
+        cmd: String,
+        status: String,
+        stderr: String,
+    },
+    #[error("the metric /{regex}/ matched nothing in the output of {cmd:?}")]
+    NoMatch { regex: String, cmd: String },
+    #[error("the metric /{regex}/ matched {value:?}, which is not a number")]
+    NotNumber { regex: String, value: String },
+}
+
+impl Spec {
+    /// The command with `{param}` replaced by `value` in every argument, and
+    /// `param=value` in the environment.
+    pub fn with_param(&self, param: &str, value: &str) -> Spec {
+        let pat = format!("{{{param}}}");
+        let mut s = self.clone();
+        s.command = self
+            .command
+            .iter()
+            .map(|a| a.replace(&pat, value))
+            .collect();
+        s.env.push((param.to_string(), value.to_string()));
+        s
+    }
+
+    fn display(&self) -> String {
+        self.command.join(" ")
+    }
+
+    /// Run once and return the sample.
+    pub fn sample(&self) -> Result<f64, RunError> {
+        let cmd = self.display();
+        let (prog, args) = self.command.split_first().ok_or_else(|| RunError::Spawn {
+            cmd: cmd.clone(),
+            source: std::io::Error::new(std::io::ErrorKind::InvalidInput, "empty command"),
+        })?;
+        let start = Instant::now();
+        let out = Command::new(prog)
+            .args(args)
+            .envs(self.env.iter().map(|(k, v)| (k, v)))
+            .stdin(Stdio::null())
+            .output()
+            .map_err(|source| RunError::Spawn {
+                cmd: cmd.clone(),
+                source,
+            })?;
+        let elapsed = start.elapsed().as_secs_f64();
+        if !out.status.success() {
+            let stderr = String::from_utf8_lossy(&out.stderr);
+            return Err(RunError::Failed {
+                cmd,
+                status: out.status.to_string(),
+                stderr: stderr.trim().chars().take(2000).collect(),
+            });
+        }
+        let Some(re) = &self.metric else {
+            return Ok(elapsed);
+        };
+        let stdout = String::from_utf8_lossy(&out.stdout);
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        let caps = re
+            .captures(&stdout)
+            .or_else(|| re.captures(&stderr))
+            .ok_or_else(|| RunError::NoMatch {
+                regex: re.as_str().to_string(),
+                cmd: cmd.clone(),
+            })?;
+        let text = caps
+            .get(1)
+            .or_else(|| caps.get(0))
+            .map(|m| m.as_str())
+            .unwrap_or("");
+        text.trim()
+            .parse::<f64>()
+            .ok()
+            .filter(|v| v.is_finite())
+            .ok_or_else(|| RunError::NotNumber {
+                regex: re.as_str().to_string(),
+                value: text.to_string(),
+            })
+    }
+}
+
+/// The machine we run on, read from /proc.
+pub fn machine() -> Machine {
+    let cpuinfo = std::fs::read_to_string("/proc/cpuinfo").unwrap_or_default();
+    let cpu = cpuinfo
+        .lines()
+        .find_map(|l| {
+            l.strip_prefix("model name")
+                .and_then(|r| r.split_once(':'))
+                .map(|(_, v)| v.trim().to_string())
+        })
+        .unwrap_or_else(|| "unknown".into());
+    let cores = std::thread::available_parallelism()
+        .map(|n| n.get() as u32)
+        .unwrap_or(1);
+    let meminfo = std::fs::read_to_string("/proc/meminfo").unwrap_or_default();
+    let memory_mib = meminfo
+        .lines()
+        .find_map(|l| l.strip_prefix("MemTotal:"))
+        .and_then(|v| v.split_whitespace().next()?.parse::<u64>().ok())
+        .map(|kib| kib / 1024)
+        .unwrap_or(0);
+    let kernel = std::fs::read_to_string("/proc/sys/kernel/osrelease")
+        .map(|s| s.trim().to_string())
+        .unwrap_or_else(|_| "unknown".into());
+    Machine {
+        cpu,
+        cores,
+        memory_mib,
+        kernel,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn sh(script: &str, metric: Option<&str>) -> Spec {
+        Spec {
+            command: vec!["sh".into(), "-c".into(), script.into()],
+            metric: metric.map(|m| Regex::new(m).unwrap()),
+            env: Vec::new(),
+        }
+    }
+
+    #[test]
+    fn samples_from_wall_time_and_from_output() {
+        assert!(sh("true", None).sample().unwrap() >= 0.0);
+        assert_eq!(
+            sh("echo took 1.25 s", Some(r"took ([0-9.]+) s"))
+                .sample()
+                .unwrap(),
+            1.25
+        );
+        assert!(matches!(
+            sh("echo nothing", Some(r"took ([0-9.]+)")).sample(),
+            Err(RunError::NoMatch { .. })
+        ));
+        assert!(matches!(
+            sh("echo took x", Some(r"took (\S+)")).sample(),
+            Err(RunError::NotNumber { .. })
+        ));
+        assert!(matches!(
+            sh("exit 3", None).sample(),
+            Err(RunError::Failed { .. })
+        ));
+        let s = Spec {
+            command: vec!["/nonexistent/prog".into()],
+            metric: None,
+            env: vec![],
+        };
+        assert!(matches!(s.sample(), Err(RunError::Spawn { .. })));
+    }
+
+    #[test]
+    fn sweep_values_reach_arguments_and_environment() {
+        let s = sh(
+            "echo v=$max_active a={max_active}",
+            Some(r"v=(\d+) a=(\d+)"),
+        )
+        .with_param("max_active", "8");
+        assert_eq!(s.sample().unwrap(), 8.0);
+        assert!(s.command[2].contains("a=8"));
+    }
+}

@@ -1,0 +1,525 @@
+//! `series bench`: record benchmark results in the series and render them.
+
+use std::io::{IsTerminal, Write};
+use std::path::PathBuf;
+
+use clap::{Args as ClapArgs, Subcommand};
+use regex::Regex;
+
+use super::{CliError, Context};
+use crate::bench::{self, bigfree, plot, run, stats, table, Bench, BenchError, Summary};
+use crate::outgoing::Moment;
+use crate::store::{self, Series};
+
+/// Record benchmark results in the series; render tables and plots from them
+#[derive(Debug, ClapArgs)]
+pub struct Args {
+    #[command(subcommand)]
+    pub command: BenchCommand,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum BenchCommand {
+    New(NewArgs),
+    Run(RunArgs),
+    Record(RecordArgs),
+    Show(ShowArgs),
+    Plot(PlotArgs),
+    Bigfree(BigfreeArgs),
+}
+
+/// Create an empty bench: what is measured, its unit, the label column
+#[derive(Debug, ClapArgs)]
+pub struct NewArgs {
+    pub name: String,
+    /// What is measured, in a line
+    #[arg(long)]
+    pub title: String,
+    /// Unit of the values
+    #[arg(long, default_value = "s")]
+    pub unit: String,
+    /// Heading of the label column, e.g. kernel
+    #[arg(long, default_value = "kernel")]
+    pub label: String,
+    /// The machine and setup, in words
+    #[arg(long, default_value = "")]
+    pub setup: String,
+    /// Make it a sweep over this parameter
+    #[arg(long)]
+    pub param: Option<String>,
+}
+
+/// Run a command N times and record each sample in a row
+#[derive(Debug, ClapArgs)]
+pub struct RunArgs {
+    pub name: String,
+    /// The row to add samples to (a kernel, a setting); not with --sweep
+    #[arg(long, required_unless_present = "sweep")]
+    pub row: Option<String>,
+    /// Samples per row
+    #[arg(short = 'n', long, default_value_t = 10)]
+    pub runs: usize,
+    /// Runs before sampling, not recorded
+    #[arg(long, default_value_t = 1)]
+    pub warmup: usize,
+    /// Take the sample from the output: the regex's first group, else its match
+    #[arg(long, value_name = "REGEX")]
+    pub metric: Option<String>,
+    /// Run once per value, PARAM=1,2,4: `{PARAM}` in the command and $PARAM take the value
+    #[arg(long, value_name = "PARAM=V1,V2,...")]
+    pub sweep: Option<String>,
+    /// The command and its arguments
+    #[arg(last = true, required = true)]
+    pub command: Vec<String>,
+}
+
+/// Record a row's summary when only mean and relative stddev are known
+#[derive(Debug, ClapArgs)]
+pub struct RecordArgs {
+    pub name: String,
+    #[arg(long)]
+    pub row: String,
+    #[arg(long)]
+    pub mean: f64,
+    /// Relative standard deviation, in percent
+    #[arg(long)]
+    pub rsd: f64,
+    /// Number of samples behind the summary
+    #[arg(short = 'n', long)]
+    pub runs: Option<u32>,
+}
+
+/// Print a bench as the cover letter's table, or as JSON
+#[derive(Debug, ClapArgs)]
+pub struct ShowArgs {
+    pub name: String,
+    /// Print the data and statistics as JSON
+    #[arg(long)]
+    pub json: bool,
+    /// Write +- instead of ±
+    #[arg(long)]
+    pub ascii: bool,
+    /// Compare two rows: change in percent and Welch's t-test
+    #[arg(long, num_args = 2, value_names = ["A", "B"])]
+    pub compare: Option<Vec<String>>,
+}
+
+/// Plot a bench to an SVG or PNG file
+#[derive(Debug, ClapArgs)]
+pub struct PlotArgs {
+    pub name: String,
+    /// Output file; .svg or .png
+    #[arg(short = 'o', long)]
+    pub output: PathBuf,
+}
+
+/// Time freeing a large anonymous mapping (munmap, or a process exit)
+#[derive(Debug, ClapArgs)]
+pub struct BigfreeArgs {
+    /// Memory to map and touch, e.g. 4G
+    #[arg(long, default_value = "1G")]
+    pub size: String,
+    /// Time the exit of a process holding the memory instead of munmap
+    #[arg(long)]
+    pub exit: bool,
+    /// Samples
+    #[arg(short = 'n', long, default_value_t = 5)]
+    pub runs: usize,
+    /// Record the samples in this bench
+    #[arg(long, value_name = "NAME")]
+    pub record: Option<String>,
+    /// Row label when recording [default: "munmap SIZE" or "exit SIZE"]
+    #[arg(long)]
+    pub row: Option<String>,
+    /// Internal: map, touch, print "ready" and wait to be killed
+    #[arg(long, hide = true)]
+    pub hold: bool,
+}
+
+impl From<BenchError> for CliError {
+    fn from(e: BenchError) -> Self {
+        let hint = match &e {
+            BenchError::Unknown(_) => {
+                "create it with `series bench new NAME --title ...`, or list series/bench/"
+            }
+            BenchError::Empty(_) => "record rows with `series bench run` or `series bench record`",
+            BenchError::NoRow { .. } => "`series bench show NAME` lists its rows",
+            BenchError::Malformed { .. } => "fix the file by hand or restore it from git",
+            BenchError::BadName(_) => "bench names become file names",
+        };
+        CliError::user(e.to_string()).hint(hint)
+    }
+}
+
+/// Read bench `name` of a loaded series.
+pub fn get(series: &Series, name: &str) -> Result<Bench, BenchError> {
+    bench::check_name(name)?;
+    let text = series
+        .bench
+        .get(&bench::file_name(name))
+        .ok_or_else(|| BenchError::Unknown(name.to_string()))?;
+    Bench::parse(name, text)
+}
+
+fn put(series: &mut Series, name: &str, b: &Bench) {
+    series.bench.insert(bench::file_name(name), b.to_text());
+}
+
+pub fn run(ctx: &Context, args: Args, out: &mut dyn Write) -> Result<(), CliError> {
+    match args.command {
+        BenchCommand::New(a) => new(ctx, a, out),
+        BenchCommand::Run(a) => run_cmd(ctx, a, out),
+        BenchCommand::Record(a) => record(ctx, a, out),
+        BenchCommand::Show(a) => show(ctx, a, out),
+        BenchCommand::Plot(a) => plot_cmd(ctx, a, out),
+        BenchCommand::Bigfree(a) => bigfree_cmd(ctx, a, out),
+    }
+}
+
+fn new(ctx: &Context, a: NewArgs, out: &mut dyn Write) -> Result<(), CliError> {
+    bench::check_name(&a.name)?;
+    let mut series = store::load(&ctx.series_dir)?;
+    if series.bench.contains_key(&bench::file_name(&a.name)) {
+        return Err(
+            CliError::user(format!("bench {} already exists", a.name)).hint("choose another name")
+        );
+    }
+    let mut b = Bench::new(&a.title, &a.unit, a.param.as_deref().unwrap_or(&a.label));
+    b.setup = a.setup;
+    b.param = a.param;
+    put(&mut series, &a.name, &b);
+    store::save(&ctx.series_dir, &series)?;
+    writeln!(out, "Created bench {}.", a.name)?;
+    Ok(())
+}
+
+fn today() -> Option<String> {
+    Moment::now()
+        .ok()
+        .map(|m| crate::mail::text::iso_day(m.secs, m.offset_minutes))
+}
+
+/// Progress on stderr, only when it is a terminal.
+fn progress(msg: &str) {
+    let mut err = std::io::stderr();
+    if err.is_terminal() {
+        let _ = write!(err, "\r\x1b[K{msg}");
+        let _ = err.flush();
+    }
+}
+
+fn progress_done() {
+    progress("");
+}
+
+fn run_cmd(ctx: &Context, a: RunArgs, out: &mut dyn Write) -> Result<(), CliError> {
+    bench::check_name(&a.name)?;
+    if a.runs == 0 {
+        return Err(CliError::usage("-n must be at least 1"));
+    }
+    let metric = a
+        .metric
+        .as_deref()
+        .map(Regex::new)
+        .transpose()
+        .map_err(|e| {
+            let why = e.to_string();
+            let last = why
+                .lines()
+                .last()
+                .unwrap_or("")
+                .trim_start_matches("error: ")
+                .to_string();
+            CliError::usage(format!("--metric is not a valid regex: {last}"))
+        })?;
+    let sweep = match &a.sweep {
+        Some(s) => {
+            let (param, values) = s
+                .split_once('=')
+                .filter(|(p, v)| !p.is_empty() && !v.is_empty())
+                .ok_or_else(|| CliError::usage(format!("--sweep {s:?}: use PARAM=V1,V2,...")))?;
+            Some((
+                param.to_string(),
+                values.split(',').map(str::to_string).collect::<Vec<_>>(),
+            ))
+        }
+        None => None,
+    };
+    let mut series = store::load(&ctx.series_dir)?;
+    let mut b = match get(&series, &a.name) {
+        Ok(b) => b,
+        Err(BenchError::Unknown(_)) => {
+            let unit = if metric.is_some() { "" } else { "s" };
+            let label = sweep.as_ref().map(|(p, _)| p.as_str()).unwrap_or("row");
+            let mut b = Bench::new(&a.command.join(" "), unit, label);
+            b.param = sweep.as_ref().map(|(p, _)| p.clone());
+            b
+        }
+        Err(e) => return Err(e.into()),
+    };
+    if let Some(m) = &a.metric {
+        b.metric = Some(m.clone());
+    }
+    let base = run::Spec {
+        command: a.command.clone(),
+        metric,
+        env: Vec::new(),
+    };
+    let plan: Vec<(String, run::Spec)> = match &sweep {
+        Some((param, values)) => values
+            .iter()
+            .map(|v| (v.clone(), base.with_param(param, v)))
+            .collect(),
+        None => vec![(a.row.clone().unwrap_or_default(), base)],
+    };
+    let machine = run::machine();
+    let date = today();
+    let mut failure = None;
+    let mut taken = 0usize;
+    'rows: for (label, spec) in &plan {
+        for i in 0..a.warmup {
+            progress(&format!(
+                "bench {}: {label}: warmup {}/{}",
+                a.name,
+                i + 1,
+                a.warmup
+            ));
+            if let Err(e) = spec.sample() {
+                failure = Some((label.clone(), e));
+                break 'rows;
+            }
+        }
+        for i in 0..a.runs {
+            progress(&format!(
+                "bench {}: {label}: run {}/{}",
+                a.name,
+                i + 1,
+                a.runs
+            ));
+            match spec.sample() {
+                Ok(v) => {
+                    let row = b.row_mut(label);
+                    row.samples.push(v);
+                    row.summary = None;
+                    row.command = spec.command.clone();
+                    row.machine = Some(machine.clone());
+                    row.date = date.clone();
+                    taken += 1;
+                }
+                Err(e) => {
+                    failure = Some((label.clone(), e));
+                    break 'rows;
+                }
+            }
+        }
+    }
+    progress_done();
+    if taken > 0 {
+        put(&mut series, &a.name, &b);
+        store::save(&ctx.series_dir, &series)?;
+    }
+    if let Some((label, e)) = failure {
+        return Err(
+            CliError::user(format!("bench {} row {label}: {e}", a.name)).hint(
+                "the samples taken before the failure are recorded; fix the command and run again",
+            ),
+        );
+    }
+    write!(out, "{}", table::render(&a.name, &b, false)?)?;
+    Ok(())
+}
+
+fn record(ctx: &Context, a: RecordArgs, out: &mut dyn Write) -> Result<(), CliError> {
+    if !a.mean.is_finite() || !a.rsd.is_finite() || a.rsd < 0.0 {
+        return Err(CliError::usage(
+            "--mean and --rsd must be numbers, --rsd not negative",
+        ));
+    }
+    let mut series = store::load(&ctx.series_dir)?;
+    let mut b = get(&series, &a.name)?;
+    let row = b.row_mut(&a.row);
+    row.samples.clear();
+    row.summary = Some(Summary {
+        mean: a.mean,
+        rsd: a.rsd,
+        n: a.runs,
+    });
+    put(&mut series, &a.name, &b);
+    store::save(&ctx.series_dir, &series)?;
+    write!(out, "{}", table::render(&a.name, &b, false)?)?;
+    Ok(())
+}
+
+#[derive(serde::Serialize)]
+struct RowJson<'a> {
+    label: &'a str,
+    samples: &'a [f64],
+    stats: Option<stats::Stats>,
+}
+
+fn show(ctx: &Context, a: ShowArgs, out: &mut dyn Write) -> Result<(), CliError> {
+    let series = store::load(&ctx.series_dir)?;
+    let b = get(&series, &a.name)?;
+    let comparison = match &a.compare {
+        Some(pair) => {
+            let st = |label: &String| {
+                b.row(label)
+                    .and_then(|r| r.stats())
+                    .ok_or_else(|| BenchError::NoRow {
+                        name: a.name.clone(),
+                        row: label.clone(),
+                    })
+            };
+            Some(stats::compare(&st(&pair[0])?, &st(&pair[1])?))
+        }
+        None => None,
+    };
+    if a.json {
+        let rows: Vec<RowJson> = b
+            .rows
+            .iter()
+            .map(|r| RowJson {
+                label: &r.label,
+                samples: &r.samples,
+                stats: r.stats(),
+            })
+            .collect();
+        let v = serde_json::json!({
+            "name": a.name, "title": b.title, "unit": b.unit, "label": b.label,
+            "setup": b.setup, "param": b.param, "rows": rows, "comparison": comparison,
+        });
+        serde_json::to_writer_pretty(&mut *out, &v)
+            .map_err(|e| CliError::internal(e.to_string()))?;
+        writeln!(out)?;
+        return Ok(());
+    }
+    writeln!(out, "{} ({})", b.title, b.unit)?;
+    write!(out, "{}", table::render(&a.name, &b, a.ascii)?)?;
+    if let (Some(c), Some(pair)) = (comparison, &a.compare) {
+        let verdict = match (c.p_value, c.significant) {
+            (Some(p), Some(true)) => {
+                format!("significant (Welch's t-test, p = {})", table::sig(p, 2))
+            }
+            (Some(p), _) => format!("not significant (Welch's t-test, p = {})", table::sig(p, 2)),
+            _ => "significance unknown: a row has no sample count".into(),
+        };
+        writeln!(
+            out,
+            "{} vs {}: {}{}%, {verdict}",
+            pair[1],
+            pair[0],
+            if c.change >= 0.0 { "+" } else { "" },
+            table::sig(c.change, 3)
+        )?;
+    }
+    Ok(())
+}
+
+fn plot_cmd(ctx: &Context, a: PlotArgs, out: &mut dyn Write) -> Result<(), CliError> {
+    let series = store::load(&ctx.series_dir)?;
+    let b = get(&series, &a.name)?;
+    let svg = plot::svg(&a.name, &b)?;
+    let path = if a.output.is_absolute() {
+        a.output.clone()
+    } else {
+        ctx.cwd.join(&a.output)
+    };
+    let bytes = match path.extension().and_then(|e| e.to_str()) {
+        Some("svg") => svg.into_bytes(),
+        Some("png") => plot::png(&svg).map_err(|e| CliError::user(e.to_string()))?,
+        _ => {
+            return Err(CliError::usage(format!(
+                "{}: the plot file must end in .svg or .png",
+                a.output.display()
+            )))
+        }
+    };
+    std::fs::write(&path, bytes)
+        .map_err(|e| CliError::user(format!("cannot write {}: {e}", path.display())))?;
+    writeln!(out, "Wrote {}.", super::rel(&path, &ctx.cwd))?;
+    Ok(())
+}
+
+fn bigfree_cmd(ctx: &Context, a: BigfreeArgs, out: &mut dyn Write) -> Result<(), CliError> {
+    let bytes = bigfree::parse_size(&a.size).map_err(|e| CliError::usage(e.to_string()))?;
+    if a.hold {
+        bigfree::hold(bytes).map_err(|e| CliError::user(e.to_string()))?;
+        return Ok(());
+    }
+    if a.runs == 0 {
+        return Err(CliError::usage("-n must be at least 1"));
+    }
+    let exe = std::env::current_exe().map_err(|e| CliError::internal(e.to_string()))?;
+    let hold_args = vec![
+        "bench".to_string(),
+        "bigfree".into(),
+        "--hold".into(),
+        "--size".into(),
+        a.size.clone(),
+    ];
+    let what = if a.exit { "exit" } else { "munmap" };
+    let mut samples = Vec::with_capacity(a.runs);
+    for i in 0..a.runs {
+        progress(&format!(
+            "bigfree: {what} of {}: run {}/{}",
+            a.size,
+            i + 1,
+            a.runs
+        ));
+        let t = if a.exit {
+            bigfree::time_exit(&exe, &hold_args)
+        } else {
+            bigfree::time_munmap(bytes)
+        };
+        match t {
+            Ok(t) => samples.push(t),
+            Err(e) => {
+                progress_done();
+                return Err(CliError::user(e.to_string()));
+            }
+        }
+    }
+    progress_done();
+    let st = bench::Stats::of(&samples);
+    writeln!(
+        out,
+        "{what} of {}: mean {}s \u{b1}{}% (n={}, min {}s, max {}s)",
+        a.size,
+        table::sig(st.mean, 4),
+        table::sig(st.rsd, 2),
+        samples.len(),
+        table::sig(st.min.unwrap_or(0.0), 4),
+        table::sig(st.max.unwrap_or(0.0), 4)
+    )?;
+    if let Some(name) = a.record {
+        bench::check_name(&name)?;
+        let mut series = store::load(&ctx.series_dir)?;
+        let mut b = match get(&series, &name) {
+            Ok(b) => b,
+            Err(BenchError::Unknown(_)) => {
+                let mut b = Bench::new(
+                    "time to free touched anonymous memory, THP off",
+                    "s",
+                    "operation",
+                );
+                b.setup = "series bench bigfree".into();
+                b
+            }
+            Err(e) => return Err(e.into()),
+        };
+        let label = a.row.unwrap_or_else(|| format!("{what} {}", a.size));
+        let row = b.row_mut(&label);
+        row.samples = samples;
+        row.summary = None;
+        row.command = std::iter::once("series".to_string())
+            .chain(["bench", "bigfree", "--size", &a.size].map(String::from))
+            .chain(a.exit.then(|| "--exit".to_string()))
+            .collect();
+        row.machine = Some(run::machine());
+        row.date = today();
+        put(&mut series, &name, &b);
+        store::save(&ctx.series_dir, &series)?;
+        writeln!(out, "Recorded as row {label:?} of bench {name}.")?;
+    }
+    Ok(())
+}

@@ -1,0 +1,355 @@
+//! `series bench`: results kept as series data, tables and plots made from them.
+
+use std::fs;
+
+use crate::common::*;
+
+fn series_with_bench() -> Env {
+    let env = Env::new();
+    env.base("v4.11-rc2");
+    env.write("mm/memory.c", "changed\n");
+    env.commit("mm: change\n\nSigned-off-by: Aaron Lu <aaron.lu@intel.com>");
+    env.init(&["--base", "v4.11-rc2"]);
+    assert_ok(&env.series(&[
+        "bench",
+        "new",
+        "free-320g",
+        "--title",
+        "free() of a 320G malloc",
+        "--label",
+        "kernel",
+    ]));
+    env
+}
+
+fn bench_file(env: &Env, name: &str) -> String {
+    fs::read_to_string(env.series_dir().join("bench").join(format!("{name}.toml"))).unwrap()
+}
+
+#[test]
+fn recorded_summaries_render_the_seed_table_in_the_cover_letter() {
+    let env = series_with_bench();
+    assert_ok(&env.series(&[
+        "bench",
+        "record",
+        "free-320g",
+        "--row",
+        "v4.10",
+        "--mean",
+        "10.8",
+        "--rsd",
+        "2.8",
+    ]));
+    assert_ok(&env.series(&[
+        "bench",
+        "record",
+        "free-320g",
+        "--row",
+        "this patch (default setting)",
+        "--mean",
+        "5.795",
+        "--rsd",
+        "5.8",
+    ]));
+    let out = env.series(&["bench", "show", "free-320g"]);
+    assert_ok(&out);
+    insta::assert_snapshot!("bench_show", stdout(&out));
+    let ascii = env.series(&["bench", "show", "free-320g", "--ascii"]);
+    assert!(stdout(&ascii).contains("+-5.8%"));
+
+    fs::write(env.series_dir().join("cover.md"), "The numbers:\n\n{{ bench_table(\"free-320g\") }}\n\nAnd in ASCII:\n\n{{ bench_table(\"free-320g\", ascii=true) }}\n").unwrap();
+    assert_ok(&env.series(&["format"]));
+    let cover = fs::read_to_string(env.work().join("outgoing/v1/0000-cover-letter.patch")).unwrap();
+    assert!(
+        cover.contains("v4.10                          10.8s   \u{b1}2.8%\n"),
+        "{cover}"
+    );
+    assert!(
+        cover.contains("this patch (default setting)  5.795s  +-5.8%\n"),
+        "{cover}"
+    );
+    // ± needs a declared charset: the cover declares UTF-8.
+    assert!(
+        cover.contains("Content-Type: text/plain; charset=UTF-8\n"),
+        "{cover}"
+    );
+
+    fs::write(
+        env.series_dir().join("cover.md"),
+        "{{ bench_table(\"nope\") }}\n",
+    )
+    .unwrap();
+    let out = env.series(&["format"]);
+    assert_fails(&out, 1, &["cover.md", "no bench \"nope\""]);
+}
+
+#[test]
+fn run_records_samples_and_sweeps() {
+    let env = series_with_bench();
+    let out = env.series(&[
+        "bench",
+        "run",
+        "lat",
+        "--row",
+        "base",
+        "-n",
+        "3",
+        "--warmup",
+        "0",
+        "--metric",
+        r"took ([0-9.]+)",
+        "--",
+        "sh",
+        "-c",
+        "echo took 1.5",
+    ]);
+    assert_ok(&out);
+    let text = bench_file(&env, "lat");
+    assert!(
+        text.contains("samples = [\n    1.5,\n    1.5,\n    1.5,\n]")
+            || text.contains("samples = [1.5, 1.5, 1.5]"),
+        "{text}"
+    );
+    assert!(text.contains("[row.machine]"), "{text}");
+
+    let out = env.series(&[
+        "bench",
+        "run",
+        "sweep",
+        "--sweep",
+        "max_active=1,2,4",
+        "-n",
+        "2",
+        "--warmup",
+        "0",
+        "--metric",
+        r"v=(\d+)",
+        "--",
+        "sh",
+        "-c",
+        "echo v=$max_active arg={max_active}",
+    ]);
+    assert_ok(&out);
+    let show = env.series(&["bench", "show", "sweep", "--json"]);
+    let v: serde_json::Value = serde_json::from_slice(&show.stdout).unwrap();
+    assert_eq!(v["param"], "max_active");
+    let means: Vec<f64> = v["rows"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["stats"]["mean"].as_f64().unwrap())
+        .collect();
+    assert_eq!(means, vec![1.0, 2.0, 4.0]);
+}
+
+#[test]
+fn a_failing_run_keeps_what_was_recorded() {
+    let env = series_with_bench();
+    let script = "if [ $max_active = 4 ]; then exit 7; fi; echo v=$max_active";
+    let out = env.series(&[
+        "bench",
+        "run",
+        "sweep",
+        "--sweep",
+        "max_active=1,2,4",
+        "-n",
+        "2",
+        "--warmup",
+        "0",
+        "--metric",
+        r"v=(\d+)",
+        "--",
+        "sh",
+        "-c",
+        &script,
+    ]);
+    assert_fails(
+        &out,
+        1,
+        &[
+            "bench sweep row 4",
+            "failed",
+            "samples taken before the failure are recorded",
+        ],
+    );
+    let text = bench_file(&env, "sweep");
+    assert!(
+        text.contains("label = \"1\"") && text.contains("label = \"2\""),
+        "{text}"
+    );
+    assert!(!text.contains("label = \"4\""), "{text}");
+
+    let before = Env::snapshot(&env.series_dir());
+    for (args, needle) in [
+        (
+            vec![
+                "--metric",
+                r"took ([0-9.]+)",
+                "--",
+                "sh",
+                "-c",
+                "echo nothing",
+            ],
+            "matched nothing",
+        ),
+        (
+            vec![
+                "--metric",
+                r"took (\S+)",
+                "--",
+                "sh",
+                "-c",
+                "echo took fast",
+            ],
+            "not a number",
+        ),
+        (vec!["--", "/nonexistent/benchmark"], "cannot start"),
+    ] {
+        let mut full = vec![
+            "bench", "run", "sweep", "--row", "x", "-n", "2", "--warmup", "0",
+        ];
+        full.extend(args);
+        let out = env.series(&full);
+        assert_fails(&out, 1, &[needle]);
+        assert_unchanged(
+            &before,
+            &Env::snapshot(&env.series_dir()),
+            &format!("{needle}: recorded data changed"),
+        );
+    }
+    let out = env.series(&[
+        "bench", "run", "sweep", "--row", "x", "--metric", "(", "--", "true",
+    ]);
+    assert_fails(&out, 2, &["not a valid regex"]);
+}
+
+#[test]
+fn empty_and_unknown_benches_are_errors() {
+    let env = series_with_bench();
+    assert_fails(
+        &env.series(&["bench", "show", "free-320g"]),
+        1,
+        &["has no rows"],
+    );
+    assert_fails(
+        &env.series(&["bench", "show", "nothing"]),
+        1,
+        &["no bench \"nothing\""],
+    );
+    assert_fails(&env.series(&["bench", "show", "../etc"]), 1, &["not valid"]);
+    fs::write(
+        env.series_dir().join("bench/free-320g.toml"),
+        "format = 1\ntitle = 3\n",
+    )
+    .unwrap();
+    assert_fails(
+        &env.series(&["bench", "show", "free-320g"]),
+        1,
+        &["bench free-320g"],
+    );
+}
+
+#[test]
+fn compare_reports_change_and_significance() {
+    let env = series_with_bench();
+    for (row, script) in [
+        ("old", "echo t=10.$(( $$ % 3 ))"),
+        ("new", "echo t=5.$(( $$ % 3 ))"),
+    ] {
+        assert_ok(&env.series(&[
+            "bench",
+            "run",
+            "cmp",
+            "--row",
+            row,
+            "-n",
+            "6",
+            "--warmup",
+            "0",
+            "--metric",
+            r"t=([0-9.]+)",
+            "--",
+            "sh",
+            "-c",
+            script,
+        ]));
+    }
+    let out = env.series(&["bench", "show", "cmp", "--compare", "old", "new"]);
+    assert_ok(&out);
+    assert!(stdout(&out).contains("new vs old: -"), "{}", stdout(&out));
+    assert!(
+        stdout(&out).contains("significant (Welch's t-test"),
+        "{}",
+        stdout(&out)
+    );
+}
+
+#[test]
+fn plots_as_svg_and_png() {
+    let env = series_with_bench();
+    assert_ok(&env.series(&[
+        "bench",
+        "record",
+        "free-320g",
+        "--row",
+        "v4.10",
+        "--mean",
+        "10.8",
+        "--rsd",
+        "2.8",
+    ]));
+    assert_ok(&env.series(&[
+        "bench",
+        "record",
+        "free-320g",
+        "--row",
+        "patched",
+        "--mean",
+        "5.795",
+        "--rsd",
+        "5.8",
+    ]));
+    assert_ok(&env.series(&["bench", "plot", "free-320g", "-o", "p.svg"]));
+    let svg = fs::read_to_string(env.work().join("p.svg")).unwrap();
+    assert!(
+        svg.starts_with("<svg") && svg.contains(">v4.10</text>") && svg.contains("mean (s)"),
+        "{svg}"
+    );
+    let out = env.series(&["bench", "plot", "free-320g", "-o", "p.png"]);
+    assert_ok(&out);
+    let png = fs::read(env.work().join("p.png")).unwrap();
+    assert_eq!(&png[..8], b"\x89PNG\r\n\x1a\n");
+    assert_fails(
+        &env.series(&["bench", "plot", "free-320g", "-o", "p.gif"]),
+        2,
+        &["must end in .svg or .png"],
+    );
+}
+
+#[test]
+fn bigfree_times_munmap_and_exit_and_records_them() {
+    let env = series_with_bench();
+    let out = env.series(&[
+        "bench", "bigfree", "--size", "32M", "-n", "2", "--record", "bigfree",
+    ]);
+    assert_ok(&out);
+    assert!(
+        stdout(&out).contains("munmap of 32M: mean "),
+        "{}",
+        stdout(&out)
+    );
+    let out = env.series(&[
+        "bench", "bigfree", "--size", "32M", "-n", "2", "--exit", "--record", "bigfree",
+    ]);
+    assert_ok(&out);
+    let text = bench_file(&env, "bigfree");
+    assert!(
+        text.contains("label = \"munmap 32M\"") && text.contains("label = \"exit 32M\""),
+        "{text}"
+    );
+    assert_fails(
+        &env.series(&["bench", "bigfree", "--size", "lots"]),
+        2,
+        &["is not a size"],
+    );
+}
