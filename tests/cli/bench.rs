@@ -161,7 +161,7 @@ fn a_failing_run_keeps_what_was_recorded() {
         "--",
         "sh",
         "-c",
-        &script,
+        script,
     ]);
     assert_fails(
         &out,
