@@ -3,6 +3,7 @@
 //!
 //! The library holds every domain operation; only [`cli`] talks to a terminal.
 
+pub mod apply;
 pub mod bench;
 pub mod cli;
 pub mod diff;
@@ -10,6 +11,7 @@ pub mod git;
 pub mod mail;
 pub mod model;
 pub mod outgoing;
+pub mod rebase;
 pub mod send;
 pub mod store;
 pub mod template;

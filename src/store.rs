@@ -387,7 +387,7 @@ pub fn recover(dir: &Path) -> Result<(), StoreError> {
 
 /// A test hook: with `SERIES_CRASH_AT=<point>` the process dies at that point
 /// of a save, to prove that any interruption leaves old or new, never a mix.
-fn crash_point(point: &str) {
+pub fn crash_point(point: &str) {
     if std::env::var("SERIES_CRASH_AT").is_ok_and(|p| p == point) {
         std::process::abort();
     }

@@ -1,11 +1,12 @@
 //! `series bench`: record benchmark results in the series and render them.
 
-use std::io::{IsTerminal, Write};
+use std::io::Write;
 use std::path::PathBuf;
 
 use clap::{Args as ClapArgs, Subcommand};
 use regex::Regex;
 
+use super::progress::Progress;
 use super::{CliError, Context};
 use crate::bench::{self, bigfree, plot, run, stats, table, Bench, BenchError, Summary};
 use crate::outgoing::Moment;
@@ -199,19 +200,6 @@ fn today() -> Option<String> {
         .map(|m| crate::mail::text::iso_day(m.secs, m.offset_minutes))
 }
 
-/// Progress on stderr, only when it is a terminal.
-fn progress(msg: &str) {
-    let mut err = std::io::stderr();
-    if err.is_terminal() {
-        let _ = write!(err, "\r\x1b[K{msg}");
-        let _ = err.flush();
-    }
-}
-
-fn progress_done() {
-    progress("");
-}
-
 fn run_cmd(ctx: &Context, a: RunArgs, out: &mut dyn Write) -> Result<(), CliError> {
     bench::check_name(&a.name)?;
     if a.runs == 0 {
@@ -276,9 +264,10 @@ fn run_cmd(ctx: &Context, a: RunArgs, out: &mut dyn Write) -> Result<(), CliErro
     let date = today();
     let mut failure = None;
     let mut taken = 0usize;
+    let mut bar = Progress::new();
     'rows: for (label, spec) in &plan {
         for i in 0..a.warmup {
-            progress(&format!(
+            bar.show(&format!(
                 "bench {}: {label}: warmup {}/{}",
                 a.name,
                 i + 1,
@@ -290,7 +279,7 @@ fn run_cmd(ctx: &Context, a: RunArgs, out: &mut dyn Write) -> Result<(), CliErro
             }
         }
         for i in 0..a.runs {
-            progress(&format!(
+            bar.show(&format!(
                 "bench {}: {label}: run {}/{}",
                 a.name,
                 i + 1,
@@ -313,7 +302,7 @@ fn run_cmd(ctx: &Context, a: RunArgs, out: &mut dyn Write) -> Result<(), CliErro
             }
         }
     }
-    progress_done();
+    bar.done();
     if taken > 0 {
         put(&mut series, &a.name, &b);
         store::save(&ctx.series_dir, &series)?;
@@ -459,8 +448,9 @@ fn bigfree_cmd(ctx: &Context, a: BigfreeArgs, out: &mut dyn Write) -> Result<(),
     ];
     let what = if a.exit { "exit" } else { "munmap" };
     let mut samples = Vec::with_capacity(a.runs);
+    let mut bar = Progress::new();
     for i in 0..a.runs {
-        progress(&format!(
+        bar.show(&format!(
             "bigfree: {what} of {}: run {}/{}",
             a.size,
             i + 1,
@@ -473,13 +463,10 @@ fn bigfree_cmd(ctx: &Context, a: BigfreeArgs, out: &mut dyn Write) -> Result<(),
         };
         match t {
             Ok(t) => samples.push(t),
-            Err(e) => {
-                progress_done();
-                return Err(CliError::user(e.to_string()));
-            }
+            Err(e) => return Err(CliError::user(e.to_string())),
         }
     }
-    progress_done();
+    bar.done();
     let st = bench::Stats::of(&samples);
     writeln!(
         out,

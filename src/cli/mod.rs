@@ -2,10 +2,13 @@
 //! Exit codes: 0 ok, 1 findings or a user error, 2 usage, 3 conflict,
 //! 4 an external tool failed, 255 internal error.
 
+mod apply;
 mod bench;
 pub mod error;
 mod format;
 mod init;
+mod progress;
+mod rebase;
 mod send;
 mod status;
 
@@ -41,6 +44,8 @@ pub enum Command {
     Format(format::Args),
     Send(send::Args),
     Bench(bench::Args),
+    Rebase(rebase::Args),
+    Apply(apply::Args),
 }
 
 /// What every verb needs: where the series is and where it runs.
@@ -118,6 +123,8 @@ pub fn run(cli: Cli, out: &mut dyn Write) -> Result<(), CliError> {
         Command::Format(a) => format::run(&ctx, a, out),
         Command::Send(a) => send::run(&ctx, a, out),
         Command::Bench(a) => bench::run(&ctx, a, out),
+        Command::Rebase(a) => rebase::run(&ctx, a, out),
+        Command::Apply(a) => apply::run(&ctx, a, out),
     }
 }
 

@@ -2,6 +2,8 @@
 //! through [`Tree`] (git2); [`cmd`] is the one place that spawns `git` itself.
 
 pub mod cmd;
+mod offsets;
+pub mod replay;
 mod similarity;
 
 use std::path::{Path, PathBuf};

@@ -356,3 +356,37 @@ mod tests {
         assert_eq!(b, "body\n");
     }
 }
+
+/// Seconds since the epoch and zone offset (minutes) of an RFC 2822 date
+/// such as git writes: `Wed, 15 Mar 2017 05:02:11 -0400`.
+pub fn parse_rfc2822(date: &str) -> Option<(i64, i32)> {
+    let secs = mailparse::dateparse(date).ok()?;
+    let zone = date.split_whitespace().last()?;
+    let (sign, digits) = match zone.as_bytes().first()? {
+        b'+' => (1, &zone[1..]),
+        b'-' => (-1, &zone[1..]),
+        _ => return Some((secs, 0)),
+    };
+    if digits.len() != 4 {
+        return None;
+    }
+    let h: i32 = digits[..2].parse().ok()?;
+    let m: i32 = digits[2..].parse().ok()?;
+    Some((secs, sign * (h * 60 + m)))
+}
+
+#[cfg(test)]
+mod date_tests {
+    #[test]
+    fn rfc2822_dates_parse_with_their_zone() {
+        assert_eq!(
+            super::parse_rfc2822("Wed, 15 Mar 2017 05:02:11 -0400"),
+            Some((1_489_568_531, -240))
+        );
+        assert_eq!(
+            super::parse_rfc2822("Thu, 2 Mar 2017 08:00:00 +0000"),
+            Some((1_488_441_600, 0))
+        );
+        assert_eq!(super::parse_rfc2822("not a date"), None);
+    }
+}

@@ -6,4 +6,5 @@ mod common;
 mod errors;
 mod format_patch;
 mod outgoing;
+mod rebase;
 mod store;

@@ -1,0 +1,61 @@
+//! Putting the series on a kernel tree as commits, as `git am` would, in
+//! memory: the only visible change is the branch made at the end.
+
+use git2::{Oid, Signature};
+
+use crate::git::{GitError, Tree};
+use crate::store::Series;
+
+/// Why the series could not be applied.
+#[derive(Debug, thiserror::Error)]
+pub enum ApplyError {
+    #[error(transparent)]
+    Git(#[from] GitError),
+    #[error("the tree has no commit {commit} (the base {name})")]
+    NoBase { name: String, commit: String },
+    #[error("patch {nr} \"{title}\" does not apply on {onto}: {why}")]
+    DoesNotApply {
+        nr: usize,
+        title: String,
+        onto: String,
+        why: String,
+    },
+}
+
+/// Apply every patch on the series' base; return the new commits in order.
+pub fn apply(
+    tree: &Tree,
+    series: &Series,
+    committer: &Signature<'_>,
+    progress: &mut dyn FnMut(usize, usize, &str),
+) -> Result<Vec<Oid>, ApplyError> {
+    let base = &series.manifest.base;
+    let mut parent = Oid::from_str(&base.commit)
+        .ok()
+        .filter(|_| tree.has_commit(&base.commit))
+        .ok_or_else(|| ApplyError::NoBase {
+            name: base.name.clone(),
+            commit: base.commit.clone(),
+        })?;
+    let total = series.patches.len();
+    let mut out = Vec::with_capacity(total);
+    for (i, mail) in series.patches.iter().enumerate() {
+        progress(i + 1, total, &mail.title);
+        let onto = tree.tree_id(parent)?;
+        let new_tree = tree
+            .apply_to(onto, mail)?
+            .map_err(|why| ApplyError::DoesNotApply {
+                nr: i + 1,
+                title: mail.title.clone(),
+                onto: if i == 0 {
+                    base.name.clone()
+                } else {
+                    format!("patch {i}")
+                },
+                why,
+            })?;
+        parent = tree.commit_mail_on(parent, new_tree, mail, Some(committer))?;
+        out.push(parent);
+    }
+    Ok(out)
+}

@@ -1,0 +1,318 @@
+//! Rebasing a series onto a new base, in memory: each patch is merged three
+//! ways (its own pre-image, the new parent, its post-image) with git2, and
+//! nothing is written to `series/` until every patch is clean. A conflict is
+//! data: the state to resume from and the files with conflict markers.
+
+use std::path::{Path, PathBuf};
+
+use git2::Oid;
+use serde::{Deserialize, Serialize};
+
+use crate::git::replay::{ConflictFile, Merge};
+use crate::git::{GitError, Resolved, Tree};
+use crate::model::{file_name_from_slug, slug_of_file_name, PatchMail};
+use crate::store::{self, Series};
+
+/// Where a rebase stands when it stopped on a conflict. Kept in
+/// `.series-rebase/state.toml` beside `series/`, never inside it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct State {
+    pub new_base_name: String,
+    pub new_base: String,
+    /// Index (0-based) of the patch that conflicted.
+    pub next: usize,
+    /// The new commit the conflicting patch goes on.
+    pub parent: String,
+    /// Trees of the conflicting patch before and after it, in the old series.
+    pub ancestor: String,
+    pub theirs: String,
+    /// New commits made so far, one per kept patch before `next`.
+    pub commits: Vec<String>,
+    /// Patches (0-based) found already in the new base and dropped.
+    pub merged: Vec<usize>,
+    pub drop_merged: bool,
+    pub files: Vec<String>,
+    /// Digest of `series/` when the rebase started; it must not change.
+    pub series_digest: String,
+}
+
+/// What a finished replay made.
+#[derive(Clone, Debug, Default)]
+pub struct Replayed {
+    pub commits: Vec<Oid>,
+    /// Patches (0-based) the new base already contains.
+    pub merged: Vec<usize>,
+    /// Patches applied directly because the tree lacks the old base.
+    pub without_ancestor: Vec<usize>,
+}
+
+/// Why a rebase stopped.
+#[derive(Debug, thiserror::Error)]
+pub enum RebaseError {
+    #[error(transparent)]
+    Git(#[from] GitError),
+    #[error("patch {nr} \"{title}\" conflicts with {base} in {}", .files.iter().map(|f| f.path.as_str()).collect::<Vec<_>>().join(", "))]
+    Conflict {
+        nr: usize,
+        title: String,
+        base: String,
+        files: Vec<ConflictFile>,
+        state: Box<State>,
+    },
+    #[error("patch {nr} \"{title}\" does not apply on {base} ({why}), and the tree lacks the old base {old_base} to merge from")]
+    NoAncestor {
+        nr: usize,
+        title: String,
+        base: String,
+        old_base: String,
+        why: String,
+    },
+    #[error("patch {nr} \"{title}\" does not apply to its own old base {old_base} ({why}): the patch file was damaged")]
+    Damaged {
+        nr: usize,
+        title: String,
+        old_base: String,
+        why: String,
+    },
+    #[error("{} still has conflict markers", .0.display())]
+    Unresolved(PathBuf),
+    #[error("the paused rebase's state is damaged: {0}")]
+    BadState(String),
+    #[error("the new base {base} already contains {}", describe(.patches))]
+    AlreadyMerged {
+        base: String,
+        patches: Vec<(usize, String)>,
+    },
+}
+
+fn describe(patches: &[(usize, String)]) -> String {
+    patches
+        .iter()
+        .map(|(nr, t)| format!("patch {nr} \"{t}\""))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// A digest of the manifest and patch files, to notice `series/` changing
+/// under a paused rebase.
+pub fn digest(series: &Series) -> String {
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    let mut eat = |b: &[u8]| {
+        for &x in b {
+            h = (h ^ u64::from(x)).wrapping_mul(0x0100_0000_01b3);
+        }
+    };
+    eat(store::manifest_text(&series.manifest).as_bytes());
+    for i in 0..series.patches.len() {
+        eat(&series.stored_patch(i));
+    }
+    format!("{h:016x}")
+}
+
+/// Replay patches `from..` of `series` onto `parent`. `pre` is the tree the
+/// patch `from` applied to in the old series, when the tree has the old base.
+#[allow(clippy::too_many_arguments)]
+pub fn replay(
+    tree: &Tree,
+    series: &Series,
+    new_base: &Resolved,
+    from: usize,
+    mut parent: Oid,
+    mut pre: Option<Oid>,
+    mut done: Replayed,
+    drop_merged: bool,
+    series_digest: &str,
+    progress: &mut dyn FnMut(usize, usize, &str),
+) -> Result<Replayed, RebaseError> {
+    let total = series.patches.len();
+    for i in from..total {
+        let mail = &series.patches[i];
+        progress(i + 1, total, &mail.title);
+        store::crash_point(&format!("rebase-{}", i + 1));
+        let ours = tree.tree_id(parent)?;
+        let new_tree = match pre {
+            Some(ancestor) => {
+                let theirs =
+                    tree.apply_to(ancestor, mail)?
+                        .map_err(|why| RebaseError::Damaged {
+                            nr: i + 1,
+                            title: mail.title.clone(),
+                            old_base: series.manifest.base.name.clone(),
+                            why,
+                        })?;
+                pre = Some(theirs);
+                match tree.merge3(ancestor, ours, theirs)? {
+                    Merge::Clean(t) => t,
+                    Merge::Conflict(files) => {
+                        let state = State {
+                            new_base_name: new_base.name.clone(),
+                            new_base: new_base.id.to_string(),
+                            next: i,
+                            parent: parent.to_string(),
+                            ancestor: ancestor.to_string(),
+                            theirs: theirs.to_string(),
+                            commits: done.commits.iter().map(Oid::to_string).collect(),
+                            merged: done.merged.clone(),
+                            drop_merged,
+                            files: files.iter().map(|f| f.path.clone()).collect(),
+                            series_digest: series_digest.to_string(),
+                        };
+                        return Err(RebaseError::Conflict {
+                            nr: i + 1,
+                            title: mail.title.clone(),
+                            base: new_base.name.clone(),
+                            files,
+                            state: Box::new(state),
+                        });
+                    }
+                }
+            }
+            None => {
+                done.without_ancestor.push(i);
+                tree.apply_to(ours, mail)?
+                    .map_err(|why| RebaseError::NoAncestor {
+                        nr: i + 1,
+                        title: mail.title.clone(),
+                        base: new_base.name.clone(),
+                        old_base: series.manifest.base.name.clone(),
+                        why,
+                    })?
+            }
+        };
+        if new_tree == ours {
+            done.merged.push(i);
+            continue;
+        }
+        parent = tree.commit_mail_on(parent, new_tree, mail, None)?;
+        done.commits.push(parent);
+    }
+    if !done.merged.is_empty() && !drop_merged {
+        return Err(RebaseError::AlreadyMerged {
+            base: new_base.name.clone(),
+            patches: done
+                .merged
+                .iter()
+                .map(|&i| (i + 1, series.patches[i].title.clone()))
+                .collect(),
+        });
+    }
+    Ok(done)
+}
+
+/// Start a rebase of `series` onto `new_base`.
+pub fn start(
+    tree: &Tree,
+    series: &Series,
+    new_base: &Resolved,
+    drop_merged: bool,
+    progress: &mut dyn FnMut(usize, usize, &str),
+) -> Result<Replayed, RebaseError> {
+    let old = &series.manifest.base.commit;
+    let pre = if tree.has_commit(old) {
+        Some(tree.tree_id(Oid::from_str(old).map_err(|e| GitError::Git {
+            doing: format!("reading the old base {old}"),
+            source: e,
+        })?)?)
+    } else {
+        None
+    };
+    replay(
+        tree,
+        series,
+        new_base,
+        0,
+        new_base.id,
+        pre,
+        Replayed::default(),
+        drop_merged,
+        &digest(series),
+        progress,
+    )
+}
+
+/// The series after a finished replay: new patch mails, the new base, the
+/// diffstat and this version's changelog line, ready for one save.
+pub fn finish(
+    tree: &Tree,
+    series: &Series,
+    new_base: &Resolved,
+    done: &Replayed,
+) -> Result<Series, GitError> {
+    let mut out = series.clone();
+    let kept: Vec<usize> = (0..series.patches.len())
+        .filter(|i| !done.merged.contains(i))
+        .collect();
+    let mut patches: Vec<PatchMail> = Vec::with_capacity(kept.len());
+    for id in &done.commits {
+        patches.push(tree.commit_mail(*id)?);
+    }
+    out.patches = patches;
+    out.manifest.patches = kept
+        .iter()
+        .enumerate()
+        .map(|(n, &i)| {
+            let mut e = series.manifest.patches[i].clone();
+            if let Some(slug) = slug_of_file_name(&e.file).map(str::to_string) {
+                e.file = file_name_from_slug(None, n + 1, &slug);
+            }
+            e
+        })
+        .collect();
+    out.manifest.base = store::Base {
+        name: new_base.name.clone(),
+        commit: new_base.id.to_string(),
+    };
+    if let Some(tip) = done.commits.last() {
+        out.manifest.diffstat = tree.stat_between(new_base.id, *tip)?;
+    }
+    let line = format!("rebased on top of {}", new_base.name);
+    let entry = out.current_version_mut();
+    entry
+        .changes
+        .retain(|c| !c.starts_with("rebased on top of "));
+    entry.changes.insert(0, line);
+    entry.base = Some(new_base.name.clone());
+    Ok(out)
+}
+
+/// The folder of a paused rebase, beside `series/`.
+pub fn state_dir(project: &Path) -> PathBuf {
+    project.join(".series-rebase")
+}
+
+/// Conflict hunks of merged text: each region between markers with up to
+/// `context` lines around it, prefixed with line numbers.
+pub fn conflict_hunks(merged: &[u8], context: usize) -> Vec<String> {
+    let text = String::from_utf8_lossy(merged);
+    let lines: Vec<&str> = text.lines().collect();
+    let mut hunks = Vec::new();
+    let mut i = 0;
+    while i < lines.len() {
+        if lines[i].starts_with("<<<<<<<") {
+            let start = i;
+            while i < lines.len() && !lines[i].starts_with(">>>>>>>") {
+                i += 1;
+            }
+            let lo = start.saturating_sub(context);
+            let hi = (i + 1 + context).min(lines.len());
+            let mut h = String::new();
+            for (n, l) in lines[lo..hi].iter().enumerate() {
+                h.push_str(&format!("{:>6}  {l}\n", lo + n + 1));
+            }
+            hunks.push(h);
+        }
+        i += 1;
+    }
+    hunks
+}
+
+/// Whether text still holds conflict markers.
+pub fn has_markers(text: &[u8]) -> bool {
+    String::from_utf8_lossy(text).lines().any(|l| {
+        l.starts_with("<<<<<<<")
+            || l.starts_with(">>>>>>>")
+            || l == "======="
+            || l.starts_with("||||||| ")
+    })
+}

@@ -1,0 +1,466 @@
+//! `series rebase` and `series apply` on fixture trees, with git rebase and
+//! git am as the reference, and the user's checkout never touched.
+
+use std::fs;
+
+use crate::common::*;
+
+fn memory(edit: impl Fn(usize) -> Option<String>) -> String {
+    (1..=200)
+        .map(|i| edit(i).unwrap_or_else(|| format!("line {i}\n")))
+        .collect()
+}
+
+/// base v4.11-rc2; three patches on main; an upstream tag that moves the
+/// lines the patches touch (offsets) without touching them.
+fn fixture() -> Env {
+    let env = Env::new();
+    env.base("v4.11-rc2");
+    env.write(
+        "mm/memory.c",
+        memory(|i| (i == 50).then(|| "line 50 patched\n".into())),
+    );
+    env.commit(
+        "mm: add tlb_flush_mmu_free_batches\n\nSigned-off-by: Aaron Lu <aaron.lu@intel.com>",
+    );
+    env.write(
+        "mm/memory.c",
+        memory(|i| match i {
+            50 => Some("line 50 patched\n".into()),
+            150 => Some("line 150 patched\n".into()),
+            _ => None,
+        }),
+    );
+    env.commit("mm: parallel free pages\n\nSigned-off-by: Aaron Lu <aaron.lu@intel.com>");
+    env.write("mm/free.c", "int parallel_free;\n");
+    env.commit("mm: add debugfs interface for parallel free tuning\n\nSigned-off-by: Aaron Lu <aaron.lu@intel.com>");
+    // Upstream: ten new lines at the top, and another file changed.
+    env.git(&["checkout", "-q", "-b", "upstream", "v4.11-rc2"]);
+    let top: String = (1..=10).map(|i| format!("new {i}\n")).collect();
+    env.write("mm/memory.c", format!("{top}{}", memory(|_| None)));
+    env.write(
+        "include/asm-generic/tlb.h",
+        "int a;\nint b;\nint upstream;\n",
+    );
+    env.commit("mm: upstream work");
+    env.git(&["tag", "v4.11-rc2-mmotm-2017-03-14-15-41"]);
+    env.git(&["checkout", "-q", "main"]);
+    env.init(&["--base", "v4.11-rc2", "--version", "2"]);
+    env
+}
+
+fn tree_arg(env: &Env) -> String {
+    env.tree().to_string_lossy().into_owned()
+}
+
+/// Everything about the user's tree a rebase must leave alone.
+fn tree_state(env: &Env) -> (String, String, String, Vec<u8>) {
+    (
+        env.git(&["status", "--porcelain=v1", "--untracked-files=all"]),
+        env.git(&["rev-parse", "HEAD"]),
+        env.git(&["for-each-ref", "--format=%(refname) %(objectname)"]),
+        fs::read(env.tree().join(".git/index")).unwrap(),
+    )
+}
+
+fn section_after_dashes(patch: &[u8]) -> String {
+    let t = String::from_utf8_lossy(patch).into_owned();
+    t.split_once("\n---\n")
+        .map(|(_, d)| d.to_string())
+        .unwrap_or(t)
+}
+
+#[test]
+fn clean_rebase_with_offsets_matches_git_rebase_and_leaves_the_checkout_alone() {
+    let env = fixture();
+    // A dirty checkout: a modified tracked file and an untracked one.
+    env.write("include/asm-generic/tlb.h", "int a;\nint b;\nint dirty;\n");
+    env.write("untracked.txt", "mine\n");
+    let before = tree_state(&env);
+
+    let out = env.series(&["--tree", &tree_arg(&env), "rebase", "mmotm-2017-03-14"]);
+    assert_ok(&out);
+    assert!(
+        stdout(&out).contains("Rebased 3 patches onto v4.11-rc2-mmotm-2017-03-14-15-41 ("),
+        "{}",
+        stdout(&out)
+    );
+    assert_eq!(
+        before,
+        tree_state(&env),
+        "the user's checkout, index or refs changed"
+    );
+
+    let manifest = fs::read_to_string(env.series_dir().join("series.toml")).unwrap();
+    let tag = env.git(&["rev-parse", "v4.11-rc2-mmotm-2017-03-14-15-41"]);
+    assert!(
+        manifest.contains(&format!(
+            "name = \"v4.11-rc2-mmotm-2017-03-14-15-41\"\ncommit = \"{}\"",
+            tag.trim()
+        )),
+        "{manifest}"
+    );
+    assert!(
+        manifest.contains("changes = [\"rebased on top of v4.11-rc2-mmotm-2017-03-14-15-41\"]"),
+        "{manifest}"
+    );
+
+    // Reference: git rebase of the same commits in a clone.
+    let clone = env.dir.path().join("ref");
+    env.git(&["clone", "-q", &tree_arg(&env), clone.to_str().unwrap()]);
+    env.git_in(&clone, &["checkout", "-q", "-b", "work", "origin/main"]);
+    env.git_in(
+        &clone,
+        &["rebase", "-q", "v4.11-rc2-mmotm-2017-03-14-15-41"],
+    );
+    let refdir = env.dir.path().join("refpatches");
+    env.git_in(
+        &clone,
+        &[
+            "format-patch",
+            "-q",
+            "-o",
+            refdir.to_str().unwrap(),
+            "--signature",
+            SIGNATURE,
+            "v4.11-rc2-mmotm-2017-03-14-15-41..HEAD",
+        ],
+    );
+    let ours = files(&env.series_dir().join("patches"));
+    let theirs = files(&refdir);
+    assert_eq!(ours.len(), theirs.len());
+    for ((n, o), (_, t)) in ours.iter().zip(&theirs) {
+        assert_eq!(section_after_dashes(o), section_after_dashes(t), "{n}");
+    }
+    // The offsets are in the diffs: line 50 is now line 60.
+    assert!(
+        String::from_utf8_lossy(&ours[0].1).contains("@@ -57,7 +57,7 @@"),
+        "{}",
+        String::from_utf8_lossy(&ours[0].1)
+    );
+}
+
+#[test]
+fn a_conflict_stops_with_exit_3_and_continue_takes_the_resolution() {
+    let env = fixture();
+    env.git(&["checkout", "-q", "-b", "clash", "v4.11-rc2"]);
+    env.write(
+        "mm/memory.c",
+        memory(|i| (i == 150).then(|| "line 150 upstream\n".into())),
+    );
+    env.commit("mm: upstream touches line 150");
+    env.git(&["tag", "clash-base"]);
+    env.git(&["checkout", "-q", "main"]);
+    let series_before = Env::snapshot(&env.series_dir());
+
+    let out = env.series(&["--tree", &tree_arg(&env), "rebase", "clash-base"]);
+    assert_fails(
+        &out,
+        3,
+        &[
+            "patch 2 \"mm: parallel free pages\" conflicts with clash-base in mm/memory.c",
+            "series rebase --continue",
+        ],
+    );
+    assert!(
+        stdout(&out).contains("conflict in mm/memory.c:"),
+        "{}",
+        stdout(&out)
+    );
+    assert!(
+        stdout(&out).contains("<<<<<<< new base"),
+        "{}",
+        stdout(&out)
+    );
+    assert_unchanged(
+        &series_before,
+        &Env::snapshot(&env.series_dir()),
+        "after the conflict",
+    );
+    let scratch = env.work().join(".series-rebase/work/mm/memory.c");
+    let marked = fs::read_to_string(&scratch).unwrap();
+    assert!(marked.contains(">>>>>>> patch"), "{marked}");
+
+    // Another rebase is refused while this one is paused.
+    let again = env.series(&["--tree", &tree_arg(&env), "rebase", "v4.11-rc2"]);
+    assert_fails(&again, 1, &["a rebase is in progress", "--continue"]);
+
+    // --continue with markers left is refused, still exit 3.
+    let early = env.series(&["--tree", &tree_arg(&env), "rebase", "--continue"]);
+    assert_fails(&early, 3, &["still has conflict markers"]);
+
+    // Resolve: keep both edits on one line.
+    let resolved = memory(|i| match i {
+        50 => Some("line 50 patched\n".into()),
+        150 => Some("line 150 upstream and patched\n".into()),
+        _ => None,
+    });
+    fs::write(&scratch, &resolved).unwrap();
+    let out = env.series(&["--tree", &tree_arg(&env), "rebase", "--continue"]);
+    assert_ok(&out);
+    assert!(!env.work().join(".series-rebase").exists());
+    let p2 = fs::read_to_string(
+        env.series_dir()
+            .join("patches/0002-mm-parallel-free-pages.patch"),
+    )
+    .unwrap();
+    assert!(
+        p2.contains("-line 150 upstream\n+line 150 upstream and patched\n"),
+        "{p2}"
+    );
+    // The result applies on the new base with git am.
+    apply_with_git_am(&env, "clash-base");
+}
+
+fn apply_with_git_am(env: &Env, base: &str) -> String {
+    let clone = env.dir.path().join(format!("am-{base}"));
+    env.git(&["clone", "-q", &tree_arg(env), clone.to_str().unwrap()]);
+    env.git_in(&clone, &["checkout", "-q", base]);
+    let mut args = vec!["am".to_string(), "-q".to_string()];
+    for (n, _) in files(&env.series_dir().join("patches")) {
+        args.push(
+            env.series_dir()
+                .join("patches")
+                .join(n)
+                .to_string_lossy()
+                .into_owned(),
+        );
+    }
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    env.git_in(&clone, &args);
+    env.git_in(&clone, &["rev-parse", "HEAD^{tree}"])
+        .trim()
+        .to_string()
+}
+
+#[test]
+fn abort_drops_the_scratch_state() {
+    let env = fixture();
+    env.git(&["checkout", "-q", "-b", "clash", "v4.11-rc2"]);
+    env.write(
+        "mm/memory.c",
+        memory(|i| (i == 50).then(|| "line 50 other\n".into())),
+    );
+    env.commit("clash");
+    env.git(&["checkout", "-q", "main"]);
+    let before = Env::snapshot(&env.series_dir());
+    assert_eq!(
+        env.series(&["--tree", &tree_arg(&env), "rebase", "clash"])
+            .status
+            .code(),
+        Some(3)
+    );
+    let out = env.series(&["rebase", "--abort"]);
+    assert_ok(&out);
+    assert!(!env.work().join(".series-rebase").exists());
+    assert_unchanged(&before, &Env::snapshot(&env.series_dir()), "after --abort");
+    assert_fails(
+        &env.series(&["rebase", "--abort"]),
+        1,
+        &["no rebase is in progress"],
+    );
+}
+
+#[test]
+fn already_merged_patches_are_reported_and_dropped_only_when_asked() {
+    let env = fixture();
+    // Upstream picked up patch 1.
+    env.git(&["checkout", "-q", "-b", "picked", "v4.11-rc2"]);
+    env.git(&["cherry-pick", "main~2"]);
+    env.git(&["checkout", "-q", "main"]);
+    let before = Env::snapshot(&env.series_dir());
+    let out = env.series(&["--tree", &tree_arg(&env), "rebase", "picked"]);
+    assert_fails(
+        &out,
+        1,
+        &[
+            "already contains patch 1 \"mm: add tlb_flush_mmu_free_batches\"",
+            "--drop-merged",
+        ],
+    );
+    assert_unchanged(
+        &before,
+        &Env::snapshot(&env.series_dir()),
+        "after the refusal",
+    );
+
+    let out = env.series(&[
+        "--tree",
+        &tree_arg(&env),
+        "rebase",
+        "picked",
+        "--drop-merged",
+    ]);
+    assert_ok(&out);
+    assert!(
+        stdout(&out).contains("Dropped patch 1 \"mm: add tlb_flush_mmu_free_batches\""),
+        "{}",
+        stdout(&out)
+    );
+    let names: Vec<String> = files(&env.series_dir().join("patches"))
+        .into_iter()
+        .map(|(n, _)| n)
+        .collect();
+    assert_eq!(
+        names,
+        vec![
+            "0001-mm-parallel-free-pages.patch",
+            "0002-mm-add-debugfs-interface-for-parallel-free-tuning.patch"
+        ]
+    );
+    let status = stdout(&env.series(&["status"]));
+    assert!(status.contains("1/2 mm: parallel free pages"), "{status}");
+}
+
+#[test]
+fn unknown_and_ambiguous_base_names() {
+    let env = fixture();
+    env.git(&["tag", "mmotm-2017-03-08-15-20", "v4.11-rc2"]);
+    assert_fails(
+        &env.series(&["--tree", &tree_arg(&env), "rebase", "mmotm-2017-03"]),
+        1,
+        &[
+            "names several refs",
+            "mmotm-2017-03-08-15-20",
+            "v4.11-rc2-mmotm-2017-03-14-15-41",
+        ],
+    );
+    assert_fails(
+        &env.series(&["--tree", &tree_arg(&env), "rebase", "mmotm-2018"]),
+        1,
+        &["unknown revision \"mmotm-2018\""],
+    );
+}
+
+#[test]
+fn without_the_old_base_patches_are_applied_directly_and_it_says_so() {
+    let env = fixture();
+    let path = env.series_dir().join("series.toml");
+    let base = env.git(&["rev-parse", "v4.11-rc2"]);
+    let text = fs::read_to_string(&path)
+        .unwrap()
+        .replace(base.trim(), &"1".repeat(40));
+    fs::write(&path, text).unwrap();
+    let out = env.series(&[
+        "--tree",
+        &tree_arg(&env),
+        "rebase",
+        "v4.11-rc2-mmotm-2017-03-14-15-41",
+    ]);
+    assert_ok(&out);
+    assert!(stdout(&out).contains("lacks the old base v4.11-rc2: patches were applied directly (offsets allowed, no fuzz)"), "{}", stdout(&out));
+    apply_with_git_am(&env, "v4.11-rc2-mmotm-2017-03-14-15-41");
+}
+
+#[test]
+fn a_rebase_killed_at_any_step_leaves_series_old_or_new() {
+    for point in ["rebase-1", "rebase-3", "staged", "moved-aside", "swapped"] {
+        let env = fixture();
+        let old = Env::snapshot(&env.series_dir());
+        let out = env.series_env(
+            &[
+                "--tree",
+                &tree_arg(&env),
+                "rebase",
+                "v4.11-rc2-mmotm-2017-03-14-15-41",
+            ],
+            &[("SERIES_CRASH_AT", point)],
+        );
+        assert!(
+            !out.status.success(),
+            "{point}: the crash hook did not fire"
+        );
+        assert_ok(&env.series(&["status"]));
+        let now = Env::snapshot(&env.series_dir());
+        if now != old {
+            let manifest = String::from_utf8_lossy(
+                &now.iter()
+                    .find(|(p, _)| p.ends_with("series.toml"))
+                    .unwrap()
+                    .1,
+            )
+            .into_owned();
+            assert!(
+                manifest.contains("rebased on top of v4.11-rc2-mmotm-2017-03-14-15-41"),
+                "{point}: a mix of old and new"
+            );
+            assert!(
+                point != "rebase-1" && point != "rebase-3",
+                "{point}: series/ changed before the save"
+            );
+        }
+        // The rebase can simply be run again.
+        assert_ok(&env.series(&[
+            "--tree",
+            &tree_arg(&env),
+            "rebase",
+            "v4.11-rc2-mmotm-2017-03-14-15-41",
+        ]));
+    }
+}
+
+#[test]
+fn apply_makes_a_branch_whose_tree_equals_git_am() {
+    let env = fixture();
+    let before = tree_state(&env);
+    let out = env.series(&["--tree", &tree_arg(&env), "apply"]);
+    assert_ok(&out);
+    assert!(
+        stdout(&out).contains("Applied 3 patches on v4.11-rc2 as branch series/main-v2"),
+        "{}",
+        stdout(&out)
+    );
+    let ours = env
+        .git(&["rev-parse", "series/main-v2^{tree}"])
+        .trim()
+        .to_string();
+    assert_eq!(ours, apply_with_git_am(&env, "v4.11-rc2"));
+    let log = env.git(&[
+        "log",
+        "--format=%an <%ae> %ad%n%B",
+        "v4.11-rc2..series/main-v2",
+    ]);
+    let reference = env.git(&["log", "--format=%an <%ae> %ad%n%B", "v4.11-rc2..main"]);
+    assert_eq!(log, reference, "authors, dates and messages are preserved");
+    // Only the new branch differs.
+    let after = tree_state(&env);
+    assert_eq!((before.0, before.1, before.3), (after.0, after.1, after.3));
+
+    assert_fails(
+        &env.series(&["--tree", &tree_arg(&env), "apply"]),
+        1,
+        &["branch series/main-v2 already exists", "--force"],
+    );
+    assert_ok(&env.series(&["--tree", &tree_arg(&env), "apply", "--force"]));
+    assert_ok(&env.series(&[
+        "--tree",
+        &tree_arg(&env),
+        "apply",
+        "--branch",
+        "try",
+        "--checkout",
+    ]));
+    assert_eq!(
+        env.git(&["rev-parse", "--abbrev-ref", "HEAD"]).trim(),
+        "try"
+    );
+}
+
+#[test]
+fn apply_without_the_base_in_the_tree() {
+    let env = fixture();
+    let path = env.series_dir().join("series.toml");
+    let base = env.git(&["rev-parse", "v4.11-rc2"]);
+    fs::write(
+        &path,
+        fs::read_to_string(&path)
+            .unwrap()
+            .replace(base.trim(), &"2".repeat(40)),
+    )
+    .unwrap();
+    assert_fails(
+        &env.series(&["--tree", &tree_arg(&env), "apply"]),
+        1,
+        &["the tree has no commit 2222"],
+    );
+}
