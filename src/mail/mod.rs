@@ -360,6 +360,10 @@ mod tests {
 /// Seconds since the epoch and zone offset (minutes) of an RFC 2822 date
 /// such as git writes: `Wed, 15 Mar 2017 05:02:11 -0400`.
 pub fn parse_rfc2822(date: &str) -> Option<(i64, i32)> {
+    // mailparse reads anything as some date; insist on a time of day.
+    if !date.contains(':') {
+        return None;
+    }
     let secs = mailparse::dateparse(date).ok()?;
     let zone = date.split_whitespace().last()?;
     let (sign, digits) = match zone.as_bytes().first()? {
