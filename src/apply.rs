@@ -26,7 +26,7 @@ pub enum ApplyError {
 pub fn apply(
     tree: &Tree,
     series: &Series,
-    committer: &Signature<'_>,
+    committer: Option<&Signature<'_>>,
     progress: &mut dyn FnMut(usize, usize, &str),
 ) -> Result<Vec<Oid>, ApplyError> {
     let base = &series.manifest.base;
@@ -54,7 +54,7 @@ pub fn apply(
                 },
                 why,
             })?;
-        parent = tree.commit_mail_on(parent, new_tree, mail, Some(committer))?;
+        parent = tree.commit_mail_on(parent, new_tree, mail, committer)?;
         out.push(parent);
     }
     Ok(out)

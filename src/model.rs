@@ -287,3 +287,64 @@ mod tests {
         assert_eq!(p.trailers()[1].0, "Signed-off-by");
     }
 }
+
+/// How serious a finding is.
+#[derive(
+    Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize, serde::Deserialize,
+)]
+#[serde(rename_all = "lowercase")]
+pub enum Severity {
+    Error,
+    Warning,
+    /// checkpatch's CHECK (only with --strict): a suggestion.
+    Check,
+}
+
+impl fmt::Display for Severity {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Severity::Error => "error",
+            Severity::Warning => "warning",
+            Severity::Check => "check",
+        })
+    }
+}
+
+/// Which checker found it.
+#[derive(
+    Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize, serde::Deserialize,
+)]
+#[serde(rename_all = "lowercase")]
+pub enum Source {
+    Checkpatch,
+    Native,
+    Apply,
+    Build,
+    Series,
+}
+
+impl fmt::Display for Source {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Source::Checkpatch => "checkpatch",
+            Source::Native => "native",
+            Source::Apply => "apply",
+            Source::Build => "build",
+            Source::Series => "series",
+        })
+    }
+}
+
+/// One result of a check.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct Finding {
+    /// 1-based patch number; 0 is the cover letter; None is the series.
+    pub patch: Option<usize>,
+    pub file: Option<String>,
+    pub line: Option<u32>,
+    /// The rule: a checkpatch type such as LONG_LINE, or a native rule id.
+    pub rule: String,
+    pub severity: Severity,
+    pub message: String,
+    pub source: Source,
+}

@@ -227,6 +227,14 @@ pub fn shortlog(series: &Series) -> String {
     out
 }
 
+/// A list item's text wrapped at 72 columns after its `- ` bullet, later
+/// lines indented under the text.
+fn wrap_item(text: &str) -> String {
+    let mut out = String::new();
+    text::push_wrapped(&mut out, text, -2, 2, 72);
+    out
+}
+
 /// The cover letter body from the layout template and the rendered prose.
 pub fn cover_body(series: &Series, prose: &str, project: &Path) -> Result<String, TemplateError> {
     let m = &series.manifest;
@@ -234,7 +242,7 @@ pub fn cover_body(series: &Series, prose: &str, project: &Path) -> Result<String
         .history
         .iter()
         .find(|h| h.version == m.version)
-        .map(|h| h.changes.clone())
+        .map(|h| h.changes.iter().map(|c| wrap_item(c)).collect::<Vec<_>>())
         .unwrap_or_default();
     let earlier: Vec<_> = m
         .history

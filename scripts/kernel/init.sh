@@ -23,7 +23,7 @@ if [ -d $d ]; then
     /bin/bigfree 384
     echo "boot-test: disabled, workers before=$w after=$(cat $d/workers)"
 fi
-if dmesg | grep -E -i "Oops|BUG:|WARNING:|lockdep|possible (circular|recursive)|INFO: task"; then
+if dmesg | grep -E "Oops|BUG:|WARNING:|possible (circular|recursive) locking|inconsistent lock state|INFO: task|Call Trace:"; then
     echo "boot-test: KERNEL SPLAT"
 else
     echo "boot-test: no splat"

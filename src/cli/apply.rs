@@ -69,7 +69,7 @@ pub fn run(ctx: &Context, args: Args, out: &mut dyn Write) -> Result<(), CliErro
         .map(|m| (m.secs, m.offset_minutes));
     let committer = tree.user_signature(now)?;
     let mut bar = Progress::new();
-    let commits = apply::apply(&tree, &series, &committer, &mut |i, n, t| {
+    let commits = apply::apply(&tree, &series, Some(&committer), &mut |i, n, t| {
         bar.step("apply", i, n, t)
     })?;
     bar.done();

@@ -23,7 +23,7 @@ pub struct Args {
 }
 
 /// Recipients and threading, shared by `format` and `send`.
-#[derive(Debug, Clone, ClapArgs)]
+#[derive(Debug, Clone, Default, ClapArgs)]
 pub struct Addressing {
     /// Add a To: recipient: an address or a list name from MAINTAINERS (repeatable)
     #[arg(long, value_name = "WHO")]

@@ -4,6 +4,7 @@
 
 mod apply;
 mod bench;
+mod check;
 pub mod error;
 mod format;
 mod init;
@@ -46,6 +47,7 @@ pub enum Command {
     Bench(bench::Args),
     Rebase(rebase::Args),
     Apply(apply::Args),
+    Check(check::Args),
 }
 
 /// What every verb needs: where the series is and where it runs.
@@ -125,6 +127,7 @@ pub fn run(cli: Cli, out: &mut dyn Write) -> Result<(), CliError> {
         Command::Bench(a) => bench::run(&ctx, a, out),
         Command::Rebase(a) => rebase::run(&ctx, a, out),
         Command::Apply(a) => apply::run(&ctx, a, out),
+        Command::Check(a) => check::run(&ctx, a, out),
     }
 }
 

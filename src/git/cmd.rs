@@ -48,3 +48,42 @@ where
         })
     }
 }
+
+/// Apply `patch` to `tree` with real `git apply --cached` on a temporary
+/// index (no worktree, no refs touched), returning the new tree id. The
+/// fallback for diffs libgit2 cannot parse, such as a new empty file.
+pub fn apply_to_tree(repo: &Path, tree: &str, patch: &[u8]) -> Result<String, CmdError> {
+    use std::io::Write as _;
+    let tmp = tempfile::tempdir().map_err(CmdError::Spawn)?;
+    let index = tmp.path().join("index");
+    let patch_file = tmp.path().join("patch");
+    std::fs::File::create(&patch_file)
+        .and_then(|mut f| f.write_all(patch))
+        .map_err(CmdError::Spawn)?;
+    let run = |args: &[&str]| -> Result<Output, CmdError> {
+        let out = Command::new("git")
+            .current_dir(repo)
+            .env("GIT_INDEX_FILE", &index)
+            .args(args)
+            .output()
+            .map_err(CmdError::Spawn)?;
+        if out.status.success() {
+            Ok(out)
+        } else {
+            Err(CmdError::Failed {
+                args: args.join(" "),
+                status: out.status.to_string(),
+                stderr: String::from_utf8_lossy(&out.stderr).trim().to_string(),
+            })
+        }
+    };
+    run(&["read-tree", tree])?;
+    run(&[
+        "apply",
+        "--cached",
+        "--whitespace=nowarn",
+        &patch_file.to_string_lossy(),
+    ])?;
+    let out = run(&["write-tree"])?;
+    Ok(String::from_utf8_lossy(&out.stdout).trim().to_string())
+}

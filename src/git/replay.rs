@@ -81,7 +81,12 @@ impl Tree {
     /// offsets allowed, no fuzz. Returns the new tree, or why it does not
     /// apply (which hunk of which file).
     pub fn apply_to(&self, tree: Oid, mail: &PatchMail) -> Result<Result<Oid, String>, GitError> {
-        let diff = self.mail_diff(mail)?;
+        let diff = match self.mail_diff(mail) {
+            Ok(d) => d,
+            // libgit2 cannot parse every diff git writes (a new empty file
+            // has no ---/+++ lines); let git apply it.
+            Err(_) => return Ok(self.apply_with_git(tree, mail)),
+        };
         let base = self
             .repo
             .find_tree(tree)
@@ -111,6 +116,22 @@ impl Tree {
                 source: e,
             }),
         }
+    }
+
+    fn apply_with_git(&self, tree: Oid, mail: &PatchMail) -> Result<Oid, String> {
+        let start = mail
+            .diff
+            .windows(11)
+            .position(|w| w == b"diff --git ")
+            .unwrap_or(0);
+        let dir = self.repo.workdir().unwrap_or_else(|| self.repo.path());
+        let id = super::cmd::apply_to_tree(dir, &tree.to_string(), &mail.diff[start..]).map_err(
+            |e| match e {
+                super::cmd::CmdError::Failed { stderr, .. } => stderr,
+                other => other.to_string(),
+            },
+        )?;
+        Oid::from_str(&id).map_err(|e| e.to_string())
     }
 
     /// The tree of a commit.

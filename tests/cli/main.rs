@@ -2,6 +2,7 @@
 //! real git repositories, with git itself as the reference.
 
 mod bench;
+mod check;
 mod common;
 mod errors;
 mod format_patch;

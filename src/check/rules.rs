@@ -1,0 +1,557 @@
+//! Native check rules as data (`checks/*.toml`): regexes over parts of a
+//! mail, plus a few kinds that need more than a regex.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+
+use regex::Regex;
+use serde::Deserialize;
+
+use crate::mail::text::str_width;
+use crate::model::{Finding, PatchMail, Severity, Source};
+
+/// The built-in rules.
+pub const DEFAULT: &str = include_str!("../../checks/kernel.toml");
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct File {
+    format: u32,
+    #[serde(default, rename = "rule")]
+    rules: Vec<RuleSpec>,
+}
+
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RuleSpec {
+    id: String,
+    #[serde(default)]
+    severity: Option<Severity>,
+    #[serde(default)]
+    scope: Option<Scope>,
+    #[serde(default)]
+    kind: Option<Kind>,
+    #[serde(default)]
+    pattern: Option<String>,
+    #[serde(default)]
+    unless: Option<String>,
+    #[serde(default)]
+    columns: Option<usize>,
+    #[serde(default)]
+    message: Option<String>,
+    #[serde(default)]
+    mirrors: Option<String>,
+    #[serde(default)]
+    enabled: Option<bool>,
+}
+
+/// Which part of a mail a rule reads.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Scope {
+    Subject,
+    Body,
+    Trailers,
+    AddedLines,
+    Paths,
+    Cover,
+    Mail,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Kind {
+    Present,
+    Absent,
+    SignoffAuthor,
+    LineLength,
+    UndeclaredCharset,
+}
+
+/// A rule ready to run.
+#[derive(Clone, Debug)]
+pub struct Rule {
+    pub id: String,
+    pub severity: Severity,
+    pub scope: Scope,
+    pub kind: Kind,
+    pattern: Option<Regex>,
+    unless: Option<Regex>,
+    columns: usize,
+    pub message: String,
+    pub mirrors: Option<String>,
+}
+
+/// A rule file that could not be used, named by file and rule.
+#[derive(Debug, thiserror::Error)]
+#[error("{file}: {msg}")]
+pub struct RuleError {
+    pub file: String,
+    pub msg: String,
+}
+
+fn parse_file(
+    name: &str,
+    text: &str,
+    into: &mut BTreeMap<String, (usize, RuleSpec)>,
+) -> Result<(), RuleError> {
+    let err = |msg: String| RuleError {
+        file: name.to_string(),
+        msg,
+    };
+    let f: File = toml::from_str(text).map_err(|e| err(e.to_string().trim().to_string()))?;
+    if f.format != 1 {
+        return Err(err(format!(
+            "format {} is not understood (expected 1)",
+            f.format
+        )));
+    }
+    for r in f.rules {
+        let order = into.get(&r.id).map(|(o, _)| *o).unwrap_or(into.len());
+        let merged = match into.remove(&r.id) {
+            // A rule with a known id overrides the fields it sets.
+            Some((_, old)) => RuleSpec {
+                id: r.id.clone(),
+                severity: r.severity.or(old.severity),
+                scope: r.scope.or(old.scope),
+                kind: r.kind.or(old.kind),
+                pattern: r.pattern.or(old.pattern),
+                unless: r.unless.or(old.unless),
+                columns: r.columns.or(old.columns),
+                message: r.message.or(old.message),
+                mirrors: r.mirrors.or(old.mirrors),
+                enabled: r.enabled.or(old.enabled),
+            },
+            None => r,
+        };
+        into.insert(merged.id.clone(), (order, merged));
+    }
+    Ok(())
+}
+
+fn build(file: &str, s: RuleSpec) -> Result<Rule, RuleError> {
+    let err = |msg: String| RuleError {
+        file: file.to_string(),
+        msg: format!("rule {}: {msg}", s.id),
+    };
+    let compile = |p: &Option<String>| -> Result<Option<Regex>, RuleError> {
+        p.as_deref()
+            .map(|p| {
+                Regex::new(p).map_err(|e| {
+                    err(format!(
+                        "bad regex: {}",
+                        e.to_string().lines().last().unwrap_or("")
+                    ))
+                })
+            })
+            .transpose()
+    };
+    let kind = s.kind.unwrap_or(Kind::Present);
+    let pattern = compile(&s.pattern)?;
+    if matches!(kind, Kind::Present | Kind::Absent) && pattern.is_none() {
+        return Err(err("needs a pattern".into()));
+    }
+    Ok(Rule {
+        severity: s.severity.ok_or_else(|| err("needs a severity".into()))?,
+        scope: s.scope.ok_or_else(|| err("needs a scope".into()))?,
+        kind,
+        unless: compile(&s.unless)?,
+        pattern,
+        columns: s.columns.unwrap_or(100),
+        message: s
+            .message
+            .clone()
+            .ok_or_else(|| err("needs a message".into()))?,
+        mirrors: s.mirrors.clone(),
+        id: s.id,
+    })
+}
+
+/// The built-in rules, extended and overridden by `dir/*.toml` when `dir`
+/// exists.
+pub fn load(dir: Option<&Path>) -> Result<Vec<Rule>, RuleError> {
+    let mut specs = BTreeMap::new();
+    parse_file("built-in checks/kernel.toml", DEFAULT, &mut specs)?;
+    let mut files = Vec::new();
+    if let Some(d) = dir.filter(|d| d.is_dir()) {
+        if let Ok(entries) = std::fs::read_dir(d) {
+            for e in entries.flatten() {
+                let p = e.path();
+                if p.extension().and_then(|x| x.to_str()) == Some("toml") {
+                    files.push(p);
+                }
+            }
+        }
+    }
+    files.sort();
+    for p in &files {
+        let text = std::fs::read_to_string(p).map_err(|e| RuleError {
+            file: p.display().to_string(),
+            msg: e.to_string(),
+        })?;
+        parse_file(&p.display().to_string(), &text, &mut specs)?;
+    }
+    let mut ordered: Vec<(usize, RuleSpec)> = specs.into_values().collect();
+    ordered.sort_by_key(|(o, _)| *o);
+    ordered
+        .into_iter()
+        .filter(|(_, s)| s.enabled.unwrap_or(true))
+        .map(|(_, s)| build("checks", s))
+        .collect()
+}
+
+/// Added lines of a diff with their file and new line number.
+fn added_lines(diff: &[u8]) -> Vec<(String, u32, String)> {
+    let text = String::from_utf8_lossy(diff);
+    let mut out = Vec::new();
+    let mut file = String::new();
+    let mut line = 0u32;
+    let mut in_hunk = false;
+    for l in text.lines() {
+        if l.starts_with("diff --git ") {
+            in_hunk = false;
+        } else if let Some(p) = l.strip_prefix("+++ ") {
+            file = p.strip_prefix("b/").unwrap_or(p).to_string();
+        } else if let Some(h) = l.strip_prefix("@@ -") {
+            // @@ -a,b +c,d @@
+            line = h
+                .split_once(" +")
+                .and_then(|(_, r)| r.split([',', ' ']).next())
+                .and_then(|n| n.parse().ok())
+                .unwrap_or(1);
+            in_hunk = true;
+        } else if in_hunk {
+            if let Some(added) = l.strip_prefix('+') {
+                out.push((file.clone(), line, added.to_string()));
+                line += 1;
+            } else if l.starts_with(' ') {
+                line += 1;
+            }
+        }
+    }
+    out
+}
+
+/// Paths touched by a diff.
+fn paths(diff: &[u8]) -> Vec<String> {
+    String::from_utf8_lossy(diff)
+        .lines()
+        .filter_map(|l| l.strip_prefix("diff --git a/"))
+        .filter_map(|r| r.split_once(" b/").map(|(_, b)| b.to_string()))
+        .collect()
+}
+
+/// Display width with tabs to 8 columns, as checkpatch counts.
+fn columns(line: &str) -> usize {
+    let mut col = 0;
+    for c in line.chars() {
+        if c == '\t' {
+            col += 8 - col % 8;
+        } else {
+            col += str_width(c.encode_utf8(&mut [0; 4]));
+        }
+    }
+    col
+}
+
+/// What a rule looks at for one message.
+pub struct Target<'a> {
+    /// 0 for the cover letter.
+    pub patch: usize,
+    pub mail: Option<&'a PatchMail>,
+    pub subject: &'a str,
+    /// The cover letter's prose and subject, for the cover.
+    pub cover: Option<&'a str>,
+    /// The mail as it will be sent.
+    pub rendered: &'a [u8],
+}
+
+fn finding(
+    rule: &Rule,
+    t: &Target<'_>,
+    file: Option<String>,
+    line: Option<u32>,
+    detail: Option<String>,
+) -> Finding {
+    Finding {
+        patch: Some(t.patch),
+        file,
+        line,
+        rule: rule.id.clone(),
+        severity: rule.severity,
+        message: match detail {
+            Some(d) => format!("{}: {d}", rule.message),
+            None => rule.message.clone(),
+        },
+        source: Source::Native,
+    }
+}
+
+fn declares_charset(rendered: &[u8]) -> bool {
+    let head_end = rendered
+        .windows(2)
+        .position(|w| w == b"\n\n")
+        .unwrap_or(rendered.len());
+    String::from_utf8_lossy(&rendered[..head_end])
+        .lines()
+        .any(|l| {
+            l.to_ascii_lowercase().starts_with("content-type:")
+                && l.to_ascii_lowercase().contains("charset=")
+        })
+}
+
+/// Run one rule on one message.
+pub fn run(rule: &Rule, t: &Target<'_>) -> Vec<Finding> {
+    let mut out = Vec::new();
+    let texts: Vec<(Option<String>, Option<u32>, String)> = match rule.scope {
+        Scope::Subject => vec![(None, None, t.subject.to_string())],
+        Scope::Body => t
+            .mail
+            .map(|m| vec![(None, None, m.body.clone())])
+            .unwrap_or_default(),
+        Scope::Trailers => t
+            .mail
+            .map(|m| {
+                vec![(
+                    None,
+                    None,
+                    m.trailers()
+                        .iter()
+                        .map(|(k, v)| format!("{k}: {v}\n"))
+                        .collect(),
+                )]
+            })
+            .unwrap_or_default(),
+        Scope::AddedLines => t
+            .mail
+            .map(|m| {
+                added_lines(&m.diff)
+                    .into_iter()
+                    .map(|(f, n, l)| (Some(f), Some(n), l))
+                    .collect()
+            })
+            .unwrap_or_default(),
+        Scope::Paths => t
+            .mail
+            .map(|m| {
+                paths(&m.diff)
+                    .into_iter()
+                    .map(|p| (Some(p.clone()), None, p))
+                    .collect()
+            })
+            .unwrap_or_default(),
+        Scope::Cover => t
+            .cover
+            .map(|c| vec![(None, None, c.to_string())])
+            .unwrap_or_default(),
+        Scope::Mail => vec![(None, None, String::from_utf8_lossy(t.rendered).into_owned())],
+    };
+    match rule.kind {
+        Kind::Present => {
+            let Some(re) = &rule.pattern else { return out };
+            for (file, line, text) in &texts {
+                for m in re.find_iter(text) {
+                    if rule.unless.as_ref().is_some_and(|u| u.is_match(m.as_str())) {
+                        continue;
+                    }
+                    let detail = (rule.scope != Scope::AddedLines
+                        && m.as_str().len() < 120
+                        && !m.as_str().trim().is_empty())
+                    .then(|| format!("{:?}", m.as_str()));
+                    out.push(finding(rule, t, file.clone(), *line, detail));
+                    if rule.scope != Scope::Body {
+                        break;
+                    }
+                }
+            }
+        }
+        Kind::Absent => {
+            let Some(re) = &rule.pattern else { return out };
+            if !texts.is_empty() && !texts.iter().any(|(_, _, s)| re.is_match(s)) {
+                out.push(finding(rule, t, None, None, None));
+            }
+        }
+        Kind::SignoffAuthor => {
+            if let Some(m) = t.mail {
+                let signoffs: Vec<String> = m
+                    .trailers()
+                    .into_iter()
+                    .filter(|(k, _)| k.eq_ignore_ascii_case("Signed-off-by"))
+                    .map(|(_, v)| v)
+                    .collect();
+                let want = m.author.email.to_ascii_lowercase();
+                if !signoffs.is_empty()
+                    && !signoffs
+                        .iter()
+                        .any(|s| s.to_ascii_lowercase().contains(&format!("<{want}>")))
+                {
+                    out.push(finding(
+                        rule,
+                        t,
+                        None,
+                        None,
+                        Some(format!("author is {}", m.author)),
+                    ));
+                }
+            }
+        }
+        Kind::LineLength => {
+            for (file, line, text) in &texts {
+                let w = columns(text);
+                if w > rule.columns {
+                    out.push(finding(
+                        rule,
+                        t,
+                        file.clone(),
+                        *line,
+                        Some(format!("{w} columns")),
+                    ));
+                }
+            }
+        }
+        Kind::UndeclaredCharset => {
+            if crate::mail::text::has_non_ascii(t.rendered) && !declares_charset(t.rendered) {
+                out.push(finding(rule, t, None, None, None));
+            }
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn defaults_load_and_overrides_apply() {
+        let rules = load(None).unwrap();
+        assert!(rules.iter().any(|r| r.id == "missing-signoff"));
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(
+            dir.path().join("local.toml"),
+            "format = 1\n[[rule]]\nid = \"line-length\"\ncolumns = 80\n[[rule]]\nid = \"change-id\"\nenabled = false\n[[rule]]\nid = \"no-todo\"\nseverity = \"warning\"\nscope = \"added-lines\"\npattern = 'TODO'\nmessage = \"TODO left in\"\n",
+        )
+        .unwrap();
+        let rules = load(Some(dir.path())).unwrap();
+        assert!(!rules.iter().any(|r| r.id == "change-id"));
+        assert_eq!(
+            rules
+                .iter()
+                .find(|r| r.id == "line-length")
+                .unwrap()
+                .columns,
+            80
+        );
+        assert!(rules.iter().any(|r| r.id == "no-todo"));
+        std::fs::write(dir.path().join("bad.toml"), "format = 1\n[[rule]]\nid = \"x\"\nseverity = \"error\"\nscope = \"body\"\npattern = '('\nmessage = \"m\"\n").unwrap();
+        let e = load(Some(dir.path())).unwrap_err();
+        assert!(
+            e.to_string().contains("bad.toml") || e.to_string().contains("rule x"),
+            "{e}"
+        );
+    }
+
+    fn mail(title: &str, body: &str, diff: &str) -> PatchMail {
+        PatchMail {
+            commit: "0".repeat(40),
+            author: crate::model::Person {
+                name: "Aaron Lu".into(),
+                email: "aaron.lu@intel.com".into(),
+            },
+            date: "Wed, 15 Mar 2017 17:00:00 +0800".into(),
+            title: title.into(),
+            body: body.into(),
+            diff: diff.as_bytes().to_vec(),
+        }
+    }
+
+    const SOB: &str = "Text.\n\nSigned-off-by: Aaron Lu <aaron.lu@intel.com>\n";
+    const DIFF: &str = "diff --git a/mm/a.c b/mm/a.c\n--- a/mm/a.c\n+++ b/mm/a.c\n@@ -1,1 +1,2 @@\n ctx\n+int x;\n";
+
+    /// Findings of rule `id` on a patch, or on the cover when `cover` is set.
+    fn fire(id: &str, m: &PatchMail, cover: Option<&str>, rendered: &[u8]) -> usize {
+        let rules = load(None).unwrap();
+        let r = rules.iter().find(|r| r.id == id).unwrap();
+        let t = Target {
+            patch: if cover.is_some() { 0 } else { 1 },
+            mail: cover.is_none().then_some(m),
+            subject: &m.title,
+            cover,
+            rendered,
+        };
+        run(r, &t).len()
+    }
+
+    #[test]
+    fn every_default_rule_fires_and_stays_quiet() {
+        let ok = mail("mm: add a thing", SOB, DIFF);
+        let plain = b"From x\nSubject: s\n\nascii only\n";
+        let cases: Vec<(&str, PatchMail)> = vec![
+            ("missing-signoff", mail("mm: add a thing", "Text.\n", DIFF)),
+            ("signoff-author", mail("mm: add a thing", "Text.\n\nSigned-off-by: Someone Else <else@x.org>\n", DIFF)),
+            ("subject-prefix", mail("add a thing", SOB, DIFF)),
+            ("subject-length", mail(&format!("mm: {}", "x".repeat(80)), SOB, DIFF)),
+            ("trailing-whitespace", mail("mm: add a thing", SOB, &DIFF.replace("+int x;", "+int x;  "))),
+            ("line-length", mail("mm: add a thing", SOB, &DIFF.replace("+int x;", &format!("+\t\t{}", "y".repeat(90))))),
+            ("fixes-tag", mail("mm: add a thing", "Text.\n\nFixes: abc (\"short\")\nSigned-off-by: Aaron Lu <aaron.lu@intel.com>\n", DIFF)),
+            ("change-id", mail("mm: add a thing", "Text.\n\nChange-Id: I0123456789abcdef0123456789abcdef01234567\nSigned-off-by: Aaron Lu <aaron.lu@intel.com>\n", DIFF)),
+        ];
+        for (id, bad) in &cases {
+            assert!(fire(id, bad, None, plain) > 0, "{id} did not fire");
+            assert_eq!(fire(id, &ok, None, plain), 0, "{id} fired on a good patch");
+        }
+        let good_fixes = mail("mm: x", "Text.\n\nFixes: 0123456789ab (\"mm: the bug\")\nSigned-off-by: Aaron Lu <aaron.lu@intel.com>\n", DIFF);
+        assert_eq!(fire("fixes-tag", &good_fixes, None, plain), 0);
+        // A long line of exactly 100 columns is fine, 101 is not.
+        let edge = mail(
+            "mm: x",
+            SOB,
+            &DIFF.replace("+int x;", &format!("+{}", "z".repeat(100))),
+        );
+        assert_eq!(fire("line-length", &edge, None, plain), 0);
+        // The cover letter.
+        assert_eq!(
+            fire(
+                "cover-placeholder",
+                &ok,
+                Some("mm: thing\n*** BLURB HERE ***\n"),
+                plain
+            ),
+            1
+        );
+        assert_eq!(
+            fire(
+                "cover-placeholder",
+                &ok,
+                Some("mm: thing\nReal prose.\n"),
+                plain
+            ),
+            0
+        );
+        // A mail with non-ASCII text: fine with a charset, not without.
+        let declared = "From x\nContent-Type: text/plain; charset=UTF-8\n\n5.8s \u{b1}2.8%\n";
+        let undeclared = "From x\nSubject: s\n\n5.8s \u{b1}2.8%\n";
+        assert_eq!(
+            fire("undeclared-charset", &ok, None, declared.as_bytes()),
+            0
+        );
+        assert_eq!(
+            fire("undeclared-charset", &ok, None, undeclared.as_bytes()),
+            1
+        );
+    }
+
+    #[test]
+    fn added_lines_carry_file_and_line() {
+        let diff = b"diff --git a/mm/a.c b/mm/a.c\n--- a/mm/a.c\n+++ b/mm/a.c\n@@ -10,3 +10,4 @@ f\n ctx\n+new one\n ctx\n+new two\n";
+        let l = added_lines(diff);
+        assert_eq!(
+            l,
+            vec![
+                ("mm/a.c".into(), 11, "new one".into()),
+                ("mm/a.c".into(), 13, "new two".into())
+            ]
+        );
+        assert_eq!(columns("\tabc"), 11);
+    }
+}
