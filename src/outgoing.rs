@@ -116,6 +116,8 @@ fn days_from_civil(y: i64, m: i64, d: i64) -> i64 {
 pub struct Options {
     pub to: Vec<String>,
     pub cc: Vec<String>,
+    /// More Cc for each patch (its trailers' people); the cover gets them all.
+    pub patch_cc: Vec<Vec<String>>,
     /// Chain the cover to an earlier message (`--in-reply-to`).
     pub in_reply_to: Option<String>,
     pub now: Moment,
@@ -297,9 +299,28 @@ pub fn render(series: &Series, prose: &str, opts: &Options) -> Result<Vec<Messag
         .to
         .iter()
         .chain(&opts.cc)
+        .chain(opts.patch_cc.iter().flatten())
         .chain(opts.in_reply_to.iter())
     {
         check_header("a recipient", a)?;
+    }
+    let total_patches = series.patches.len();
+    let patch_cc = |i: usize| -> Vec<String> {
+        let mut cc = opts.cc.clone();
+        for a in opts.patch_cc.get(i).into_iter().flatten() {
+            if !cc.iter().chain(&opts.to).any(|c| same_address(c, a)) {
+                cc.push(a.clone());
+            }
+        }
+        cc
+    };
+    let mut cover_cc = opts.cc.clone();
+    for i in 0..total_patches {
+        for a in patch_cc(i) {
+            if !cover_cc.iter().any(|c| same_address(c, &a)) {
+                cover_cc.push(a);
+            }
+        }
     }
     let version = (m.version > 1).then_some(m.version);
     let from = sender(series);
@@ -325,7 +346,7 @@ pub fn render(series: &Series, prose: &str, opts: &Options) -> Result<Vec<Messag
         message_id: Some(cover_id.clone()),
         references: opts.in_reply_to.iter().cloned().collect(),
         to: opts.to.clone(),
-        cc: opts.cc.clone(),
+        cc: cover_cc.clone(),
     };
     mail::push_thread_headers(&mut head, &cover_extra);
     mail::push_from_header(&mut head, &from);
@@ -336,7 +357,7 @@ pub fn render(series: &Series, prose: &str, opts: &Options) -> Result<Vec<Messag
         head.push_str(mail::MIME_HEADERS);
     }
     mail::push_address_header(&mut head, "To:", &opts.to);
-    mail::push_address_header(&mut head, "Cc:", &opts.cc);
+    mail::push_address_header(&mut head, "Cc:", &cover_cc);
     head.push('\n');
     head.push_str(&body);
     head.push_str(&mail::signature_block(&m.signature));
@@ -345,7 +366,7 @@ pub fn render(series: &Series, prose: &str, opts: &Options) -> Result<Vec<Messag
         subject: format!("{tag}{}", m.subject),
         message_id: cover_id.clone(),
         to: opts.to.clone(),
-        cc: opts.cc.clone(),
+        cc: cover_cc,
         bytes: head.into_bytes(),
     });
 
@@ -355,11 +376,12 @@ pub fn render(series: &Series, prose: &str, opts: &Options) -> Result<Vec<Messag
     for (i, p) in series.patches.iter().enumerate() {
         let nr = i + 1;
         let id = message_id(series, &from, opts.now, nr);
+        let cc = patch_cc(i);
         let extra = ExtraHeaders {
             message_id: Some(id.clone()),
             references: refs.clone(),
             to: opts.to.clone(),
-            cc: opts.cc.clone(),
+            cc: cc.clone(),
         };
         let n = numbering(nr);
         out.push(Message {
@@ -370,11 +392,25 @@ pub fn render(series: &Series, prose: &str, opts: &Options) -> Result<Vec<Messag
             subject: format!("{}{}", n.tag(), p.title),
             message_id: id,
             to: opts.to.clone(),
-            cc: opts.cc.clone(),
+            cc,
             bytes: mail::render_patch(p, &n, &extra, &m.signature),
         });
     }
     Ok(out)
+}
+
+/// The bare address of `Name <addr>` or `addr`, lowercased.
+pub fn bare_address(a: &str) -> String {
+    let a = a.trim();
+    match (a.rfind('<'), a.rfind('>')) {
+        (Some(l), Some(r)) if l < r => a[l + 1..r].trim().to_ascii_lowercase(),
+        _ => a.to_ascii_lowercase(),
+    }
+}
+
+/// Whether two recipients are the same address.
+pub fn same_address(a: &str, b: &str) -> bool {
+    bare_address(a) == bare_address(b)
 }
 
 /// git's name for the cover letter file.

@@ -36,6 +36,10 @@ pub struct Addressing {
     /// Thread the cover letter under this Message-Id (an earlier version)
     #[arg(long, value_name = "MSGID")]
     pub in_reply_to: Option<String>,
+
+    /// Do not Cc the people named in each patch's trailers
+    #[arg(long)]
+    pub suppress_cc: bool,
 }
 
 /// A rendered version, ready to write or send.
@@ -85,6 +89,17 @@ pub fn prepare(
     addressing: &Addressing,
     output: Option<PathBuf>,
 ) -> Result<Prepared, CliError> {
+    prepare_at(ctx, addressing, output, None)
+}
+
+/// [`prepare`] with the clock given (a resumed send renders with the clock
+/// of the send it resumes).
+pub fn prepare_at(
+    ctx: &Context,
+    addressing: &Addressing,
+    output: Option<PathBuf>,
+    now: Option<Moment>,
+) -> Result<Prepared, CliError> {
     let mut series = store::load(&ctx.series_dir)?;
     let tree_lists = ctx
         .tree_path_opt()
@@ -117,13 +132,26 @@ pub fn prepare(
     let opts = Options {
         to,
         cc,
+        patch_cc: if addressing.suppress_cc {
+            Vec::new()
+        } else {
+            let sender = crate::outgoing::sender(&series).to_string();
+            series
+                .patches
+                .iter()
+                .map(|m| recipients::trailer_cc(m, &sender))
+                .collect()
+        },
         in_reply_to: addressing.in_reply_to.as_ref().map(|s| {
             s.trim()
                 .trim_start_matches('<')
                 .trim_end_matches('>')
                 .to_string()
         }),
-        now: Moment::now()?,
+        now: match now {
+            Some(n) => n,
+            None => Moment::now()?,
+        },
         project: ctx.project(),
     };
     let messages = outgoing::render(&series, &prose, &opts)?;

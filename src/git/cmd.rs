@@ -87,3 +87,39 @@ pub fn apply_to_tree(repo: &Path, tree: &str, patch: &[u8]) -> Result<String, Cm
     let out = run(&["write-tree"])?;
     Ok(String::from_utf8_lossy(&out.stdout).trim().to_string())
 }
+
+/// Send one message file with `git send-email`, which honours the user's
+/// `sendemail.*` configuration. Threading and recipients come from us: the
+/// file's Message-ID, In-Reply-To and References are kept (`--no-thread`),
+/// and To/Cc are passed explicitly (`--suppress-cc=all` so nothing else is
+/// added). No argument passes through a shell.
+pub fn send_email(
+    dir: &Path,
+    file: &Path,
+    from: Option<&str>,
+    to: &[String],
+    cc: &[String],
+) -> Result<Output, CmdError> {
+    let mut args: Vec<std::ffi::OsString> = vec![
+        "send-email".into(),
+        "--no-thread".into(),
+        "--suppress-cc=all".into(),
+        "--confirm=never".into(),
+        "--no-annotate".into(),
+        "--no-format-patch".into(),
+        "--quiet".into(),
+    ];
+    if let Some(f) = from {
+        args.push(format!("--from={f}").into());
+    }
+    for t in to {
+        args.push(format!("--to={t}").into());
+    }
+    for c in cc {
+        args.push(format!("--cc={c}").into());
+    }
+    // An absolute path: it cannot be taken for an option. (With "--",
+    // send-email hands the path to format-patch as a revision.)
+    args.push(file.as_os_str().to_os_string());
+    git(dir, args)
+}

@@ -70,3 +70,112 @@ mod tests {
         assert!(resolve("a@b\nBcc: x", &none, &none).is_err());
     }
 }
+
+/// Trailers whose people are Cc'd on their patch, as git send-email does.
+const CC_TRAILERS: [&str; 7] = [
+    "signed-off-by",
+    "cc",
+    "reviewed-by",
+    "acked-by",
+    "tested-by",
+    "reported-by",
+    "suggested-by",
+];
+
+/// The people in a patch's trailers, without `sender` and without repeats.
+pub fn trailer_cc(mail: &crate::model::PatchMail, sender: &str) -> Vec<String> {
+    let me = crate::outgoing::bare_address(sender);
+    let mut out: Vec<String> = Vec::new();
+    for (k, v) in mail.trailers() {
+        if !CC_TRAILERS.contains(&k.to_ascii_lowercase().as_str()) || !v.contains('@') {
+            continue;
+        }
+        // "Name <addr> # comment" and "addr [tag]" keep only the address part.
+        let v = match v.find('>') {
+            Some(end) => v[..=end].trim().to_string(),
+            None => v.split_whitespace().next().unwrap_or("").to_string(),
+        };
+        let bare = crate::outgoing::bare_address(&v);
+        if bare == me || out.iter().any(|o| crate::outgoing::bare_address(o) == bare) {
+            continue;
+        }
+        out.push(v);
+    }
+    out
+}
+
+/// Aliases from git's `sendemail.aliasesFile`, in the mutt (`alias name
+/// addr`), mailrc (`alias name addr`) or sendmail (`name: addr, addr`)
+/// format named by `sendemail.aliasFileType`.
+pub fn parse_aliases(text: &str, kind: &str) -> BTreeMap<String, Vec<String>> {
+    let mut out = BTreeMap::new();
+    for line in text.lines() {
+        let line = line.trim();
+        if line.is_empty() || line.starts_with('#') {
+            continue;
+        }
+        match kind {
+            "sendmail" => {
+                if let Some((name, addrs)) = line.split_once(':') {
+                    let list = addrs
+                        .split(',')
+                        .map(|a| a.trim().to_string())
+                        .filter(|a| !a.is_empty())
+                        .collect();
+                    out.insert(name.trim().to_string(), list);
+                }
+            }
+            _ => {
+                let Some(rest) = line.strip_prefix("alias ") else {
+                    continue;
+                };
+                let mut parts = rest.trim().splitn(2, char::is_whitespace);
+                if let (Some(name), Some(addr)) = (parts.next(), parts.next()) {
+                    let list = addr
+                        .split(',')
+                        .map(|a| a.trim().trim_matches('"').to_string())
+                        .collect();
+                    out.insert(name.to_string(), list);
+                }
+            }
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod more_tests {
+    use super::*;
+    use crate::model::{PatchMail, Person};
+
+    #[test]
+    fn trailers_become_cc_without_the_sender() {
+        let m = PatchMail {
+            commit: String::new(),
+            author: Person { name: "Aaron Lu".into(), email: "aaron.lu@intel.com".into() },
+            date: String::new(),
+            title: "t".into(),
+            body: "Text.\n\nReported-by: Dave Hansen <dave.hansen@intel.com>\nCc: Mel Gorman <mgorman@techsingularity.net> # v4.10\nAcked-by: linux-mm@kvack.org\nLink: https://x\nSigned-off-by: Aaron Lu <aaron.lu@intel.com>\n".into(),
+            diff: Vec::new(),
+        };
+        assert_eq!(
+            trailer_cc(&m, "Aaron Lu <aaron.lu@intel.com>"),
+            vec![
+                "Dave Hansen <dave.hansen@intel.com>",
+                "Mel Gorman <mgorman@techsingularity.net>",
+                "linux-mm@kvack.org"
+            ]
+        );
+    }
+
+    #[test]
+    fn aliases_in_mutt_and_sendmail_form() {
+        let m = parse_aliases(
+            "alias akpm Andrew Morton <akpm@linux-foundation.org>\n",
+            "mutt",
+        );
+        assert_eq!(m["akpm"], vec!["Andrew Morton <akpm@linux-foundation.org>"]);
+        let s = parse_aliases("mm: a@x, b@y\n", "sendmail");
+        assert_eq!(s["mm"], vec!["a@x", "b@y"]);
+    }
+}

@@ -8,4 +8,5 @@ mod errors;
 mod format_patch;
 mod outgoing;
 mod rebase;
+mod send;
 mod store;

@@ -209,16 +209,26 @@ fn series_now_makes_output_reproducible() {
 }
 
 #[test]
-fn send_without_dry_run_only_writes_files_for_now() {
+fn send_without_dry_run_or_yes_asks_and_refuses_without_a_terminal() {
     let env = Env::new();
     small_series(&env);
     env.init(&["--base", "v4.11-rc2"]);
+    fs::write(env.series_dir().join("cover.md"), "Prose.\n").unwrap();
+    let path = env.series_dir().join("series.toml");
+    fs::write(
+        &path,
+        fs::read_to_string(&path)
+            .unwrap()
+            .replace("*** SUBJECT HERE ***", "mm: parallel free"),
+    )
+    .unwrap();
     let out = env.series(&["send", "--to", "someone@example.org"]);
-    assert_fails(&out, 1, &["nothing was sent"]);
+    assert_fails(&out, 1, &["not sending without confirmation", "--yes"]);
     assert!(env
         .work()
         .join("outgoing/v1/0000-cover-letter.patch")
         .exists());
+    assert!(!env.series_dir().join("journal-v1.toml").exists());
 }
 
 #[test]

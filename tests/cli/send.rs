@@ -1,0 +1,406 @@
+//! `series send` through real `git send-email` to a real SMTP server
+//! (aiosmtpd) listening on 127.0.0.1, started by each test.
+
+use std::fs;
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+
+use crate::common::*;
+
+/// An SMTP server on 127.0.0.1 that stores what it accepts.
+struct Smtp {
+    child: Child,
+    port: u16,
+    out: PathBuf,
+}
+
+impl Smtp {
+    fn start(dir: &Path, fail_after: Option<usize>) -> Smtp {
+        let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/support/smtp_server.py");
+        let out = dir.join(format!(
+            "smtp-{}",
+            fail_after.map_or("ok".to_string(), |n| n.to_string())
+        ));
+        let mut cmd = Command::new("/usr/bin/python3");
+        cmd.arg(script)
+            .arg("--out")
+            .arg(&out)
+            .args(["--lifetime", "120"]);
+        if let Some(n) = fail_after {
+            cmd.args(["--fail-after", &n.to_string()]);
+        }
+        let mut child = cmd
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .expect("start the SMTP server (python3-aiosmtpd)");
+        let mut line = String::new();
+        BufReader::new(child.stdout.take().unwrap())
+            .read_line(&mut line)
+            .unwrap();
+        let port = line
+            .trim()
+            .strip_prefix("PORT ")
+            .and_then(|p| p.parse().ok())
+            .unwrap_or_else(|| panic!("no port from the SMTP server: {line:?}"));
+        Smtp { child, port, out }
+    }
+
+    /// The received messages, in order.
+    fn received(&self) -> Vec<(String, String)> {
+        let mut names: Vec<PathBuf> = fs::read_dir(&self.out)
+            .map(|d| {
+                d.flatten()
+                    .map(|e| e.path())
+                    .filter(|p| p.extension().is_some_and(|x| x == "eml"))
+                    .collect()
+            })
+            .unwrap_or_default();
+        names.sort();
+        names
+            .iter()
+            // SMTP carries CRLF line ends; the files have LF.
+            .map(|p| {
+                (
+                    fs::read_to_string(p).unwrap().replace("\r\n", "\n"),
+                    fs::read_to_string(p.with_extension("env")).unwrap(),
+                )
+            })
+            .collect()
+    }
+}
+
+impl Drop for Smtp {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// A git config that points git send-email at `port`, with a password that
+/// must never reach series/.
+fn point_at(env: &Env, port: u16) -> String {
+    let path = env.dir.path().join("gitconfig");
+    fs::write(
+        &path,
+        format!("[sendemail]\n\tsmtpServer = 127.0.0.1\n\tsmtpServerPort = {port}\n\tsmtpPass = hunter2-secret\n\tsmtpEncryption = none\n"),
+    )
+    .unwrap();
+    path.to_string_lossy().into_owned()
+}
+
+fn send(env: &Env, gitconfig: &str, args: &[&str]) -> std::process::Output {
+    let tree = env.tree().to_string_lossy().into_owned();
+    let mut full = vec!["--tree", &tree, "send"];
+    full.extend_from_slice(args);
+    env.series_env(&full, &[("GIT_CONFIG_GLOBAL", gitconfig)])
+}
+
+fn series_of(env: &Env, patches: usize) {
+    env.base("v4.11-rc2");
+    for i in 1..=patches {
+        env.write(&format!("mm/f{i}.c"), format!("int f{i};\n"));
+        let extra = if i == 2 {
+            "Reviewed-by: Dave Hansen <dave.hansen@intel.com>\n"
+        } else {
+            ""
+        };
+        env.commit(&format!(
+            "mm: add f{i}\n\nAdd f{i}.\n\n{extra}Signed-off-by: Aaron Lu <aaron.lu@intel.com>"
+        ));
+    }
+    env.init(&[
+        "--base",
+        "v4.11-rc2",
+        "--subject",
+        "mm: support parallel free of memory",
+        "--name",
+        "parallel-free",
+    ]);
+    fs::write(
+        env.series_dir().join("cover.md"),
+        "Free pages in parallel.\n",
+    )
+    .unwrap();
+}
+
+fn header<'a>(mail: &'a str, name: &str) -> Option<&'a str> {
+    let head = mail.split("\n\n").next().unwrap_or("");
+    head.lines()
+        .find_map(|l| l.strip_prefix(&format!("{name}: ")))
+}
+
+fn body(mail: &str) -> &str {
+    mail.split_once("\n\n").map(|(_, b)| b).unwrap_or("")
+}
+
+#[test]
+fn a_send_delivers_every_message_threaded_and_records_the_version() {
+    let env = Env::new();
+    series_of(&env, 3);
+    let smtp = Smtp::start(env.dir.path(), None);
+    let cfg = point_at(&env, smtp.port);
+    let out = send(&env, &cfg, &["--to", "linux-mm", "--yes"]);
+    assert_ok(&out);
+    let got = smtp.received();
+    assert_eq!(got.len(), 4, "{}", stdout(&out));
+
+    let files = files(&env.work().join("outgoing/v1"));
+    let cover_id = header(&got[0].0, "Message-ID").unwrap().to_string();
+    for ((mail, envelope), (name, file)) in got.iter().zip(&files) {
+        let file = String::from_utf8_lossy(file);
+        // The message is the rendered file: same body, same threading.
+        assert_eq!(body(mail), body(&file), "{name}");
+        for h in ["Message-ID", "In-Reply-To", "Subject", "To"] {
+            assert_eq!(header(mail, h), header(&file, h), "{name}: {h}");
+        }
+        assert!(envelope.contains("to linux-mm@kvack.org"), "{envelope}");
+        if name != "0000-cover-letter.patch" {
+            assert_eq!(
+                header(mail, "In-Reply-To"),
+                Some(cover_id.as_str()),
+                "{name}"
+            );
+        }
+    }
+    // Patch 2's reviewer is Cc'd on patch 2 and on the cover, not on 1 or 3.
+    assert!(got[2].1.contains("to dave.hansen@intel.com"));
+    assert!(got[0].1.contains("to dave.hansen@intel.com"));
+    assert!(!got[1].1.contains("dave.hansen") && !got[3].1.contains("dave.hansen"));
+
+    let manifest = fs::read_to_string(env.series_dir().join("series.toml")).unwrap();
+    assert!(manifest.contains("message-ids = ["), "{manifest}");
+    assert!(
+        manifest.contains(&format!(
+            "link = \"https://lore.kernel.org/r/{}\"",
+            cover_id.trim_matches(['<', '>'])
+        )),
+        "{manifest}"
+    );
+    assert!(manifest.contains("date = \"2017-03-15\""), "{manifest}");
+    // Credentials stay in git's config.
+    for (path, bytes) in Env::snapshot(&env.series_dir()) {
+        assert!(
+            !String::from_utf8_lossy(&bytes).contains("hunter2"),
+            "{} holds the password",
+            path.display()
+        );
+    }
+
+    // Never twice: a rerun sends nothing.
+    let again = send(&env, &cfg, &["--to", "linux-mm", "--yes"]);
+    assert_ok(&again);
+    assert!(
+        stdout(&again).contains("v1 was sent on 2017-03-15"),
+        "{}",
+        stdout(&again)
+    );
+    assert_eq!(smtp.received().len(), 4);
+}
+
+#[test]
+fn a_failure_midway_resumes_with_the_rest_and_the_same_message_ids() {
+    let env = Env::new();
+    series_of(&env, 5);
+    let flaky = Smtp::start(env.dir.path(), Some(2));
+    let cfg = point_at(&env, flaky.port);
+    let out = send(&env, &cfg, &["--to", "linux-mm", "--yes"]);
+    assert_fails(
+        &out,
+        4,
+        &[
+            "git send-email failed on 0002-mm-add-f2.patch after 2 of 6 messages were accepted",
+            "series send --resume",
+        ],
+    );
+    assert_eq!(flaky.received().len(), 2);
+    let manifest = fs::read_to_string(env.series_dir().join("series.toml")).unwrap();
+    assert!(
+        !manifest.contains("message-ids"),
+        "not recorded as sent: {manifest}"
+    );
+
+    // Without --resume it refuses; a new send would duplicate.
+    let ok = Smtp::start(env.dir.path(), None);
+    let cfg = point_at(&env, ok.port);
+    let refused = send(&env, &cfg, &["--to", "linux-mm", "--yes"]);
+    assert_fails(&refused, 1, &["stopped after 2 of 6 messages", "--resume"]);
+    assert_eq!(ok.received().len(), 0);
+
+    let resumed = send(&env, &cfg, &["--to", "linux-mm", "--resume"]);
+    assert_ok(&resumed);
+    let first: Vec<String> = flaky
+        .received()
+        .iter()
+        .map(|(m, _)| header(m, "Message-ID").unwrap().to_string())
+        .collect();
+    let rest: Vec<String> = ok
+        .received()
+        .iter()
+        .map(|(m, _)| header(m, "Message-ID").unwrap().to_string())
+        .collect();
+    assert_eq!(rest.len(), 4, "exactly the other four");
+    let journal = fs::read_to_string(env.series_dir().join("journal-v1.toml")).unwrap();
+    for id in first.iter().chain(&rest) {
+        assert!(
+            journal.contains(&format!("message-id = \"{}\"", id.trim_matches(['<', '>']))),
+            "{id} not in the journal"
+        );
+    }
+    let mut all = first.clone();
+    all.extend(rest.clone());
+    all.sort();
+    all.dedup();
+    assert_eq!(all.len(), 6, "no message went twice");
+    // The resumed patches still reply to the cover sent before the failure.
+    for (m, _) in ok.received() {
+        assert_eq!(header(&m, "In-Reply-To"), Some(first[0].as_str()));
+    }
+    let after = send(&env, &cfg, &["--to", "linux-mm", "--yes"]);
+    assert!(stdout(&after).contains("nothing was sent"));
+    assert_eq!(ok.received().len(), 4);
+}
+
+#[test]
+fn nothing_is_sent_without_confirmation_or_past_the_check_gate() {
+    let env = Env::new();
+    series_of(&env, 2);
+    let smtp = Smtp::start(env.dir.path(), None);
+    let cfg = point_at(&env, smtp.port);
+    let out = send(&env, &cfg, &["--to", "linux-mm"]);
+    assert_fails(&out, 1, &["not sending without confirmation", "--yes"]);
+    assert!(!env.series_dir().join("journal-v1.toml").exists());
+
+    fs::write(env.series_dir().join("cover.md"), "*** BLURB HERE ***\n").unwrap();
+    let out = send(&env, &cfg, &["--to", "linux-mm", "--yes"]);
+    assert_fails(
+        &out,
+        1,
+        &["`series check` finds 1 error; nothing was sent", "--force"],
+    );
+    assert_eq!(smtp.received().len(), 0);
+    assert_ok(&send(&env, &cfg, &["--to", "linux-mm", "--yes", "--force"]));
+    assert_eq!(smtp.received().len(), 3);
+}
+
+#[test]
+fn header_injection_and_unknown_lists_are_refused_before_sending() {
+    let env = Env::new();
+    series_of(&env, 1);
+    let smtp = Smtp::start(env.dir.path(), None);
+    let cfg = point_at(&env, smtp.port);
+    assert_fails(
+        &send(&env, &cfg, &["--to", "a@b.org\nBcc: evil@x.org", "--yes"]),
+        1,
+        &["line break"],
+    );
+    assert_fails(
+        &send(&env, &cfg, &["--to", "linux-mmm", "--yes"]),
+        1,
+        &["unknown list \"linux-mmm\""],
+    );
+    assert_eq!(smtp.received().len(), 0);
+}
+
+#[test]
+fn aliases_expand_and_the_next_version_shows_who_changed() {
+    let env = Env::new();
+    series_of(&env, 1);
+    let smtp = Smtp::start(env.dir.path(), None);
+    let cfg = point_at(&env, smtp.port);
+    let aliases = env.dir.path().join("aliases");
+    fs::write(
+        &aliases,
+        "alias akpm Andrew Morton <akpm@linux-foundation.org>\n",
+    )
+    .unwrap();
+    fs::write(
+        &cfg,
+        format!(
+            "{}\taliasesFile = {}\n",
+            fs::read_to_string(&cfg).unwrap(),
+            aliases.display()
+        ),
+    )
+    .unwrap();
+    assert_ok(&send(
+        &env,
+        &cfg,
+        &["--to", "linux-mm", "--cc", "akpm", "--yes"],
+    ));
+    assert!(smtp.received()[0]
+        .1
+        .contains("to akpm@linux-foundation.org"));
+
+    let path = env.series_dir().join("series.toml");
+    fs::write(
+        &path,
+        fs::read_to_string(&path)
+            .unwrap()
+            .replace("version = 1\nprefix", "version = 2\nprefix"),
+    )
+    .unwrap();
+    let out = send(
+        &env,
+        &cfg,
+        &[
+            "--to",
+            "linux-mm",
+            "--cc",
+            "Mel Gorman <mgorman@techsingularity.net>",
+            "--dry-run",
+        ],
+    );
+    assert_ok(&out);
+    let text = stdout(&out);
+    assert!(
+        text.contains("Added since v1: mgorman@techsingularity.net"),
+        "{text}"
+    );
+    assert!(
+        text.contains("Dropped since v1: akpm@linux-foundation.org"),
+        "{text}"
+    );
+}
+
+#[test]
+fn auto_cc_asks_get_maintainer() {
+    let Some(scripts) = std::env::var_os("SERIES_LINUX_SCRIPTS")
+        .map(PathBuf::from)
+        .or_else(|| {
+            std::env::var_os("HOME")
+                .map(|h| PathBuf::from(h).join(".cache/series/linux-6.12-scripts"))
+        })
+        .filter(|d| d.join("scripts/get_maintainer.pl").is_file())
+    else {
+        assert!(
+            std::env::var("SERIES_REQUIRE_KERNEL").is_err(),
+            "no get_maintainer.pl"
+        );
+        return;
+    };
+    let env = Env::new();
+    env.base("v4.11-rc2");
+    fs::copy(scripts.join("MAINTAINERS"), env.tree().join("MAINTAINERS")).unwrap();
+    fs::copy(
+        scripts.join("scripts/get_maintainer.pl"),
+        env.tree().join("scripts/get_maintainer.pl"),
+    )
+    .unwrap();
+    env.commit("the real MAINTAINERS");
+    env.git(&["tag", "-f", "v4.11-rc2"]);
+    env.write("mm/memory.c", "changed\n");
+    env.commit("mm: change memory.c\n\nChange it.\n\nSigned-off-by: Aaron Lu <aaron.lu@intel.com>");
+    env.init(&["--base", "v4.11-rc2", "--subject", "mm: x"]);
+    let smtp = Smtp::start(env.dir.path(), None);
+    let cfg = point_at(&env, smtp.port);
+    let out = send(&env, &cfg, &["--auto-cc", "--dry-run"]);
+    assert_ok(&out);
+    let text = stdout(&out);
+    assert!(text.contains("To: linux-mm@kvack.org"), "{text}");
+    assert!(
+        text.contains("Andrew Morton <akpm@linux-foundation.org>"),
+        "{text}"
+    );
+}
