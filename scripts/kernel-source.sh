@@ -44,7 +44,7 @@ tree)
             export GIT_COMMITTER_NAME=Debian GIT_COMMITTER_EMAIL=debian@localhost
             export GIT_AUTHOR_DATE="1700000000 +0000" GIT_COMMITTER_DATE="1700000000 +0000"
             git init -q -b master
-            git add -A
+            git add -A --force    # Debian appends "/*" to .gitignore
             git commit -q -m "Linux 6.12 (Debian linux-source-6.12)"
             git tag v6.12
             touch .git/series-done
