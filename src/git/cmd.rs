@@ -25,12 +25,22 @@ where
     I: IntoIterator<Item = S>,
     S: AsRef<OsStr>,
 {
+    git_env(dir, args, &[])
+}
+
+/// [`git`] with extra environment variables.
+pub fn git_env<I, S>(dir: &Path, args: I, env: &[(&str, &OsStr)]) -> Result<Output, CmdError>
+where
+    I: IntoIterator<Item = S>,
+    S: AsRef<OsStr>,
+{
     let args: Vec<_> = args
         .into_iter()
         .map(|a| a.as_ref().to_os_string())
         .collect();
     let out = Command::new("git")
         .current_dir(dir)
+        .envs(env.iter().copied())
         .args(&args)
         .output()
         .map_err(CmdError::Spawn)?;
@@ -60,23 +70,8 @@ pub fn apply_to_tree(repo: &Path, tree: &str, patch: &[u8]) -> Result<String, Cm
     std::fs::File::create(&patch_file)
         .and_then(|mut f| f.write_all(patch))
         .map_err(CmdError::Spawn)?;
-    let run = |args: &[&str]| -> Result<Output, CmdError> {
-        let out = Command::new("git")
-            .current_dir(repo)
-            .env("GIT_INDEX_FILE", &index)
-            .args(args)
-            .output()
-            .map_err(CmdError::Spawn)?;
-        if out.status.success() {
-            Ok(out)
-        } else {
-            Err(CmdError::Failed {
-                args: args.join(" "),
-                status: out.status.to_string(),
-                stderr: String::from_utf8_lossy(&out.stderr).trim().to_string(),
-            })
-        }
-    };
+    let env = [("GIT_INDEX_FILE", index.as_os_str())];
+    let run = |args: &[&str]| git_env(repo, args, &env);
     run(&["read-tree", tree])?;
     run(&[
         "apply",
