@@ -25,14 +25,14 @@ export XDG_CACHE_HOME=$work/cache
 
 git clone -q "$src" "$work/linux"
 cd "$work/linux"
-files=$(git ls-files 'mm/*.c' 'kernel/*.c' 'fs/*.c' | head -100)
+files=$(git ls-files 'mm/*.c' 'kernel/*.c' 'fs/*.c' | sed -n '1,100p')
 
 # Patch i adds a small function after line 10 of file i; every tenth one
 # leaves trailing whitespace, so the checkers have something to find.
 make_series() { # N BRANCH
     git checkout -q -B "$2" v6.12
     local i=0 ws
-    for f in $(echo "$files" | head -"$1"); do
+    for f in $(echo "$files" | sed -n "1,${1}p"); do
         i=$((i + 1))
         ws=""; [ $((i % 10)) -eq 0 ] && ws="  "
         sed -i "10a /* series bench: patch $i */$ws" "$f"

@@ -24,14 +24,14 @@ export SERIES_NOW="1700000000 +0000"
 # A full clone (hard links) with its worktree checked out.
 git clone -q "$src" "$work/linux"
 cd "$work/linux"
-files=$(git ls-files 'mm/*.c' 'kernel/*.c' 'fs/*.c' | head -120)
+files=$(git ls-files 'mm/*.c' 'kernel/*.c' 'fs/*.c' | sed -n '1,120p')
 
 # The series: patch i inserts a line after line 10 of file i. The new base
 # appends a line to the end of each of those files: same files, no conflict.
 make_series() { # N BRANCH
     git checkout -q -B "$2" v6.12
     local i=0
-    for f in $(echo "$files" | head -"$1"); do
+    for f in $(echo "$files" | sed -n "1,${1}p"); do
         i=$((i + 1))
         sed -i "10a /* series bench: patch $i */" "$f"
         git commit -q -am "bench: patch $i of $1 in $f" -m "Signed-off-by: Bench Author <bench@example.org>"
@@ -54,13 +54,13 @@ done
 # The ten-file tree: the five files the 5-patch series touches plus five
 # more, with the same two bases.
 mkdir -p "$work/small" && cd "$work/small" && git init -q -b master
-for f in $(echo "$files" | head -10); do mkdir -p "$(dirname "$f")"; git -C "$work/linux" show "v6.12:$f" > "$f"; done
+for f in $(echo "$files" | sed -n '1,10p'); do mkdir -p "$(dirname "$f")"; git -C "$work/linux" show "v6.12:$f" > "$f"; done
 git add -A && git commit -q -m base && git tag v6.12
 git checkout -q -B newbase
-for f in $(echo "$files" | head -10); do echo "/* series bench: upstream */" >> "$f"; done
+for f in $(echo "$files" | sed -n '1,10p'); do echo "/* series bench: upstream */" >> "$f"; done
 git commit -q -am "bench: upstream"
 git checkout -q -B series5 v6.12
-i=0; for f in $(echo "$files" | head -5); do i=$((i + 1)); sed -i "10a /* series bench: patch $i */" "$f"; git commit -q -am "bench: patch $i of 5 in $f" -m "Signed-off-by: Bench Author <bench@example.org>"; done
+i=0; for f in $(echo "$files" | sed -n '1,5p'); do i=$((i + 1)); sed -i "10a /* series bench: patch $i */" "$f"; git commit -q -am "bench: patch $i of 5 in $f" -m "Signed-off-by: Bench Author <bench@example.org>"; done
 git checkout -q v6.12
 mkdir -p "$work/small5" && (cd "$work/small5" && "$series" --tree "$work/small" init --base v6.12 --name small5 v6.12..series5 > /dev/null)
 

@@ -1,12 +1,13 @@
-//! Applying a diff the way `git apply` does when lines have moved: each
-//! hunk's pre-image must match exactly (no fuzz), but may be found at an
-//! offset from where the hunk says, the nearest match winning. libgit2's
-//! apply only matches at the stated line, so this handles text files and
-//! leaves anything else (binary patches) to libgit2.
+//! Applying a diff the way `git apply` does: each hunk's pre-image must
+//! match exactly (no fuzz), at the stated line or, when lines have moved, at
+//! the nearest offset. libgit2's apply only matches at the stated line and
+//! reads the whole tree into an index; this reads and writes only the paths
+//! the diff touches. Binary patches are left to libgit2.
 
 use std::path::Path;
 
-use git2::{Delta, Diff, DiffLineType, Index, IndexEntry, IndexTime, Oid, Patch, Repository};
+use git2::build::TreeUpdateBuilder;
+use git2::{Delta, Diff, DiffLineType, FileMode, Oid, Patch, Repository};
 
 /// Why the diff did not apply.
 #[derive(Debug)]
@@ -54,26 +55,48 @@ fn split_lines(data: &[u8]) -> Vec<Vec<u8>> {
         .collect()
 }
 
+fn strip_newline(lines: &mut [Vec<u8>]) {
+    if let Some(last) = lines.last_mut() {
+        if last.last() == Some(&b'\n') {
+            last.pop();
+        }
+    }
+}
+
 fn hunks(patch: &Patch<'_>) -> Result<Vec<Hunk>, git2::Error> {
     let mut out = Vec::new();
     for h in 0..patch.num_hunks() {
         let (hunk, n) = patch.hunk(h)?;
         let mut pre = Vec::new();
         let mut post = Vec::new();
+        let mut previous = DiffLineType::Context;
         for l in 0..n {
             let line = patch.line_in_hunk(h, l)?;
             let content = line.content().to_vec();
-            match line.origin_value() {
+            let kind = line.origin_value();
+            match kind {
                 DiffLineType::Context => {
                     pre.push(content.clone());
                     post.push(content);
                 }
                 DiffLineType::Deletion => pre.push(content),
                 DiffLineType::Addition => post.push(content),
-                // "\ No newline at end of file": the line before it already
-                // lacks its newline in `content`.
+                // "\ No newline at end of file" means the line right before
+                // it has no newline. (libgit2's labels for these markers do
+                // not say which side, so go by position.)
+                DiffLineType::DeleteEOFNL | DiffLineType::AddEOFNL | DiffLineType::ContextEOFNL => {
+                    match previous {
+                        DiffLineType::Deletion => strip_newline(&mut pre),
+                        DiffLineType::Addition => strip_newline(&mut post),
+                        _ => {
+                            strip_newline(&mut pre);
+                            strip_newline(&mut post);
+                        }
+                    }
+                }
                 _ => {}
             }
+            previous = kind;
         }
         out.push(Hunk {
             old_start: hunk.old_start() as usize,
@@ -118,81 +141,74 @@ fn apply_hunks(
     Ok(lines)
 }
 
-fn entry(path: &[u8], id: Oid, mode: u32, size: usize) -> IndexEntry {
-    IndexEntry {
-        ctime: IndexTime::new(0, 0),
-        mtime: IndexTime::new(0, 0),
-        dev: 0,
-        ino: 0,
-        mode,
-        uid: 0,
-        gid: 0,
-        file_size: size as u32,
-        id,
-        flags: 0,
-        flags_extended: 0,
-        path: path.to_vec(),
+fn file_mode(mode: u32) -> FileMode {
+    match mode {
+        0o100755 => FileMode::BlobExecutable,
+        0o120000 => FileMode::Link,
+        0o160000 => FileMode::Commit,
+        _ => FileMode::Blob,
     }
 }
 
-/// Apply `diff` to the tree `base` with offsets allowed; returns the new tree.
+/// Apply `diff` to the tree `base` with offsets allowed; returns the new
+/// tree. Only the changed paths are read and written (a tree update), so
+/// the cost follows the patch, not the size of the tree.
 pub fn apply(repo: &Repository, base: Oid, diff: &Diff<'_>) -> Result<Oid, OffsetError> {
     let tree = repo.find_tree(base)?;
-    let mut index = Index::new()?;
-    index.read_tree(&tree)?;
+    let mut update = TreeUpdateBuilder::new();
     for i in 0..diff.deltas().len() {
         let Some(delta) = diff.get_delta(i) else {
             continue;
         };
-        let old_path = delta.old_file().path_bytes().unwrap_or_default().to_vec();
-        let new_path = delta.new_file().path_bytes().unwrap_or_default().to_vec();
-        let shown = String::from_utf8_lossy(&new_path).into_owned();
+        let old_path =
+            String::from_utf8_lossy(delta.old_file().path_bytes().unwrap_or_default()).into_owned();
+        let new_path =
+            String::from_utf8_lossy(delta.new_file().path_bytes().unwrap_or_default()).into_owned();
         if delta.flags().is_binary() {
-            return Err(OffsetError::Unsupported(shown));
+            return Err(OffsetError::Unsupported(new_path));
         }
         let patch =
-            Patch::from_diff(diff, i)?.ok_or_else(|| OffsetError::Unsupported(shown.clone()))?;
+            Patch::from_diff(diff, i)?.ok_or_else(|| OffsetError::Unsupported(new_path.clone()))?;
         let hs = hunks(&patch)?;
         let new_mode = u32::from(delta.new_file().mode());
         match delta.status() {
             Delta::Deleted => {
-                if index
-                    .get_path(Path::new(&*String::from_utf8_lossy(&old_path)), 0)
-                    .is_none()
-                {
-                    return Err(OffsetError::Missing(
-                        String::from_utf8_lossy(&old_path).into_owned(),
-                    ));
-                }
-                index.remove_path(Path::new(&*String::from_utf8_lossy(&old_path)))?;
+                tree.get_path(Path::new(&old_path))
+                    .map_err(|_| OffsetError::Missing(old_path.clone()))?;
+                update.remove(&old_path);
             }
             Delta::Added => {
-                if index.get_path(Path::new(&shown), 0).is_some() {
-                    return Err(OffsetError::Missing(format!("{shown} (already exists)")));
+                if tree.get_path(Path::new(&new_path)).is_ok() {
+                    return Err(OffsetError::Missing(format!("{new_path} (already exists)")));
                 }
                 let data: Vec<u8> = hs.iter().flat_map(|h| h.post.concat()).collect();
-                let id = repo.blob(&data)?;
-                index.add(&entry(&new_path, id, new_mode, data.len()))?;
+                update.upsert(&new_path, repo.blob(&data)?, file_mode(new_mode));
             }
             Delta::Modified | Delta::Renamed | Delta::Copied => {
-                let old_shown = String::from_utf8_lossy(&old_path).into_owned();
-                let old = index
-                    .get_path(Path::new(&old_shown), 0)
-                    .ok_or_else(|| OffsetError::Missing(old_shown.clone()))?;
-                let blob = repo.find_blob(old.id)?;
-                let lines = apply_hunks(split_lines(blob.content()), &hs, &shown)?;
-                let data = lines.concat();
-                let id = repo.blob(&data)?;
+                let old = tree
+                    .get_path(Path::new(&old_path))
+                    .map_err(|_| OffsetError::Missing(old_path.clone()))?;
+                let id = if hs.is_empty() {
+                    old.id()
+                } else {
+                    let blob = repo.find_blob(old.id())?;
+                    let lines = apply_hunks(split_lines(blob.content()), &hs, &new_path)?;
+                    repo.blob(&lines.concat())?
+                };
                 if delta.status() == Delta::Renamed {
-                    index.remove_path(Path::new(&old_shown))?;
+                    update.remove(&old_path);
                 }
-                let mode = if new_mode == 0 { old.mode } else { new_mode };
-                index.add(&entry(&new_path, id, mode, data.len()))?;
+                let mode = if new_mode == 0 {
+                    old.filemode() as u32
+                } else {
+                    new_mode
+                };
+                update.upsert(&new_path, id, file_mode(mode));
             }
-            _ => return Err(OffsetError::Unsupported(shown)),
+            _ => return Err(OffsetError::Unsupported(new_path)),
         }
     }
-    Ok(index.write_tree_to(repo)?)
+    Ok(update.create_updated(repo, &tree)?)
 }
 
 #[cfg(test)]

@@ -87,34 +87,27 @@ impl Tree {
             // has no ---/+++ lines); let git apply it.
             Err(_) => return Ok(self.apply_with_git(tree, mail)),
         };
-        let base = self
-            .repo
-            .find_tree(tree)
-            .doing(|| format!("reading tree {tree}"))?;
-        let mut opts = ApplyOptions::new();
-        match self.repo.apply_to_tree(&base, &diff, Some(&mut opts)) {
-            Ok(mut index) => Ok(Ok(index
-                .write_tree_to(&self.repo)
-                .doing(|| "writing a tree".into())?)),
-            // libgit2 matches hunks only where they say; look for them
-            // nearby as `git apply` does.
-            Err(e)
-                if e.class() == git2::ErrorClass::Patch
-                    || e.code() == git2::ErrorCode::ApplyFail =>
-            {
-                match super::offsets::apply(&self.repo, tree, &diff) {
-                    Ok(t) => Ok(Ok(t)),
-                    Err(super::offsets::OffsetError::Git(e)) => Err(GitError::Git {
-                        doing: format!("applying \"{}\"", mail.title),
-                        source: e,
-                    }),
-                    Err(why) => Ok(Err(why.to_string())),
-                }
-            }
-            Err(e) => Err(GitError::Git {
+        match super::offsets::apply(&self.repo, tree, &diff) {
+            Ok(t) => Ok(Ok(t)),
+            Err(super::offsets::OffsetError::Git(e)) => Err(GitError::Git {
                 doing: format!("applying \"{}\"", mail.title),
                 source: e,
             }),
+            // Binary patches: libgit2 applies them (exactly).
+            Err(super::offsets::OffsetError::Unsupported(_)) => {
+                let base = self
+                    .repo
+                    .find_tree(tree)
+                    .doing(|| format!("reading tree {tree}"))?;
+                let mut opts = ApplyOptions::new();
+                match self.repo.apply_to_tree(&base, &diff, Some(&mut opts)) {
+                    Ok(mut index) => Ok(Ok(index
+                        .write_tree_to(&self.repo)
+                        .doing(|| "writing a tree".into())?)),
+                    Err(e) => Ok(Err(e.message().to_string())),
+                }
+            }
+            Err(why) => Ok(Err(why.to_string())),
         }
     }
 

@@ -256,3 +256,26 @@ fn reading_then_writing_is_byte_stable() {
         "{manifest}"
     );
 }
+
+#[test]
+fn series_apply_reproduces_every_kind_of_change() {
+    let env = Env::new();
+    tricky(&env);
+    env.init(&["--base", "v4.11-rc2"]);
+    let tree = env.tree();
+    let out = env.series(&["--tree", tree.to_str().unwrap(), "apply"]);
+    assert_ok(&out);
+    assert_eq!(
+        env.git(&["rev-parse", "series/main-v1^{tree}"]),
+        env.git(&["rev-parse", "main^{tree}"]),
+        "series apply must rebuild the tree git am rebuilds"
+    );
+    assert_eq!(
+        env.git(&[
+            "log",
+            "--format=%an <%ae> %ad %s%n%b",
+            "v4.11-rc2..series/main-v1"
+        ]),
+        env.git(&["log", "--format=%an <%ae> %ad %s%n%b", "v4.11-rc2..main"])
+    );
+}
