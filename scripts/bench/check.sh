@@ -16,7 +16,7 @@ cargo build --release --quiet --manifest-path "$here/Cargo.toml"
 series=$here/target/release/series
 src=$("$here/scripts/kernel-source.sh" tree)
 work=$(mktemp -d /tmp/series-bench-check.XXXXXX)
-trap 'rm -rf "$work"' EXIT
+[ -n "${SERIES_BENCH_KEEP:-}" ] && echo "work folder: $work" >&2 || trap 'rm -rf "$work"' EXIT
 export GIT_CONFIG_GLOBAL=$work/gitconfig GIT_CONFIG_NOSYSTEM=1
 printf '[user]\n\tname = Bench Author\n\temail = bench@example.org\n' > "$GIT_CONFIG_GLOBAL"
 export GIT_AUTHOR_DATE="1700000000 +0000" GIT_COMMITTER_DATE="1700000000 +0000"

@@ -5,7 +5,7 @@
 #   series rebase on the full tree vs the same rebase on a ten-file tree
 #   series apply   vs  git am  vs  quilt push -a   (120 patches)
 # Prints a Markdown report (medians of hyperfine runs and ratios) on stdout.
-# usage: scripts/bench/rebase-apply.sh [RUNS]
+# usage: scripts/bench/rebase-apply.sh [RUNS]   (SERIES_BENCH_KEEP=1 keeps the work folder)
 # Needs: hyperfine, quilt, git; `cargo build --release` is run first.
 set -euo pipefail
 runs=${1:-5}
@@ -14,7 +14,7 @@ cargo build --release --quiet --manifest-path "$here/Cargo.toml"
 series=$here/target/release/series
 src=$("$here/scripts/kernel-source.sh" tree)
 work=$(mktemp -d /tmp/series-bench.XXXXXX)
-trap 'rm -rf "$work"' EXIT
+[ -n "${SERIES_BENCH_KEEP:-}" ] && echo "work folder: $work" >&2 || trap 'rm -rf "$work"' EXIT
 export GIT_CONFIG_GLOBAL=/dev/null GIT_CONFIG_NOSYSTEM=1
 export GIT_AUTHOR_NAME="Bench Author" GIT_AUTHOR_EMAIL=bench@example.org
 export GIT_COMMITTER_NAME="Bench Author" GIT_COMMITTER_EMAIL=bench@example.org
@@ -91,6 +91,7 @@ mkdir -p "$work/quilt/patches"
 ls "$work/p120/series/patches" > "$work/quilt/patches/series"
 cp "$work/p120/series/patches/"*.patch "$work/quilt/patches/"
 hf apply120 \
+    --prepare "true" \
     -n "series apply 120" "cd $work/p120 && $series --tree $work/linux apply --branch bench-apply --force" \
     --prepare "git -C $work/linux am --abort 2>/dev/null; git -C $work/linux checkout -q -f -B am v6.12" \
     -n "git am 120" "git -C $work/linux am -q $work/p120/series/patches/*.patch" \

@@ -10,6 +10,7 @@ use git2::Oid;
 use super::error::CONFLICT;
 use super::progress::Progress;
 use super::{CliError, Context};
+use crate::git::replay::Merge;
 use crate::git::{short, Resolved, Tree};
 use crate::rebase::{self, RebaseError, Replayed, State};
 use crate::store::{self, Series};
@@ -144,7 +145,15 @@ fn resume(
     let ancestor = parse(&state.ancestor)?;
     let theirs = parse(&state.theirs)?;
     let ours = tree.tree_id(parent)?;
-    let merged_tree = tree.merge3_resolved(ancestor, ours, theirs, &resolved)?;
+    let merged_tree = match tree.merge3_resolved(ancestor, ours, theirs, &resolved)? {
+        Merge::Clean(t) => t,
+        Merge::Conflict(files) => {
+            return Err(RebaseError::BadState(format!(
+                "{} conflicted but was not in the scratch folder",
+                files.iter().map(|f| f.path.as_str()).collect::<Vec<_>>().join(", ")
+            )))
+        }
+    };
     let mail = &series.patches[state.next];
     let mut done = Replayed {
         commits: state

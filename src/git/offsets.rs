@@ -141,7 +141,8 @@ fn apply_hunks(
     Ok(lines)
 }
 
-fn file_mode(mode: u32) -> FileMode {
+/// git2's file mode for a raw mode.
+pub(super) fn file_mode(mode: u32) -> FileMode {
     match mode {
         0o100755 => FileMode::BlobExecutable,
         0o120000 => FileMode::Link,

@@ -2,7 +2,12 @@
 //! commit `git am` would make, and merge three trees. Nothing here touches a
 //! worktree, an index file or a ref, except [`Tree::set_branch`].
 
-use git2::{ApplyOptions, Diff, MergeOptions, Oid, Signature, Time};
+use std::path::Path;
+
+use git2::build::TreeUpdateBuilder;
+use git2::{ApplyOptions, Delta, Diff, Oid, Signature, Time};
+
+use super::offsets::file_mode;
 
 use super::{Doing, GitError, Tree};
 use crate::mail::parse_rfc2822;
@@ -31,6 +36,24 @@ fn committer_of(mail: &PatchMail) -> Result<Signature<'static>, git2::Error> {
         &mail.author.email,
         &Time::new(secs, offset),
     )
+}
+
+/// An index entry for a blob at `path`, as libgit2's file merge wants it.
+fn index_entry(path: &str, id: Oid, mode: u32) -> git2::IndexEntry {
+    git2::IndexEntry {
+        ctime: git2::IndexTime::new(0, 0),
+        mtime: git2::IndexTime::new(0, 0),
+        dev: 0,
+        ino: 0,
+        mode,
+        uid: 0,
+        gid: 0,
+        file_size: 0,
+        id,
+        flags: 0,
+        flags_extended: 0,
+        path: path.as_bytes().to_vec(),
+    }
 }
 
 /// The commit message `git am` makes from a mail.
@@ -161,105 +184,139 @@ impl Tree {
             .doing(|| format!("committing \"{}\"", mail.title))
     }
 
-    /// Three-way merge of trees: what changed from `ancestor` to `theirs`,
-    /// applied onto `ours`.
+    /// Three-way merge of trees: what changed from `ancestor` to `theirs`
+    /// (one patch), applied onto `ours`. Only the paths the patch changes
+    /// are read, merged and written, so the cost follows the patch, not the
+    /// tree.
     pub fn merge3(&self, ancestor: Oid, ours: Oid, theirs: Oid) -> Result<Merge, GitError> {
-        let find = |id| {
-            self.repo
-                .find_tree(id)
-                .doing(|| format!("reading tree {id}"))
-        };
-        let (a, o, t) = (find(ancestor)?, find(ours)?, find(theirs)?);
-        let mut opts = MergeOptions::new();
-        opts.find_renames(true);
-        let mut index = self
-            .repo
-            .merge_trees(&a, &o, &t, Some(&opts))
-            .doing(|| "merging trees".into())?;
-        if !index.has_conflicts() {
-            return Ok(Merge::Clean(
-                index
-                    .write_tree_to(&self.repo)
-                    .doing(|| "writing a tree".into())?,
-            ));
-        }
-        let mut files = Vec::new();
-        let conflicts = index.conflicts().doing(|| "reading conflicts".into())?;
-        for c in conflicts {
-            let c = c.doing(|| "reading conflicts".into())?;
-            let path = [&c.our, &c.their, &c.ancestor]
-                .into_iter()
-                .flatten()
-                .next()
-                .map(|e| String::from_utf8_lossy(&e.path).into_owned())
-                .unwrap_or_default();
-            let merged = match (&c.ancestor, &c.our, &c.their) {
-                (Some(a), Some(o), Some(t)) => {
-                    let mut fo = git2::MergeFileOptions::new();
-                    fo.our_label("new base")
-                        .their_label("patch")
-                        .ancestor_label("old base");
-                    self.repo
-                        .merge_file_from_index(a, o, t, Some(&mut fo))
-                        .ok()
-                        .map(|r| r.content().to_vec())
-                }
-                _ => None,
-            };
-            files.push(ConflictFile { path, merged });
-        }
-        Ok(Merge::Conflict(files))
+        self.merge3_resolved(ancestor, ours, theirs, &[])
     }
 
-    /// Build the tree of a merge of three trees with the conflicted paths
-    /// taken from `resolved` (path, content; None deletes the path).
+    /// [`Tree::merge3`], with the paths in `resolved` (path, content; None
+    /// deletes it) taken as the user resolved them instead of merged.
     pub fn merge3_resolved(
         &self,
         ancestor: Oid,
         ours: Oid,
         theirs: Oid,
         resolved: &[(String, Option<Vec<u8>>)],
-    ) -> Result<Oid, GitError> {
-        let find = |id| {
-            self.repo
-                .find_tree(id)
-                .doing(|| format!("reading tree {id}"))
-        };
+    ) -> Result<Merge, GitError> {
+        let find = |id| self.repo.find_tree(id).doing(|| format!("reading tree {id}"));
         let (a, o, t) = (find(ancestor)?, find(ours)?, find(theirs)?);
-        let mut index = self
-            .repo
-            .merge_trees(&a, &o, &t, None)
-            .doing(|| "merging trees".into())?;
-        for (path, content) in resolved {
-            let _ = index.conflict_remove(std::path::Path::new(path));
-            if let Some(bytes) = content {
-                let blob = self.repo.blob(bytes).doing(|| format!("storing {path}"))?;
-                let mode = o
-                    .get_path(std::path::Path::new(path))
-                    .map(|e| e.filemode() as u32)
-                    .unwrap_or(0o100644);
-                let entry = git2::IndexEntry {
-                    ctime: git2::IndexTime::new(0, 0),
-                    mtime: git2::IndexTime::new(0, 0),
-                    dev: 0,
-                    ino: 0,
-                    mode,
-                    uid: 0,
-                    gid: 0,
-                    file_size: bytes.len() as u32,
-                    id: blob,
-                    flags: 0,
-                    flags_extended: 0,
-                    path: path.as_bytes().to_vec(),
-                };
-                index.add(&entry).doing(|| format!("staging {path}"))?;
-            } else {
-                let _ = index.remove_path(std::path::Path::new(path));
+        let mut changes = self.diff_changed(&a, &t, &mut git2::DiffOptions::new())?;
+        let mut find_opts = git2::DiffFindOptions::new();
+        find_opts.renames(true);
+        changes.find_similar(Some(&mut find_opts)).doing(|| "finding renames".into())?;
+
+        let mut update = TreeUpdateBuilder::new();
+        let mut conflicts = Vec::new();
+        let ours_at = |p: &str| o.get_path(Path::new(p)).ok().map(|e| (e.id(), e.filemode() as u32));
+        for delta in changes.deltas() {
+            let old_path = String::from_utf8_lossy(delta.old_file().path_bytes().unwrap_or_default()).into_owned();
+            let new_path = String::from_utf8_lossy(delta.new_file().path_bytes().unwrap_or_default()).into_owned();
+            let (a_id, a_mode) = (delta.old_file().id(), u32::from(delta.old_file().mode()));
+            let (t_id, t_mode) = (delta.new_file().id(), u32::from(delta.new_file().mode()));
+            if let Some((_, content)) = resolved.iter().find(|(p, _)| *p == new_path || *p == old_path) {
+                if old_path != new_path {
+                    update.remove(&old_path);
+                }
+                match content {
+                    Some(bytes) => {
+                        let id = self.repo.blob(bytes).doing(|| format!("storing {new_path}"))?;
+                        let mode = ours_at(&new_path).or(ours_at(&old_path)).map_or(t_mode, |(_, m)| m);
+                        update.upsert(&new_path, id, file_mode(mode));
+                    }
+                    None => {
+                        update.remove(&new_path);
+                    }
+                }
+                continue;
+            }
+            let conflict = |merged: Option<Vec<u8>>| ConflictFile {
+                path: new_path.clone(),
+                merged,
+            };
+            match delta.status() {
+                Delta::Added => match ours_at(&new_path) {
+                    None => {
+                        update.upsert(&new_path, t_id, file_mode(t_mode));
+                    }
+                    Some((o_id, _)) if o_id == t_id => {}
+                    Some(_) => conflicts.push(conflict(None)),
+                },
+                Delta::Deleted => match ours_at(&old_path) {
+                    None => {}
+                    Some((o_id, _)) if o_id == a_id => {
+                        update.remove(&old_path);
+                    }
+                    Some(_) => conflicts.push(conflict(None)),
+                },
+                _ => {
+                    let Some((o_id, o_mode)) = ours_at(&old_path) else {
+                        // Gone on our side: fine only if ours already has the result.
+                        if ours_at(&new_path).map(|(id, _)| id) != Some(t_id) {
+                            conflicts.push(conflict(None));
+                        }
+                        continue;
+                    };
+                    let mode = if o_mode == a_mode { t_mode } else { o_mode };
+                    let id = if o_id == a_id || o_id == t_id {
+                        t_id
+                    } else {
+                        match self.merge_blobs(&old_path, a_id, o_id, t_id, a_mode, o_mode, t_mode)? {
+                            Ok(id) => id,
+                            Err(merged) => {
+                                conflicts.push(conflict(merged));
+                                continue;
+                            }
+                        }
+                    };
+                    if old_path != new_path {
+                        update.remove(&old_path);
+                    }
+                    update.upsert(&new_path, id, file_mode(mode));
+                }
             }
         }
-        index
-            .write_tree_to(&self.repo)
-            .doing(|| "writing a tree".into())
+        if !conflicts.is_empty() {
+            return Ok(Merge::Conflict(conflicts));
+        }
+        Ok(Merge::Clean(
+            update.create_updated(&self.repo, &o).doing(|| "writing the merged tree".into())?,
+        ))
+    }
+
+    /// Merge one file's three versions; the merged blob, or the text with
+    /// conflict markers (None when it is not text).
+    #[allow(clippy::too_many_arguments)]
+    fn merge_blobs(
+        &self,
+        path: &str,
+        a: Oid,
+        o: Oid,
+        t: Oid,
+        a_mode: u32,
+        o_mode: u32,
+        t_mode: u32,
+    ) -> Result<Result<Oid, Option<Vec<u8>>>, GitError> {
+        let entry = |id: Oid, mode: u32| index_entry(path, id, mode);
+        let mut opts = git2::MergeFileOptions::new();
+        opts.our_label("new base").their_label("patch").ancestor_label("old base");
+        let r = self
+            .repo
+            .merge_file_from_index(&entry(a, a_mode), &entry(o, o_mode), &entry(t, t_mode), Some(&mut opts))
+            .doing(|| format!("merging {path}"))?;
+        if r.is_automergeable() {
+            Ok(Ok(self.repo.blob(r.content()).doing(|| format!("storing {path}"))?))
+        } else {
+            let binary = [a, o, t].iter().any(|id| {
+                self.repo
+                    .find_blob(*id)
+                    .map(|b| b.content()[..b.content().len().min(8000)].contains(&0))
+                    .unwrap_or(false)
+            });
+            Ok(Err((!binary).then(|| r.content().to_vec())))
+        }
     }
 
     /// Point branch `name` at `target`. Refuses to move an existing branch
