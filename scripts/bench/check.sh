@@ -54,9 +54,13 @@ median() { python3 -c "import json,sys; r=json.load(open(sys.argv[1]))['results'
 for n in 5 100; do
     pdir=$work/p$n/series/patches
     hyperfine --style none -i --runs "$runs" --export-json "$work/check$n.json" \
+        --prepare "true" \
         -n "series check $n, no cache" "cd $work/p$n && $series --tree $work/linux check --no-cache" \
+        --prepare "cd $work/p$n && $series --tree $work/linux check > /dev/null 2>&1 || true" \
         -n "series check $n, cached rerun" "cd $work/p$n && $series --tree $work/linux check" \
+        --prepare "true" \
         -n "checkpatch.pl $n, a process each" "cd $work/linux && for p in $pdir/*.patch; do ./scripts/checkpatch.pl -q \$p > /dev/null; done" \
+        --prepare "true" \
         -n "checkpatch.pl $n, one process" "cd $work/linux && ./scripts/checkpatch.pl -q $pdir/*.patch" \
         --prepare "rm -rf $XDG_CACHE_HOME/b4" \
         -n "b4 prep --check $n, no cache" "cd $work/linux && git checkout -q b4-$n && b4 prep --check" \
