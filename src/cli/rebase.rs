@@ -150,7 +150,11 @@ fn resume(
         Merge::Conflict(files) => {
             return Err(RebaseError::BadState(format!(
                 "{} conflicted but was not in the scratch folder",
-                files.iter().map(|f| f.path.as_str()).collect::<Vec<_>>().join(", ")
+                files
+                    .iter()
+                    .map(|f| f.path.as_str())
+                    .collect::<Vec<_>>()
+                    .join(", ")
             )))
         }
     };

@@ -93,6 +93,13 @@ impl Tree {
         let repo = Repository::open(path).map_err(|_| GitError::NotARepo {
             path: path.to_path_buf(),
         })?;
+        // Diffs look up .gitattributes (diff drivers) in the worktree and
+        // the index; reading a kernel tree's index file costs more than the
+        // whole rest of a rebase. Nothing here uses the index, so give this
+        // handle an empty one in memory. (Checkout opens its own handle.)
+        if let Ok(mut empty) = git2::Index::new() {
+            let _ = repo.set_index(&mut empty);
+        }
         let abbrev = default_abbrev(&repo);
         Ok(Tree {
             repo,
@@ -439,7 +446,11 @@ impl Tree {
             .unwrap_or_default()
         };
         let (a, b) = (entries(old), entries(new));
-        let mut names: Vec<&Vec<u8>> = a.iter().map(|e| &e.0).chain(b.iter().map(|e| &e.0)).collect();
+        let mut names: Vec<&Vec<u8>> = a
+            .iter()
+            .map(|e| &e.0)
+            .chain(b.iter().map(|e| &e.0))
+            .collect();
         names.sort();
         names.dedup();
         for name in names {
@@ -454,7 +465,11 @@ impl Tree {
             prefix.extend_from_slice(name);
             let sub = |e: Option<&Entry>| -> Result<Option<git2::Tree<'_>>, GitError> {
                 match e {
-                    Some((_, id, true, _)) => Ok(Some(self.repo.find_tree(*id).doing(|| format!("reading tree {id}"))?)),
+                    Some((_, id, true, _)) => Ok(Some(
+                        self.repo
+                            .find_tree(*id)
+                            .doing(|| format!("reading tree {id}"))?,
+                    )),
                     _ => Ok(None),
                 }
             };
@@ -498,6 +513,18 @@ impl Tree {
                 in_header = false;
             }
             if !has_hunks && (line.starts_with(b"--- ") || line.starts_with(b"+++ ")) && !binary {
+                continue;
+            }
+            // git trims the function context of a hunk header (cut at 80
+            // bytes) of trailing white space; libgit2 does not.
+            if line.starts_with(b"@@ -") {
+                let body = line.strip_suffix(b"\n").unwrap_or(line);
+                let end = body
+                    .iter()
+                    .rposition(|b| !b.is_ascii_whitespace())
+                    .map_or(0, |i| i + 1);
+                out.extend_from_slice(&body[..end]);
+                out.push(b'\n');
                 continue;
             }
             if in_header && line.starts_with(b"index ") {

@@ -201,29 +201,51 @@ impl Tree {
         theirs: Oid,
         resolved: &[(String, Option<Vec<u8>>)],
     ) -> Result<Merge, GitError> {
-        let find = |id| self.repo.find_tree(id).doing(|| format!("reading tree {id}"));
+        let find = |id| {
+            self.repo
+                .find_tree(id)
+                .doing(|| format!("reading tree {id}"))
+        };
         let (a, o, t) = (find(ancestor)?, find(ours)?, find(theirs)?);
         let mut changes = self.diff_changed(&a, &t, &mut git2::DiffOptions::new())?;
         let mut find_opts = git2::DiffFindOptions::new();
         find_opts.renames(true);
-        changes.find_similar(Some(&mut find_opts)).doing(|| "finding renames".into())?;
+        changes
+            .find_similar(Some(&mut find_opts))
+            .doing(|| "finding renames".into())?;
 
         let mut update = TreeUpdateBuilder::new();
         let mut conflicts = Vec::new();
-        let ours_at = |p: &str| o.get_path(Path::new(p)).ok().map(|e| (e.id(), e.filemode() as u32));
+        let ours_at = |p: &str| {
+            o.get_path(Path::new(p))
+                .ok()
+                .map(|e| (e.id(), e.filemode() as u32))
+        };
         for delta in changes.deltas() {
-            let old_path = String::from_utf8_lossy(delta.old_file().path_bytes().unwrap_or_default()).into_owned();
-            let new_path = String::from_utf8_lossy(delta.new_file().path_bytes().unwrap_or_default()).into_owned();
+            let old_path =
+                String::from_utf8_lossy(delta.old_file().path_bytes().unwrap_or_default())
+                    .into_owned();
+            let new_path =
+                String::from_utf8_lossy(delta.new_file().path_bytes().unwrap_or_default())
+                    .into_owned();
             let (a_id, a_mode) = (delta.old_file().id(), u32::from(delta.old_file().mode()));
             let (t_id, t_mode) = (delta.new_file().id(), u32::from(delta.new_file().mode()));
-            if let Some((_, content)) = resolved.iter().find(|(p, _)| *p == new_path || *p == old_path) {
+            if let Some((_, content)) = resolved
+                .iter()
+                .find(|(p, _)| *p == new_path || *p == old_path)
+            {
                 if old_path != new_path {
                     update.remove(&old_path);
                 }
                 match content {
                     Some(bytes) => {
-                        let id = self.repo.blob(bytes).doing(|| format!("storing {new_path}"))?;
-                        let mode = ours_at(&new_path).or(ours_at(&old_path)).map_or(t_mode, |(_, m)| m);
+                        let id = self
+                            .repo
+                            .blob(bytes)
+                            .doing(|| format!("storing {new_path}"))?;
+                        let mode = ours_at(&new_path)
+                            .or(ours_at(&old_path))
+                            .map_or(t_mode, |(_, m)| m);
                         update.upsert(&new_path, id, file_mode(mode));
                     }
                     None => {
@@ -263,7 +285,9 @@ impl Tree {
                     let id = if o_id == a_id || o_id == t_id {
                         t_id
                     } else {
-                        match self.merge_blobs(&old_path, a_id, o_id, t_id, a_mode, o_mode, t_mode)? {
+                        match self
+                            .merge_blobs(&old_path, a_id, o_id, t_id, a_mode, o_mode, t_mode)?
+                        {
                             Ok(id) => id,
                             Err(merged) => {
                                 conflicts.push(conflict(merged));
@@ -282,7 +306,9 @@ impl Tree {
             return Ok(Merge::Conflict(conflicts));
         }
         Ok(Merge::Clean(
-            update.create_updated(&self.repo, &o).doing(|| "writing the merged tree".into())?,
+            update
+                .create_updated(&self.repo, &o)
+                .doing(|| "writing the merged tree".into())?,
         ))
     }
 
@@ -301,13 +327,23 @@ impl Tree {
     ) -> Result<Result<Oid, Option<Vec<u8>>>, GitError> {
         let entry = |id: Oid, mode: u32| index_entry(path, id, mode);
         let mut opts = git2::MergeFileOptions::new();
-        opts.our_label("new base").their_label("patch").ancestor_label("old base");
+        opts.our_label("new base")
+            .their_label("patch")
+            .ancestor_label("old base");
         let r = self
             .repo
-            .merge_file_from_index(&entry(a, a_mode), &entry(o, o_mode), &entry(t, t_mode), Some(&mut opts))
+            .merge_file_from_index(
+                &entry(a, a_mode),
+                &entry(o, o_mode),
+                &entry(t, t_mode),
+                Some(&mut opts),
+            )
             .doing(|| format!("merging {path}"))?;
         if r.is_automergeable() {
-            Ok(Ok(self.repo.blob(r.content()).doing(|| format!("storing {path}"))?))
+            Ok(Ok(self
+                .repo
+                .blob(r.content())
+                .doing(|| format!("storing {path}"))?))
         } else {
             let binary = [a, o, t].iter().any(|id| {
                 self.repo
@@ -341,18 +377,18 @@ impl Tree {
     /// Check out branch `name` in the tree's worktree, refusing to overwrite
     /// local changes.
     pub fn checkout_branch(&self, name: &str) -> Result<(), GitError> {
+        // A fresh handle, with the tree's real index (ours has an empty one).
+        let repo = git2::Repository::open(&self.path)
+            .doing(|| format!("opening {}", self.path.display()))?;
         let refname = format!("refs/heads/{name}");
-        let obj = self
-            .repo
+        let obj = repo
             .revparse_single(&refname)
             .doing(|| format!("reading {refname}"))?;
         let mut co = git2::build::CheckoutBuilder::new();
         co.safe();
-        self.repo
-            .checkout_tree(&obj, Some(&mut co))
+        repo.checkout_tree(&obj, Some(&mut co))
             .doing(|| format!("checking out {name}"))?;
-        self.repo
-            .set_head(&refname)
+        repo.set_head(&refname)
             .doing(|| format!("checking out {name}"))
     }
 }

@@ -39,10 +39,18 @@ fn tricky(env: &Env) {
     env.write("gone.txt", "old\n");
     env.write("we ird\tname.txt", "q\n");
     env.write("nonl.txt", "no newline");
+    // A function line whose 80-byte cut ends in a space: git trims it in
+    // the hunk header, libgit2 does not (regression).
+    memory = memory.replace(
+        "line 120\n",
+        "static int fixture_function(struct mm_struct *mm, unsigned long first, unsigned long end)\n",
+    );
+    env.write("mm/memory.c", &memory);
     env.commit("prepare");
     env.git(&["tag", "-f", "v4.11-rc2"]);
 
     memory = memory.replace("line 100\n", "line 100 changed\n");
+    memory = memory.replace("line 124\n", "line 124 changed\n");
     env.write("mm/memory.c", &memory);
     env.write("include/asm-generic/tlb.h", "int a;\nint c;\nint b;\n");
     env.commit("mm: add tlb_flush_mmu_free_batches\n\nFactor the loop out.\n\nSigned-off-by: Aaron Lu <aaron.lu@intel.com>");
@@ -144,6 +152,7 @@ fn stored_patches_are_byte_identical_to_git_format_patch() {
         "Content-Type: text/plain; charset=UTF-8",
         "on and on, well\n past the seventy-eight",
         "@@ -97,7 +97,7 @@ line 96",
+        " @@ static int fixture_function(struct mm_struct *mm, unsigned long first, unsigned\n",
     ] {
         assert!(all.contains(needle), "fixture lacks {needle:?}");
     }
