@@ -45,7 +45,17 @@ for n in 5 100; do
     make_series $n check$n
     mkdir -p "$work/p$n" && (cd "$work/p$n" && "$series" --tree "$work/linux" init --base v6.12 --name check$n --subject "bench: $n patches" "v6.12..check$n" > /dev/null)
     printf 'Benchmark series.\n' > "$work/p$n/series/cover.md"
-    git checkout -q -B b4-$n check$n && b4 prep -e v6.12 > /dev/null 2>&1
+    git checkout -q -B b4-$n check$n
+    b4 prep -e v6.12 > "$work/b4-enroll-$n.log" 2>&1 || { cat "$work/b4-enroll-$n.log" >&2; exit 1; }
+done
+# b4 must really check: fail loudly rather than time an error.
+for n in 5 100; do
+    git checkout -q b4-$n
+    if ! b4 prep --check > "$work/b4-check-$n.log" 2>&1 || ! grep -q "^Success:" "$work/b4-check-$n.log"; then
+        echo "b4 prep --check does not run on b4-$n:" >&2
+        cat "$work/b4-check-$n.log" >&2
+        exit 1
+    fi
 done
 git checkout -q v6.12
 

@@ -193,8 +193,71 @@ fn run_one(opts: &Options, input: &Input<'_>) -> Result<Vec<Finding>, Checkpatch
     Ok(parse_report(input.patch, &String::from_utf8_lossy(&out)))
 }
 
-/// Check every mail, `opts.jobs` at a time; `progress` hears of each one
-/// finished. Results come back in input order.
+/// Run one checkpatch process on several mails (it takes many files and
+/// reports each in turn), saving perl's start-up per mail. The report of
+/// each file ends with a line that starts with its path. Returns None when
+/// the batch times out or its report cannot be split, so the caller can
+/// check the mails one by one.
+fn run_batch(opts: &Options, batch: &[&Input<'_>]) -> Result<Option<Vec<Vec<Finding>>>, CheckpatchError> {
+    let dir = tempfile::tempdir().map_err(CheckpatchError::Perl)?;
+    let mut paths = Vec::with_capacity(batch.len());
+    for (k, input) in batch.iter().enumerate() {
+        let p = dir.path().join(format!("{k:04}.patch"));
+        std::fs::write(&p, input.bytes).map_err(CheckpatchError::Perl)?;
+        paths.push(p);
+    }
+    let mut child = Command::new("perl")
+        .arg(script(&opts.tree))
+        .args(["--show-types", "--no-color"])
+        .args(&opts.args)
+        .args(&paths)
+        .current_dir(&opts.tree)
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .map_err(CheckpatchError::Perl)?;
+    let mut stdout = child.stdout.take();
+    let reader = std::thread::spawn(move || {
+        let mut buf = Vec::new();
+        if let Some(s) = stdout.as_mut() {
+            let _ = std::io::Read::read_to_end(s, &mut buf);
+        }
+        buf
+    });
+    let limit = opts.timeout * batch.len() as u32;
+    let start = Instant::now();
+    loop {
+        match child.try_wait() {
+            Ok(Some(_)) => break,
+            Ok(None) if start.elapsed() > limit => {
+                let _ = child.kill();
+                let _ = child.wait();
+                let _ = reader.join();
+                return Ok(None);
+            }
+            Ok(None) => std::thread::sleep(Duration::from_millis(10)),
+            Err(e) => return Err(CheckpatchError::Perl(e)),
+        }
+    }
+    let text = String::from_utf8_lossy(&reader.join().unwrap_or_default()).into_owned();
+    let mut out = Vec::with_capacity(batch.len());
+    let mut rest = text.as_str();
+    for (input, path) in batch.iter().zip(&paths) {
+        let marker = format!("\n{} has ", path.display());
+        let Some(at) = rest.find(&marker).or_else(|| rest.starts_with(&marker[1..]).then_some(0)) else {
+            return Ok(None);
+        };
+        out.push(parse_report(input.patch, &rest[..at]));
+        rest = &rest[at + marker.len()..];
+    }
+    Ok(Some(out))
+}
+
+/// Check every mail: cached results first, the rest in one batch per CPU
+/// (`opts.jobs` processes), falling back to one process per mail for a
+/// batch that times out. `progress` hears of each batch finished. Results
+/// come back in input order.
 pub fn run(
     opts: &Options,
     inputs: &[Input<'_>],
@@ -203,67 +266,83 @@ pub fn run(
     if !script(&opts.tree).is_file() {
         return Err(CheckpatchError::Missing(opts.tree.clone()));
     }
-    let next = AtomicUsize::new(0);
+    let keys: Vec<String> = inputs.iter().map(|i| cache_key(opts, i.bytes)).collect();
+    let mut outcomes: Vec<Option<Outcome>> = inputs
+        .iter()
+        .zip(&keys)
+        .map(|(input, key)| {
+            let cached = opts
+                .cache
+                .as_ref()
+                .and_then(|d| std::fs::read(d.join(format!("{key}.json"))).ok())
+                .and_then(|b| serde_json::from_slice::<Vec<Finding>>(&b).ok())?;
+            Some(Outcome {
+                patch: input.patch,
+                findings: cached
+                    .into_iter()
+                    .map(|mut f| {
+                        f.patch = Some(input.patch);
+                        f
+                    })
+                    .collect(),
+                cached: true,
+            })
+        })
+        .collect();
+    let todo: Vec<usize> = (0..inputs.len()).filter(|&i| outcomes[i].is_none()).collect();
+    let jobs = opts.jobs.max(1).min(todo.len().max(1));
+    let batches: Vec<Vec<usize>> = (0..jobs)
+        .map(|j| todo.iter().copied().skip(j).step_by(jobs).collect())
+        .filter(|b: &Vec<usize>| !b.is_empty())
+        .collect();
     let done = AtomicUsize::new(0);
-    let results: Mutex<Vec<Option<Result<Outcome, CheckpatchError>>>> =
-        Mutex::new((0..inputs.len()).map(|_| None).collect());
+    let total = todo.len();
+    let results: Mutex<Vec<(usize, Result<Vec<Finding>, CheckpatchError>)>> = Mutex::new(Vec::new());
     std::thread::scope(|s| {
-        for _ in 0..opts.jobs.max(1).min(inputs.len().max(1)) {
-            s.spawn(|| loop {
-                let i = next.fetch_add(1, Ordering::SeqCst);
-                let Some(input) = inputs.get(i) else { break };
-                let key = cache_key(opts, input.bytes);
-                let cached = opts
-                    .cache
-                    .as_ref()
-                    .and_then(|d| std::fs::read(d.join(format!("{key}.json"))).ok())
-                    .and_then(|b| serde_json::from_slice::<Vec<Finding>>(&b).ok());
-                let result = match cached {
-                    Some(mut findings) => {
-                        for f in &mut findings {
-                            f.patch = Some(input.patch);
-                        }
-                        Ok(Outcome {
-                            patch: input.patch,
-                            findings,
-                            cached: true,
-                        })
+        for batch in &batches {
+            let results = &results;
+            let done = &done;
+            s.spawn(move || {
+                let members: Vec<&Input<'_>> = batch.iter().map(|&i| &inputs[i]).collect();
+                let found: Vec<(usize, Result<Vec<Finding>, CheckpatchError>)> = match run_batch(opts, &members) {
+                    Ok(Some(per)) => batch.iter().copied().zip(per.into_iter().map(Ok)).collect(),
+                    Ok(None) => batch.iter().map(|&i| (i, run_one(opts, &inputs[i]))).collect(),
+                    Err(e) => {
+                        let msg = e.to_string();
+                        batch
+                            .iter()
+                            .map(|&i| (i, Err(CheckpatchError::Perl(std::io::Error::other(msg.clone())))))
+                            .collect()
                     }
-                    None => run_one(opts, input).map(|findings| {
-                        let timed_out = findings.iter().any(|f| f.rule == "CHECKPATCH_TIMEOUT");
-                        if let (Some(dir), false) = (&opts.cache, timed_out) {
-                            let _ = std::fs::create_dir_all(dir);
-                            if let Ok(json) = serde_json::to_vec(&findings) {
-                                let tmp = dir.join(format!(".{key}.{}", std::process::id()));
-                                if std::fs::write(&tmp, json).is_ok() {
-                                    let _ = std::fs::rename(&tmp, dir.join(format!("{key}.json")));
-                                }
-                            }
-                        }
-                        Outcome {
-                            patch: input.patch,
-                            findings,
-                            cached: false,
-                        }
-                    }),
                 };
                 if let Ok(mut r) = results.lock() {
-                    r[i] = Some(result);
+                    r.extend(found);
                 }
-                progress(done.fetch_add(1, Ordering::SeqCst) + 1, inputs.len());
+                progress(done.fetch_add(batch.len(), Ordering::SeqCst) + batch.len(), total);
             });
         }
     });
-    let results = results.into_inner().unwrap_or_default();
-    results
+    for (i, result) in results.into_inner().unwrap_or_default() {
+        let findings = result?;
+        let timed_out = findings.iter().any(|f| f.rule == "CHECKPATCH_TIMEOUT");
+        if let (Some(dir), false) = (&opts.cache, timed_out) {
+            let _ = std::fs::create_dir_all(dir);
+            if let Ok(json) = serde_json::to_vec(&findings) {
+                let tmp = dir.join(format!(".{}.{}", keys[i], std::process::id()));
+                if std::fs::write(&tmp, json).is_ok() {
+                    let _ = std::fs::rename(&tmp, dir.join(format!("{}.json", keys[i])));
+                }
+            }
+        }
+        outcomes[i] = Some(Outcome {
+            patch: inputs[i].patch,
+            findings,
+            cached: false,
+        });
+    }
+    outcomes
         .into_iter()
-        .map(|r| {
-            r.unwrap_or_else(|| {
-                Err(CheckpatchError::Perl(std::io::Error::other(
-                    "a worker stopped",
-                )))
-            })
-        })
+        .map(|o| o.ok_or_else(|| CheckpatchError::Perl(std::io::Error::other("a checkpatch worker stopped"))))
         .collect()
 }
 

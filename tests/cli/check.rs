@@ -277,7 +277,27 @@ fn a_slow_checkpatch_becomes_a_finding_and_the_rest_is_checked() {
     fs::rename(&real, env.tree().join("scripts/checkpatch-real.pl")).unwrap();
     fs::write(
         &real,
-        "my $in = do { local $/; <STDIN> };\nif ($in =~ /max_active/) { sleep 60; }\nexec('perl', $0 =~ s/checkpatch\\.pl$/checkpatch-real.pl/r, @ARGV[0..$#ARGV-1], '-') or die;\n",
+        r#"use File::Temp qw(tempfile);
+my @args = @ARGV;
+my $all = '';
+for my $i (0 .. $#args) {
+    local $/;
+    if ($args[$i] eq '-') {
+        my $in = <STDIN>;
+        my ($fh, $name) = tempfile();
+        print $fh $in;
+        close $fh;
+        $args[$i] = $name;
+        $all .= $in;
+    } elsif (-f $args[$i]) {
+        open(my $h, '<', $args[$i]) or die;
+        $all .= <$h>;
+    }
+}
+sleep 60 if $all =~ /max_active/;
+(my $real = $0) =~ s/checkpatch\.pl$/checkpatch-real.pl/;
+exec('perl', $real, @args) or die;
+"#,
     )
     .unwrap();
     let out = check(&env, &["--checkpatch-timeout", "2", "--json", "--no-cache"]);
