@@ -46,7 +46,9 @@ for n in 5 100; do
     mkdir -p "$work/p$n" && (cd "$work/p$n" && "$series" --tree "$work/linux" init --base v6.12 --name check$n --subject "bench: $n patches" "v6.12..check$n" > /dev/null)
     printf 'Benchmark series.\n' > "$work/p$n/series/cover.md"
     git checkout -q -B b4-$n check$n
-    b4 prep -e v6.12 > "$work/b4-enroll-$n.log" 2>&1 || { cat "$work/b4-enroll-$n.log" >&2; exit 1; }
+    # With the fixed dates above, both branches would get the same cover
+    # commit, and b4 then disowns one of them: enroll with the real clock.
+    env -u GIT_AUTHOR_DATE -u GIT_COMMITTER_DATE b4 prep -e v6.12 > "$work/b4-enroll-$n.log" 2>&1 || { cat "$work/b4-enroll-$n.log" >&2; exit 1; }
 done
 # b4 must really check: fail loudly rather than time an error.
 for n in 5 100; do
