@@ -139,6 +139,36 @@ pub fn parse_report(patch: usize, text: &str) -> Vec<Finding> {
     out
 }
 
+/// Wait for `child` to exit within `limit`, collecting its stdout; kill it
+/// and return None when the limit passes.
+fn wait_output(
+    mut child: std::process::Child,
+    limit: Duration,
+) -> Result<Option<Vec<u8>>, CheckpatchError> {
+    let mut stdout = child.stdout.take();
+    let reader = std::thread::spawn(move || {
+        let mut buf = Vec::new();
+        if let Some(s) = stdout.as_mut() {
+            let _ = std::io::Read::read_to_end(s, &mut buf);
+        }
+        buf
+    });
+    let start = Instant::now();
+    loop {
+        match child.try_wait() {
+            Ok(Some(_)) => return Ok(Some(reader.join().unwrap_or_default())),
+            Ok(None) if start.elapsed() > limit => {
+                let _ = child.kill();
+                let _ = child.wait();
+                let _ = reader.join();
+                return Ok(None);
+            }
+            Ok(None) => std::thread::sleep(Duration::from_millis(10)),
+            Err(e) => return Err(CheckpatchError::Perl(e)),
+        }
+    }
+}
+
 fn run_one(opts: &Options, input: &Input<'_>) -> Result<Vec<Finding>, CheckpatchError> {
     let mut child = Command::new("perl")
         .arg(script(&opts.tree))
@@ -157,40 +187,21 @@ fn run_one(opts: &Options, input: &Input<'_>) -> Result<Vec<Finding>, Checkpatch
             let _ = stdin.write_all(&bytes);
         });
     }
-    let mut stdout = child.stdout.take();
-    let reader = std::thread::spawn(move || {
-        let mut buf = Vec::new();
-        if let Some(s) = stdout.as_mut() {
-            let _ = std::io::Read::read_to_end(s, &mut buf);
-        }
-        buf
-    });
-    let start = Instant::now();
-    loop {
-        match child.try_wait() {
-            Ok(Some(_)) => break,
-            Ok(None) if start.elapsed() > opts.timeout => {
-                let _ = child.kill();
-                let _ = child.wait();
-                return Ok(vec![Finding {
-                    patch: Some(input.patch),
-                    file: None,
-                    line: None,
-                    rule: "CHECKPATCH_TIMEOUT".into(),
-                    severity: Severity::Error,
-                    message: format!(
-                        "checkpatch.pl did not finish within {}s on this patch; it was stopped (raise --checkpatch-timeout)",
-                        opts.timeout.as_secs()
-                    ),
-                    source: Source::Checkpatch,
-                }]);
-            }
-            Ok(None) => std::thread::sleep(Duration::from_millis(10)),
-            Err(e) => return Err(CheckpatchError::Perl(e)),
-        }
+    match wait_output(child, opts.timeout)? {
+        Some(out) => Ok(parse_report(input.patch, &String::from_utf8_lossy(&out))),
+        None => Ok(vec![Finding {
+            patch: Some(input.patch),
+            file: None,
+            line: None,
+            rule: "CHECKPATCH_TIMEOUT".into(),
+            severity: Severity::Error,
+            message: format!(
+                "checkpatch.pl did not finish within {}s on this patch; it was stopped (raise --checkpatch-timeout)",
+                opts.timeout.as_secs()
+            ),
+            source: Source::Checkpatch,
+        }]),
     }
-    let out = reader.join().unwrap_or_default();
-    Ok(parse_report(input.patch, &String::from_utf8_lossy(&out)))
 }
 
 /// Run one checkpatch process on several mails (it takes many files and
@@ -198,7 +209,10 @@ fn run_one(opts: &Options, input: &Input<'_>) -> Result<Vec<Finding>, Checkpatch
 /// each file ends with a line that starts with its path. Returns None when
 /// the batch times out or its report cannot be split, so the caller can
 /// check the mails one by one.
-fn run_batch(opts: &Options, batch: &[&Input<'_>]) -> Result<Option<Vec<Vec<Finding>>>, CheckpatchError> {
+fn run_batch(
+    opts: &Options,
+    batch: &[&Input<'_>],
+) -> Result<Option<Vec<Vec<Finding>>>, CheckpatchError> {
     let dir = tempfile::tempdir().map_err(CheckpatchError::Perl)?;
     let mut paths = Vec::with_capacity(batch.len());
     for (k, input) in batch.iter().enumerate() {
@@ -206,7 +220,7 @@ fn run_batch(opts: &Options, batch: &[&Input<'_>]) -> Result<Option<Vec<Vec<Find
         std::fs::write(&p, input.bytes).map_err(CheckpatchError::Perl)?;
         paths.push(p);
     }
-    let mut child = Command::new("perl")
+    let child = Command::new("perl")
         .arg(script(&opts.tree))
         .args(["--show-types", "--no-color"])
         .args(&opts.args)
@@ -217,35 +231,18 @@ fn run_batch(opts: &Options, batch: &[&Input<'_>]) -> Result<Option<Vec<Vec<Find
         .stderr(Stdio::null())
         .spawn()
         .map_err(CheckpatchError::Perl)?;
-    let mut stdout = child.stdout.take();
-    let reader = std::thread::spawn(move || {
-        let mut buf = Vec::new();
-        if let Some(s) = stdout.as_mut() {
-            let _ = std::io::Read::read_to_end(s, &mut buf);
-        }
-        buf
-    });
-    let limit = opts.timeout * batch.len() as u32;
-    let start = Instant::now();
-    loop {
-        match child.try_wait() {
-            Ok(Some(_)) => break,
-            Ok(None) if start.elapsed() > limit => {
-                let _ = child.kill();
-                let _ = child.wait();
-                let _ = reader.join();
-                return Ok(None);
-            }
-            Ok(None) => std::thread::sleep(Duration::from_millis(10)),
-            Err(e) => return Err(CheckpatchError::Perl(e)),
-        }
-    }
-    let text = String::from_utf8_lossy(&reader.join().unwrap_or_default()).into_owned();
+    let Some(out) = wait_output(child, opts.timeout * batch.len() as u32)? else {
+        return Ok(None);
+    };
+    let text = String::from_utf8_lossy(&out).into_owned();
     let mut out = Vec::with_capacity(batch.len());
     let mut rest = text.as_str();
     for (input, path) in batch.iter().zip(&paths) {
         let marker = format!("\n{} has ", path.display());
-        let Some(at) = rest.find(&marker).or_else(|| rest.starts_with(&marker[1..]).then_some(0)) else {
+        let Some(at) = rest
+            .find(&marker)
+            .or_else(|| rest.starts_with(&marker[1..]).then_some(0))
+        else {
             return Ok(None);
         };
         out.push(parse_report(input.patch, &rest[..at]));
@@ -253,6 +250,9 @@ fn run_batch(opts: &Options, batch: &[&Input<'_>]) -> Result<Option<Vec<Vec<Find
     }
     Ok(Some(out))
 }
+
+/// A mail's index and what checking it gave.
+type Checked = (usize, Result<Vec<Finding>, CheckpatchError>);
 
 /// Check every mail: cached results first, the rest in one batch per CPU
 /// (`opts.jobs` processes), falling back to one process per mail for a
@@ -289,7 +289,9 @@ pub fn run(
             })
         })
         .collect();
-    let todo: Vec<usize> = (0..inputs.len()).filter(|&i| outcomes[i].is_none()).collect();
+    let todo: Vec<usize> = (0..inputs.len())
+        .filter(|&i| outcomes[i].is_none())
+        .collect();
     let jobs = opts.jobs.max(1).min(todo.len().max(1));
     let batches: Vec<Vec<usize>> = (0..jobs)
         .map(|j| todo.iter().copied().skip(j).step_by(jobs).collect())
@@ -297,28 +299,39 @@ pub fn run(
         .collect();
     let done = AtomicUsize::new(0);
     let total = todo.len();
-    let results: Mutex<Vec<(usize, Result<Vec<Finding>, CheckpatchError>)>> = Mutex::new(Vec::new());
+    let results: Mutex<Vec<Checked>> = Mutex::new(Vec::new());
     std::thread::scope(|s| {
         for batch in &batches {
             let results = &results;
             let done = &done;
             s.spawn(move || {
                 let members: Vec<&Input<'_>> = batch.iter().map(|&i| &inputs[i]).collect();
-                let found: Vec<(usize, Result<Vec<Finding>, CheckpatchError>)> = match run_batch(opts, &members) {
+                let found: Vec<Checked> = match run_batch(opts, &members) {
                     Ok(Some(per)) => batch.iter().copied().zip(per.into_iter().map(Ok)).collect(),
-                    Ok(None) => batch.iter().map(|&i| (i, run_one(opts, &inputs[i]))).collect(),
+                    Ok(None) => batch
+                        .iter()
+                        .map(|&i| (i, run_one(opts, &inputs[i])))
+                        .collect(),
                     Err(e) => {
                         let msg = e.to_string();
                         batch
                             .iter()
-                            .map(|&i| (i, Err(CheckpatchError::Perl(std::io::Error::other(msg.clone())))))
+                            .map(|&i| {
+                                (
+                                    i,
+                                    Err(CheckpatchError::Perl(std::io::Error::other(msg.clone()))),
+                                )
+                            })
                             .collect()
                     }
                 };
                 if let Ok(mut r) = results.lock() {
                     r.extend(found);
                 }
-                progress(done.fetch_add(batch.len(), Ordering::SeqCst) + batch.len(), total);
+                progress(
+                    done.fetch_add(batch.len(), Ordering::SeqCst) + batch.len(),
+                    total,
+                );
             });
         }
     });
@@ -342,7 +355,11 @@ pub fn run(
     }
     outcomes
         .into_iter()
-        .map(|o| o.ok_or_else(|| CheckpatchError::Perl(std::io::Error::other("a checkpatch worker stopped"))))
+        .map(|o| {
+            o.ok_or_else(|| {
+                CheckpatchError::Perl(std::io::Error::other("a checkpatch worker stopped"))
+            })
+        })
         .collect()
 }
 
