@@ -77,15 +77,23 @@ fn stable_part(bytes: &[u8]) -> Vec<u8> {
     out
 }
 
-/// A key for the cache: the checkpatch script and its data files, the
-/// arguments and the mail.
-fn cache_key(opts: &Options, bytes: &[u8]) -> String {
+/// A digest of what checkpatch's answer depends on besides the mail: the
+/// script, its data files and the arguments. Read once per run.
+fn setup_digest(opts: &Options) -> String {
     let mut all = Vec::new();
     for f in ["checkpatch.pl", "spelling.txt", "const_structs.checkpatch"] {
         all.extend(std::fs::read(opts.tree.join("scripts").join(f)).unwrap_or_default());
         all.push(0);
     }
     all.extend(opts.args.join("\u{1}").as_bytes());
+    git2::Oid::hash_object(git2::ObjectType::Blob, &all)
+        .map(|o| o.to_string())
+        .unwrap_or_default()
+}
+
+/// A key for the cache: the setup digest and the mail.
+fn cache_key(setup: &str, bytes: &[u8]) -> String {
+    let mut all = setup.as_bytes().to_vec();
     all.push(0);
     all.extend(stable_part(bytes));
     git2::Oid::hash_object(git2::ObjectType::Blob, &all)
@@ -266,7 +274,8 @@ pub fn run(
     if !script(&opts.tree).is_file() {
         return Err(CheckpatchError::Missing(opts.tree.clone()));
     }
-    let keys: Vec<String> = inputs.iter().map(|i| cache_key(opts, i.bytes)).collect();
+    let setup = setup_digest(opts);
+    let keys: Vec<String> = inputs.iter().map(|i| cache_key(&setup, i.bytes)).collect();
     let mut outcomes: Vec<Option<Outcome>> = inputs
         .iter()
         .zip(&keys)

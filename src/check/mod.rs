@@ -170,7 +170,7 @@ pub fn apply_check(tree: &Tree, series: &Series) -> (Vec<Finding>, Option<String
             Vec::new(),
             Some(format!(
                 "skipped: the tree has no base commit {} ({})",
-                &base.commit[..base.commit.len().min(12)],
+                base.commit.get(..12).unwrap_or(&base.commit),
                 base.name
             )),
         );

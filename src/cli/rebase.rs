@@ -158,7 +158,13 @@ fn resume(
             )))
         }
     };
-    let mail = &series.patches[state.next];
+    let mail = series.patches.get(state.next).ok_or_else(|| {
+        RebaseError::BadState(format!(
+            "it names patch {} of a series of {}",
+            state.next + 1,
+            series.patches.len()
+        ))
+    })?;
     let mut done = Replayed {
         commits: state
             .commits

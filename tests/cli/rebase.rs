@@ -464,3 +464,65 @@ fn apply_without_the_base_in_the_tree() {
         &["the tree has no commit 2222"],
     );
 }
+
+#[test]
+fn continue_refuses_a_changed_series_or_a_damaged_state() {
+    let env = fixture();
+    env.git(&["checkout", "-q", "-b", "clash", "v4.11-rc2"]);
+    env.write(
+        "mm/memory.c",
+        memory(|i| (i == 150).then(|| "line 150 upstream\n".into())),
+    );
+    env.commit("clash");
+    env.git(&["checkout", "-q", "main"]);
+    assert_eq!(
+        env.series(&["--tree", &tree_arg(&env), "rebase", "clash"])
+            .status
+            .code(),
+        Some(3)
+    );
+
+    // A damaged state names a patch the series does not have: an error, not a panic.
+    let state = env.work().join(".series-rebase/state.toml");
+    let good = fs::read_to_string(&state).unwrap();
+    fs::write(&state, good.replace("next = 1", "next = 99")).unwrap();
+    fs::write(
+        env.work().join(".series-rebase/work/mm/memory.c"),
+        memory(|_| None),
+    )
+    .unwrap();
+    assert_fails(
+        &env.series(&["--tree", &tree_arg(&env), "rebase", "--continue"]),
+        1,
+        &[
+            "the paused rebase's state is damaged",
+            "patch 100 of a series of 3",
+            "--abort",
+        ],
+    );
+    fs::write(&state, good).unwrap();
+
+    // series/ edited while the rebase waits: refused, nothing changes.
+    let manifest = env.series_dir().join("series.toml");
+    fs::write(
+        &manifest,
+        fs::read_to_string(&manifest)
+            .unwrap()
+            .replace("prefix = \"PATCH\"", "prefix = \"RFC PATCH\""),
+    )
+    .unwrap();
+    let before = Env::snapshot(&env.series_dir());
+    assert_fails(
+        &env.series(&["--tree", &tree_arg(&env), "rebase", "--continue"]),
+        1,
+        &[
+            "series/ changed since the rebase stopped",
+            "series rebase --abort",
+        ],
+    );
+    assert_unchanged(
+        &before,
+        &Env::snapshot(&env.series_dir()),
+        "after the refusal",
+    );
+}
