@@ -128,6 +128,14 @@ impl Env {
         self.series_in(&self.work(), args, &[])
     }
 
+    /// Run `series --tree <the fixture tree> ARGS`.
+    pub fn series_t(&self, args: &[&str]) -> Output {
+        let tree = self.tree().to_string_lossy().into_owned();
+        let mut full = vec!["--tree", tree.as_str()];
+        full.extend_from_slice(args);
+        self.series(&full)
+    }
+
     pub fn series_env(&self, args: &[&str], vars: &[(&str, &str)]) -> Output {
         self.series_in(&self.work(), args, vars)
     }

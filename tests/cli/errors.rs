@@ -36,14 +36,7 @@ fn unknown_base_lists_near_names() {
     let env = Env::new();
     env.base("v4.11-rc2");
     env.git(&["tag", "v4.11-rc3"]);
-    let tree = env.tree();
-    let out = env.series(&[
-        "--tree",
-        tree.to_str().unwrap(),
-        "init",
-        "--base",
-        "v4.11-rc9",
-    ]);
+    let out = env.series_t(&["init", "--base", "v4.11-rc9"]);
     assert_fails(
         &out,
         1,
@@ -62,14 +55,7 @@ fn short_base_names_resolve_and_ambiguity_is_listed() {
     env.write("mm/memory.c", "changed\n");
     env.commit("mm: change");
     env.git(&["branch", "mmotm-2017-03-08-15-20", "HEAD~1"]);
-    let tree = env.tree();
-    let out = env.series(&[
-        "--tree",
-        tree.to_str().unwrap(),
-        "init",
-        "--base",
-        "mmotm-2017-03-14",
-    ]);
+    let out = env.series_t(&["init", "--base", "mmotm-2017-03-14"]);
     assert_ok(&out);
     let manifest = fs::read_to_string(env.series_dir().join("series.toml")).unwrap();
     assert!(
@@ -77,13 +63,7 @@ fn short_base_names_resolve_and_ambiguity_is_listed() {
         "{manifest}"
     );
     fs::remove_dir_all(env.series_dir()).unwrap();
-    let out = env.series(&[
-        "--tree",
-        tree.to_str().unwrap(),
-        "init",
-        "--base",
-        "mmotm-2017-03",
-    ]);
+    let out = env.series_t(&["init", "--base", "mmotm-2017-03"]);
     assert_fails(
         &out,
         1,
@@ -99,14 +79,7 @@ fn short_base_names_resolve_and_ambiguity_is_listed() {
 fn empty_range() {
     let env = Env::new();
     env.base("v4.11-rc2");
-    let tree = env.tree();
-    let out = env.series(&[
-        "--tree",
-        tree.to_str().unwrap(),
-        "init",
-        "--base",
-        "v4.11-rc2",
-    ]);
+    let out = env.series_t(&["init", "--base", "v4.11-rc2"]);
     assert_fails(&out, 1, &["the range v4.11-rc2..HEAD holds no commits"]);
     assert!(!env.series_dir().exists());
 }
@@ -122,14 +95,7 @@ fn a_range_with_a_merge() {
     env.write("main.c", "y\n");
     env.commit("main");
     env.git(&["merge", "-q", "--no-edit", "side"]);
-    let tree = env.tree();
-    let out = env.series(&[
-        "--tree",
-        tree.to_str().unwrap(),
-        "init",
-        "--base",
-        "v4.11-rc2",
-    ]);
+    let out = env.series_t(&["init", "--base", "v4.11-rc2"]);
     assert_fails(&out, 1, &["is a merge"]);
     assert!(!env.series_dir().exists());
 }
@@ -142,15 +108,7 @@ fn a_range_not_on_the_base() {
     env.commit("a");
     env.write("b.c", "b\n");
     env.commit("b");
-    let tree = env.tree();
-    let out = env.series(&[
-        "--tree",
-        tree.to_str().unwrap(),
-        "init",
-        "--base",
-        "v4.11-rc2",
-        "HEAD~1..HEAD",
-    ]);
+    let out = env.series_t(&["init", "--base", "v4.11-rc2", "HEAD~1..HEAD"]);
     assert_fails(&out, 1, &["does not start on the base v4.11-rc2"]);
 }
 
@@ -158,14 +116,7 @@ fn a_range_not_on_the_base() {
 fn init_refuses_to_overwrite() {
     let env = with_series();
     let before = Env::snapshot(&env.series_dir());
-    let tree = env.tree();
-    let out = env.series(&[
-        "--tree",
-        tree.to_str().unwrap(),
-        "init",
-        "--base",
-        "v4.11-rc2",
-    ]);
+    let out = env.series_t(&["init", "--base", "v4.11-rc2"]);
     assert_fails(&out, 1, &["already exists"]);
     assert_unchanged(
         &before,

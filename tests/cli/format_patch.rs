@@ -235,15 +235,7 @@ fn reading_then_writing_is_byte_stable() {
     env.init(&["--base", "v4.11-rc2"]);
     let before = Env::snapshot(&env.series_dir());
     // `send --dry-run` learns a list name and saves the series.
-    let tree = env.tree();
-    let out = env.series(&[
-        "--tree",
-        tree.to_str().unwrap(),
-        "send",
-        "--to",
-        "linux-mm",
-        "--dry-run",
-    ]);
+    let out = env.series_t(&["send", "--to", "linux-mm", "--dry-run"]);
     assert_ok(&out);
     let after = Env::snapshot(&env.series_dir());
     let changed: Vec<_> = after
@@ -271,8 +263,7 @@ fn series_apply_reproduces_every_kind_of_change() {
     let env = Env::new();
     tricky(&env);
     env.init(&["--base", "v4.11-rc2"]);
-    let tree = env.tree();
-    let out = env.series(&["--tree", tree.to_str().unwrap(), "apply"]);
+    let out = env.series_t(&["apply"]);
     assert_ok(&out);
     assert_eq!(
         env.git(&["rev-parse", "series/main-v1^{tree}"]),

@@ -46,10 +46,7 @@ fn send_dry_run_lays_out_mails_as_git_format_patch_does() {
     let env = Env::new();
     small_series(&env);
     env.init(&["--base", "v4.11-rc2", "--version", "2"]);
-    let tree = env.tree();
-    let out = env.series(&[
-        "--tree",
-        tree.to_str().unwrap(),
+    let out = env.series_t(&[
         "send",
         "--dry-run",
         "--to",
@@ -152,14 +149,7 @@ fn list_names_resolve_from_the_tree_then_from_the_series() {
     let env = Env::new();
     small_series(&env);
     env.init(&["--base", "v4.11-rc2"]);
-    let tree = env.tree();
-    assert_ok(&env.series(&[
-        "--tree",
-        tree.to_str().unwrap(),
-        "format",
-        "--to",
-        "linux-mm",
-    ]));
+    assert_ok(&env.series_t(&["format", "--to", "linux-mm"]));
     // No tree now: the name was recorded in series.toml.
     let out = env.series(&["format", "--to", "linux-mm", "-o", "again"]);
     assert_ok(&out);
@@ -167,14 +157,7 @@ fn list_names_resolve_from_the_tree_then_from_the_series() {
     assert!(cover.contains("To: linux-mm@kvack.org\n"), "{cover}");
 
     let before = Env::snapshot(&env.series_dir());
-    let out = env.series(&[
-        "--tree",
-        tree.to_str().unwrap(),
-        "send",
-        "--dry-run",
-        "--to",
-        "linux-m",
-    ]);
+    let out = env.series_t(&["send", "--dry-run", "--to", "linux-m"]);
     assert_fails(
         &out,
         1,

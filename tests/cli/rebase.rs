@@ -78,7 +78,7 @@ fn clean_rebase_with_offsets_matches_git_rebase_and_leaves_the_checkout_alone() 
     env.write("untracked.txt", "mine\n");
     let before = tree_state(&env);
 
-    let out = env.series(&["--tree", &tree_arg(&env), "rebase", "mmotm-2017-03-14"]);
+    let out = env.series_t(&["rebase", "mmotm-2017-03-14"]);
     assert_ok(&out);
     assert!(
         stdout(&out).contains("Rebased 3 patches onto v4.11-rc2-mmotm-2017-03-14-15-41 ("),
@@ -153,7 +153,7 @@ fn a_conflict_stops_with_exit_3_and_continue_takes_the_resolution() {
     env.git(&["checkout", "-q", "main"]);
     let series_before = Env::snapshot(&env.series_dir());
 
-    let out = env.series(&["--tree", &tree_arg(&env), "rebase", "clash-base"]);
+    let out = env.series_t(&["rebase", "clash-base"]);
     assert_fails(
         &out,
         3,
@@ -182,11 +182,11 @@ fn a_conflict_stops_with_exit_3_and_continue_takes_the_resolution() {
     assert!(marked.contains(">>>>>>> patch"), "{marked}");
 
     // Another rebase is refused while this one is paused.
-    let again = env.series(&["--tree", &tree_arg(&env), "rebase", "v4.11-rc2"]);
+    let again = env.series_t(&["rebase", "v4.11-rc2"]);
     assert_fails(&again, 1, &["a rebase is in progress", "--continue"]);
 
     // --continue with markers left is refused, still exit 3.
-    let early = env.series(&["--tree", &tree_arg(&env), "rebase", "--continue"]);
+    let early = env.series_t(&["rebase", "--continue"]);
     assert_fails(&early, 3, &["still has conflict markers"]);
 
     // Resolve: keep both edits on one line.
@@ -196,7 +196,7 @@ fn a_conflict_stops_with_exit_3_and_continue_takes_the_resolution() {
         _ => None,
     });
     fs::write(&scratch, &resolved).unwrap();
-    let out = env.series(&["--tree", &tree_arg(&env), "rebase", "--continue"]);
+    let out = env.series_t(&["rebase", "--continue"]);
     assert_ok(&out);
     assert!(!env.work().join(".series-rebase").exists());
     let p2 = fs::read_to_string(
@@ -244,12 +244,7 @@ fn abort_drops_the_scratch_state() {
     env.commit("clash");
     env.git(&["checkout", "-q", "main"]);
     let before = Env::snapshot(&env.series_dir());
-    assert_eq!(
-        env.series(&["--tree", &tree_arg(&env), "rebase", "clash"])
-            .status
-            .code(),
-        Some(3)
-    );
+    assert_eq!(env.series_t(&["rebase", "clash"]).status.code(), Some(3));
     let out = env.series(&["rebase", "--abort"]);
     assert_ok(&out);
     assert!(!env.work().join(".series-rebase").exists());
@@ -269,7 +264,7 @@ fn already_merged_patches_are_reported_and_dropped_only_when_asked() {
     env.git(&["cherry-pick", "main~2"]);
     env.git(&["checkout", "-q", "main"]);
     let before = Env::snapshot(&env.series_dir());
-    let out = env.series(&["--tree", &tree_arg(&env), "rebase", "picked"]);
+    let out = env.series_t(&["rebase", "picked"]);
     assert_fails(
         &out,
         1,
@@ -284,13 +279,7 @@ fn already_merged_patches_are_reported_and_dropped_only_when_asked() {
         "after the refusal",
     );
 
-    let out = env.series(&[
-        "--tree",
-        &tree_arg(&env),
-        "rebase",
-        "picked",
-        "--drop-merged",
-    ]);
+    let out = env.series_t(&["rebase", "picked", "--drop-merged"]);
     assert_ok(&out);
     assert!(
         stdout(&out).contains("Dropped patch 1 \"mm: add tlb_flush_mmu_free_batches\""),
@@ -317,7 +306,7 @@ fn unknown_and_ambiguous_base_names() {
     let env = fixture();
     env.git(&["tag", "mmotm-2017-03-08-15-20", "v4.11-rc2"]);
     assert_fails(
-        &env.series(&["--tree", &tree_arg(&env), "rebase", "mmotm-2017-03"]),
+        &env.series_t(&["rebase", "mmotm-2017-03"]),
         1,
         &[
             "names several refs",
@@ -326,7 +315,7 @@ fn unknown_and_ambiguous_base_names() {
         ],
     );
     assert_fails(
-        &env.series(&["--tree", &tree_arg(&env), "rebase", "mmotm-2018"]),
+        &env.series_t(&["rebase", "mmotm-2018"]),
         1,
         &["unknown revision \"mmotm-2018\""],
     );
@@ -341,12 +330,7 @@ fn without_the_old_base_patches_are_applied_directly_and_it_says_so() {
         .unwrap()
         .replace(base.trim(), &"1".repeat(40));
     fs::write(&path, text).unwrap();
-    let out = env.series(&[
-        "--tree",
-        &tree_arg(&env),
-        "rebase",
-        "v4.11-rc2-mmotm-2017-03-14-15-41",
-    ]);
+    let out = env.series_t(&["rebase", "v4.11-rc2-mmotm-2017-03-14-15-41"]);
     assert_ok(&out);
     assert!(stdout(&out).contains("lacks the old base v4.11-rc2: patches were applied directly (offsets allowed, no fuzz)"), "{}", stdout(&out));
     apply_with_git_am(&env, "v4.11-rc2-mmotm-2017-03-14-15-41");
@@ -390,12 +374,7 @@ fn a_rebase_killed_at_any_step_leaves_series_old_or_new() {
             );
         }
         // The rebase can simply be run again.
-        assert_ok(&env.series(&[
-            "--tree",
-            &tree_arg(&env),
-            "rebase",
-            "v4.11-rc2-mmotm-2017-03-14-15-41",
-        ]));
+        assert_ok(&env.series_t(&["rebase", "v4.11-rc2-mmotm-2017-03-14-15-41"]));
     }
 }
 
@@ -403,7 +382,7 @@ fn a_rebase_killed_at_any_step_leaves_series_old_or_new() {
 fn apply_makes_a_branch_whose_tree_equals_git_am() {
     let env = fixture();
     let before = tree_state(&env);
-    let out = env.series(&["--tree", &tree_arg(&env), "apply"]);
+    let out = env.series_t(&["apply"]);
     assert_ok(&out);
     assert!(
         stdout(&out).contains("Applied 3 patches on v4.11-rc2 as branch series/main-v2"),
@@ -427,19 +406,12 @@ fn apply_makes_a_branch_whose_tree_equals_git_am() {
     assert_eq!((before.0, before.1, before.3), (after.0, after.1, after.3));
 
     assert_fails(
-        &env.series(&["--tree", &tree_arg(&env), "apply"]),
+        &env.series_t(&["apply"]),
         1,
         &["branch series/main-v2 already exists", "--force"],
     );
-    assert_ok(&env.series(&["--tree", &tree_arg(&env), "apply", "--force"]));
-    assert_ok(&env.series(&[
-        "--tree",
-        &tree_arg(&env),
-        "apply",
-        "--branch",
-        "try",
-        "--checkout",
-    ]));
+    assert_ok(&env.series_t(&["apply", "--force"]));
+    assert_ok(&env.series_t(&["apply", "--branch", "try", "--checkout"]));
     assert_eq!(
         env.git(&["rev-parse", "--abbrev-ref", "HEAD"]).trim(),
         "try"
@@ -459,7 +431,7 @@ fn apply_without_the_base_in_the_tree() {
     )
     .unwrap();
     assert_fails(
-        &env.series(&["--tree", &tree_arg(&env), "apply"]),
+        &env.series_t(&["apply"]),
         1,
         &["the tree has no commit 2222"],
     );
@@ -475,12 +447,7 @@ fn continue_refuses_a_changed_series_or_a_damaged_state() {
     );
     env.commit("clash");
     env.git(&["checkout", "-q", "main"]);
-    assert_eq!(
-        env.series(&["--tree", &tree_arg(&env), "rebase", "clash"])
-            .status
-            .code(),
-        Some(3)
-    );
+    assert_eq!(env.series_t(&["rebase", "clash"]).status.code(), Some(3));
 
     // A damaged state names a patch the series does not have: an error, not a panic.
     let state = env.work().join(".series-rebase/state.toml");
@@ -492,7 +459,7 @@ fn continue_refuses_a_changed_series_or_a_damaged_state() {
     )
     .unwrap();
     assert_fails(
-        &env.series(&["--tree", &tree_arg(&env), "rebase", "--continue"]),
+        &env.series_t(&["rebase", "--continue"]),
         1,
         &[
             "the paused rebase's state is damaged",
@@ -513,7 +480,7 @@ fn continue_refuses_a_changed_series_or_a_damaged_state() {
     .unwrap();
     let before = Env::snapshot(&env.series_dir());
     assert_fails(
-        &env.series(&["--tree", &tree_arg(&env), "rebase", "--continue"]),
+        &env.series_t(&["rebase", "--continue"]),
         1,
         &[
             "series/ changed since the rebase stopped",
