@@ -12,6 +12,7 @@ pub mod git;
 pub mod mail;
 pub mod model;
 pub mod outgoing;
+pub mod process;
 pub mod rebase;
 pub mod send;
 pub mod store;

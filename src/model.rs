@@ -20,6 +20,24 @@ impl fmt::Display for Person {
     }
 }
 
+impl Person {
+    /// `Name <addr>` or a bare `addr`, as [`fmt::Display`] writes it.
+    pub fn parse(s: &str) -> Option<Person> {
+        let s = s.trim();
+        match (s.rfind('<'), s.rfind('>')) {
+            (Some(l), Some(r)) if l < r => Some(Person {
+                name: s[..l].trim().to_string(),
+                email: s[l + 1..r].trim().to_string(),
+            }),
+            _ if s.contains('@') && !s.contains(char::is_whitespace) => Some(Person {
+                name: String::new(),
+                email: s.to_string(),
+            }),
+            _ => None,
+        }
+    }
+}
+
 /// One patch as `git format-patch` mails it, split into the parts that do not
 /// depend on numbering: who, when, what, and the diff section.
 #[derive(Clone, Debug, PartialEq, Eq)]

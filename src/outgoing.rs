@@ -120,6 +120,11 @@ pub struct Options {
     pub patch_cc: Vec<Vec<String>>,
     /// Chain the cover to an earlier message (`--in-reply-to`).
     pub in_reply_to: Option<String>,
+    /// Who sends: the cover letter's From and the Message-Ids' domain.
+    pub sender: Person,
+    /// Exact To and Cc of each message (cover first), as a send journal
+    /// recorded them; when set, `to`, `cc` and `patch_cc` are not used.
+    pub exact: Option<Vec<(Vec<String>, Vec<String>)>>,
     pub now: Moment,
     /// The project folder holding `series/` (for `templates/`).
     pub project: PathBuf,
@@ -144,8 +149,12 @@ pub enum RenderError {
     Template(#[from] TemplateError),
     #[error("the series has no patches")]
     Empty,
-    #[error("{what} {value:?} holds a line break; headers cannot carry one")]
+    #[error(
+        "{what} {value:?} holds a line break or a control character; headers cannot carry one"
+    )]
     Newline { what: &'static str, value: String },
+    #[error("the send journal lists {have} messages, but the series has {want}")]
+    Recipients { have: usize, want: usize },
 }
 
 /// FNV-1a, a small stable hash for Message-Id uniqueness.
@@ -195,8 +204,9 @@ fn mail_token(s: &str) -> String {
     }
 }
 
-/// The author the cover letter comes from: the first patch's author.
-pub fn sender(series: &Series) -> Person {
+/// The first patch's author: who the cover letter comes from when no
+/// identity of the sender is known.
+pub fn first_author(series: &Series) -> Person {
     series
         .patches
         .first()
@@ -273,7 +283,7 @@ pub fn cover_body(series: &Series, prose: &str, project: &Path) -> Result<String
 }
 
 fn check_header(what: &'static str, value: &str) -> Result<(), RenderError> {
-    if value.contains(['\n', '\r']) {
+    if value.chars().any(char::is_control) {
         Err(RenderError::Newline {
             what,
             value: value.to_string(),
@@ -291,6 +301,7 @@ pub fn render(series: &Series, prose: &str, opts: &Options) -> Result<Vec<Messag
         return Err(RenderError::Empty);
     }
     check_header("the subject", &m.subject)?;
+    check_header("the prefix", &m.prefix)?;
     for p in &series.patches {
         check_header("a patch title", &p.title)?;
         check_header("an author name", &p.author.name)?;
@@ -301,20 +312,30 @@ pub fn render(series: &Series, prose: &str, opts: &Options) -> Result<Vec<Messag
         .chain(&opts.cc)
         .chain(opts.patch_cc.iter().flatten())
         .chain(opts.in_reply_to.iter())
+        .chain(
+            opts.exact
+                .iter()
+                .flatten()
+                .flat_map(|(to, cc)| to.iter().chain(cc)),
+        )
     {
         check_header("a recipient", a)?;
     }
     let total_patches = series.patches.len();
     let patch_cc = |i: usize| -> Vec<String> {
-        let mut cc = opts.cc.clone();
-        for a in opts.patch_cc.get(i).into_iter().flatten() {
+        let mut cc: Vec<String> = Vec::new();
+        for a in opts
+            .cc
+            .iter()
+            .chain(opts.patch_cc.get(i).into_iter().flatten())
+        {
             if !cc.iter().chain(&opts.to).any(|c| same_address(c, a)) {
                 cc.push(a.clone());
             }
         }
         cc
     };
-    let mut cover_cc = opts.cc.clone();
+    let mut cover_cc: Vec<String> = Vec::new();
     for i in 0..total_patches {
         for a in patch_cc(i) {
             if !cover_cc.iter().any(|c| same_address(c, &a)) {
@@ -322,8 +343,30 @@ pub fn render(series: &Series, prose: &str, opts: &Options) -> Result<Vec<Messag
             }
         }
     }
+    for a in &opts.cc {
+        if !cover_cc.iter().chain(&opts.to).any(|c| same_address(c, a)) {
+            cover_cc.push(a.clone());
+        }
+    }
+    // Who gets message k (0 is the cover).
+    let addressed = |k: usize| -> (Vec<String>, Vec<String>) {
+        match opts.exact.as_ref().and_then(|e| e.get(k)) {
+            Some((to, cc)) => (to.clone(), cc.clone()),
+            None if k == 0 => (opts.to.clone(), cover_cc.clone()),
+            None => (opts.to.clone(), patch_cc(k - 1)),
+        }
+    };
+    if let Some(e) = &opts.exact {
+        if e.len() != total_patches + 1 {
+            return Err(RenderError::Recipients {
+                have: e.len(),
+                want: total_patches + 1,
+            });
+        }
+    }
     let version = (m.version > 1).then_some(m.version);
-    let from = sender(series);
+    let from = opts.sender.clone();
+    check_header("the sender", &from.to_string())?;
     let numbering = |nr| Numbering {
         prefix: m.prefix.clone(),
         version,
@@ -342,10 +385,11 @@ pub fn render(series: &Series, prose: &str, opts: &Options) -> Result<Vec<Messag
         .map(|p| p.commit.clone())
         .unwrap_or_default();
     let mut head = format!("From {tip} {}\n", mail::FROM_LINE_DATE);
+    let (cover_to, cover_cc) = addressed(0);
     let cover_extra = ExtraHeaders {
         message_id: Some(cover_id.clone()),
         references: opts.in_reply_to.iter().cloned().collect(),
-        to: opts.to.clone(),
+        to: cover_to.clone(),
         cc: cover_cc.clone(),
     };
     mail::push_thread_headers(&mut head, &cover_extra);
@@ -356,7 +400,7 @@ pub fn render(series: &Series, prose: &str, opts: &Options) -> Result<Vec<Messag
     if text::has_non_ascii(body.as_bytes()) || text::has_non_ascii(m.subject.as_bytes()) {
         head.push_str(mail::MIME_HEADERS);
     }
-    mail::push_address_header(&mut head, "To:", &opts.to);
+    mail::push_address_header(&mut head, "To:", &cover_to);
     mail::push_address_header(&mut head, "Cc:", &cover_cc);
     head.push('\n');
     head.push_str(&body);
@@ -365,7 +409,7 @@ pub fn render(series: &Series, prose: &str, opts: &Options) -> Result<Vec<Messag
         file: cover_file_name(version),
         subject: format!("{tag}{}", m.subject),
         message_id: cover_id.clone(),
-        to: opts.to.clone(),
+        to: cover_to,
         cc: cover_cc,
         bytes: head.into_bytes(),
     });
@@ -376,11 +420,11 @@ pub fn render(series: &Series, prose: &str, opts: &Options) -> Result<Vec<Messag
     for (i, p) in series.patches.iter().enumerate() {
         let nr = i + 1;
         let id = message_id(series, &from, opts.now, nr);
-        let cc = patch_cc(i);
+        let (to, cc) = addressed(nr);
         let extra = ExtraHeaders {
             message_id: Some(id.clone()),
             references: refs.clone(),
-            to: opts.to.clone(),
+            to: to.clone(),
             cc: cc.clone(),
         };
         let n = numbering(nr);
@@ -391,7 +435,7 @@ pub fn render(series: &Series, prose: &str, opts: &Options) -> Result<Vec<Messag
             },
             subject: format!("{}{}", n.tag(), p.title),
             message_id: id,
-            to: opts.to.clone(),
+            to,
             cc,
             bytes: mail::render_patch(p, &n, &extra, &m.signature),
         });

@@ -307,12 +307,20 @@ pub fn conflict_hunks(merged: &[u8], context: usize) -> Vec<String> {
     hunks
 }
 
-/// Whether text still holds conflict markers.
+/// Whether text still holds a conflict: a `<<<<<<<` line, then a
+/// `=======` line, then a `>>>>>>>` line, in that order. A lone `=======`
+/// (an RST heading, say) is text, not a marker.
 pub fn has_markers(text: &[u8]) -> bool {
-    String::from_utf8_lossy(text).lines().any(|l| {
-        l.starts_with("<<<<<<<")
-            || l.starts_with(">>>>>>>")
-            || l == "======="
-            || l.starts_with("||||||| ")
-    })
+    let marker = |l: &str, m: &str| l == m || l.strip_prefix(m).is_some_and(|r| r.starts_with(' '));
+    let mut stage = 0;
+    for l in String::from_utf8_lossy(text).lines() {
+        stage = match stage {
+            0 if marker(l, "<<<<<<<") => 1,
+            1 if l == "=======" => 2,
+            1 | 2 if marker(l, "<<<<<<<") => 1,
+            2 if marker(l, ">>>>>>>") => return true,
+            n => n,
+        };
+    }
+    false
 }

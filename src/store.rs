@@ -117,6 +117,9 @@ pub struct Series {
     pub patches: Vec<PatchMail>,
     /// Files under `bench/`: name -> contents.
     pub bench: BTreeMap<String, String>,
+    /// The patch files as they were read (empty for a series made in
+    /// memory), to tell a hand-edited file from what series writes.
+    pub on_disk: Vec<Vec<u8>>,
 }
 
 /// Errors reading or writing `series/`; each names the file.
@@ -136,6 +139,8 @@ pub enum StoreError {
     },
     #[error("{} already exists", .0.display())]
     Exists(PathBuf),
+    #[error("another series command is writing {} (waited {waited}s for it)", .path.display())]
+    Locked { path: PathBuf, waited: u64 },
     #[error("{}: {source}", .path.display())]
     Io {
         path: PathBuf,
@@ -205,58 +210,45 @@ impl Series {
     }
 }
 
-/// Read `series/` at `dir`.
+/// Read `series/` at `dir`. Reading never changes anything: when a save
+/// was interrupted after moving the old copy aside (only on file systems
+/// without an atomic exchange), the old copy is read where it lies and the
+/// next writer puts it back.
 pub fn load(dir: &Path) -> Result<Series, StoreError> {
-    recover(dir)?;
+    let aside = old_path(dir);
+    let dir = if !dir.exists() && aside.is_dir() {
+        aside.as_path()
+    } else {
+        dir
+    };
     let mpath = dir.join(MANIFEST);
     if !dir.is_dir() {
         return Err(StoreError::Missing(dir.to_path_buf()));
     }
-    let text = match fs::read_to_string(&mpath) {
-        Ok(t) => t,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-            return Err(StoreError::Missing(mpath))
-        }
-        Err(e) => return Err(io(&mpath)(e)),
-    };
+    let text = read_text(&mpath)?;
     let manifest = parse_manifest(&mpath, &text)?;
     let cpath = dir.join(COVER);
-    let cover = fs::read_to_string(&cpath).map_err(|e| match e.kind() {
-        std::io::ErrorKind::NotFound => StoreError::Missing(cpath.clone()),
-        _ => io(&cpath)(e),
-    })?;
+    let cover = read_text(&cpath)?;
     let mut patches = Vec::new();
-    for (i, entry) in manifest.patches.iter().enumerate() {
+    let mut on_disk = Vec::new();
+    for entry in &manifest.patches {
         let ppath = dir.join(PATCHES).join(&entry.file);
-        if entry.change_id.parse::<ChangeId>().is_err() {
-            return Err(StoreError::Malformed {
-                path: mpath.clone(),
-                msg: format!(
-                    "patch {} has an invalid change-id {:?}",
-                    i + 1,
-                    entry.change_id
-                ),
-            });
-        }
-        let bytes = fs::read(&ppath).map_err(|e| match e.kind() {
-            std::io::ErrorKind::NotFound => StoreError::Missing(ppath.clone()),
-            _ => io(&ppath)(e),
-        })?;
+        let bytes = read_regular(&ppath)?;
         let (mail, _sig) = mail::parse_patch(&bytes).map_err(|source| StoreError::Patch {
             path: ppath.clone(),
             source,
         })?;
         patches.push(mail);
+        on_disk.push(bytes);
     }
     let mut bench = BTreeMap::new();
     let bdir = dir.join(BENCH);
-    if bdir.is_dir() {
+    if fs::symlink_metadata(&bdir).is_ok_and(|m| m.is_dir()) {
         for e in fs::read_dir(&bdir).map_err(io(&bdir))? {
             let e = e.map_err(io(&bdir))?;
             let name = e.file_name().to_string_lossy().into_owned();
-            if name.ends_with(".toml") {
-                let p = e.path();
-                bench.insert(name, fs::read_to_string(&p).map_err(io(&p))?);
+            if name.ends_with(".toml") && FileName::new(&name).is_ok() {
+                bench.insert(name, read_text(&e.path())?);
             }
         }
     }
@@ -265,7 +257,135 @@ pub fn load(dir: &Path) -> Result<Series, StoreError> {
         cover,
         patches,
         bench,
+        on_disk,
     })
+}
+
+/// The bytes of a regular file in `series/`; a link, a FIFO or a device is
+/// refused without being opened, so nothing outside `series/` is read and
+/// no read can hang.
+fn read_regular(path: &Path) -> Result<Vec<u8>, StoreError> {
+    match fs::symlink_metadata(path) {
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            Err(StoreError::Missing(path.to_path_buf()))
+        }
+        Err(e) => Err(io(path)(e)),
+        Ok(m) if !m.file_type().is_file() => Err(StoreError::Malformed {
+            path: path.to_path_buf(),
+            msg: "not a regular file (a link, a FIFO or a device); series/ holds plain files"
+                .into(),
+        }),
+        Ok(_) => fs::read(path).map_err(io(path)),
+    }
+}
+
+fn read_text(path: &Path) -> Result<String, StoreError> {
+    String::from_utf8(read_regular(path)?).map_err(|e| StoreError::Malformed {
+        path: path.to_path_buf(),
+        msg: format!("not UTF-8 text (byte {})", e.utf8_error().valid_up_to()),
+    })
+}
+
+/// A plain file name inside a folder of `series/`: no `/`, not `.` or `..`,
+/// no control characters. The manifest's file names pass through this, so
+/// nothing is read from or written to outside `series/`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct FileName(String);
+
+impl FileName {
+    pub fn new(s: &str) -> Result<FileName, String> {
+        if s.is_empty() || s == "." || s == ".." || s.starts_with('.') {
+            return Err(format!(
+                "{s:?} is not a file name (empty or starting with a dot)"
+            ));
+        }
+        if s.contains(['/', '\\']) || s.chars().any(char::is_control) {
+            return Err(format!(
+                "{s:?} is not a plain file name: it may not hold a slash or control characters"
+            ));
+        }
+        Ok(FileName(s.to_string()))
+    }
+}
+
+/// Whether a manifest value that ends up in a mail header is one line of
+/// printable text.
+fn header_safe(v: &str) -> bool {
+    !v.chars().any(char::is_control)
+}
+
+/// Everything the type system does not check about a manifest: file names,
+/// header fields, the version, unique change ids.
+fn validate(m: &Manifest) -> Result<(), String> {
+    if m.version == 0 {
+        return Err("`version = 0`: versions count from 1".into());
+    }
+    for (what, v) in [
+        ("name", &m.name),
+        ("subject", &m.subject),
+        ("prefix", &m.prefix),
+        ("base.name", &m.base.name),
+    ] {
+        if !header_safe(v) {
+            return Err(format!(
+                "`{what}` holds a line break or a control character: {v:?}"
+            ));
+        }
+    }
+    for a in m
+        .recipients
+        .to
+        .iter()
+        .chain(&m.recipients.cc)
+        .chain(m.lists.values())
+    {
+        if !header_safe(a) || a.contains(',') {
+            return Err(format!(
+                "recipient {a:?} holds a line break, a control character or a comma"
+            ));
+        }
+    }
+    let mut seen = std::collections::BTreeSet::new();
+    let mut files = std::collections::BTreeSet::new();
+    for (i, p) in m.patches.iter().enumerate() {
+        if p.change_id.parse::<ChangeId>().is_err() {
+            return Err(format!(
+                "patch {} has an invalid change-id {:?}",
+                i + 1,
+                p.change_id
+            ));
+        }
+        if !seen.insert(&p.change_id) {
+            return Err(format!(
+                "patch {} repeats change-id {} of an earlier patch",
+                i + 1,
+                p.change_id
+            ));
+        }
+        FileName::new(&p.file).map_err(|e| format!("patch {}: {e}", i + 1))?;
+        if !files.insert(&p.file) {
+            return Err(format!("patch {} repeats the file {}", i + 1, p.file));
+        }
+    }
+    for h in &m.history {
+        if h.version == 0 {
+            return Err("the history has a version 0: versions count from 1".into());
+        }
+        for a in
+            h.to.iter()
+                .flatten()
+                .chain(h.cc.iter().flatten())
+                .chain(&h.message_ids)
+        {
+            if !header_safe(a) {
+                return Err(format!(
+                    "v{}'s history holds {a:?}, with a line break or a control character",
+                    h.version
+                ));
+            }
+        }
+    }
+    Ok(())
 }
 
 /// Parse and check a manifest; a newer format is refused before any field is
@@ -279,7 +399,7 @@ pub fn parse_manifest(path: &Path, text: &str) -> Result<Manifest, StoreError> {
         Some(f) if f > i64::from(FORMAT) => {
             return Err(StoreError::Newer {
                 path: path.to_path_buf(),
-                found: f as u32,
+                found: u32::try_from(f).unwrap_or(u32::MAX),
             })
         }
         Some(f) if f >= 1 => {}
@@ -290,10 +410,15 @@ pub fn parse_manifest(path: &Path, text: &str) -> Result<Manifest, StoreError> {
             })
         }
     }
-    toml::from_str(text).map_err(|e| StoreError::Malformed {
+    let m: Manifest = toml::from_str(text).map_err(|e| StoreError::Malformed {
         path: path.to_path_buf(),
         msg: e.to_string().trim().to_string(),
-    })
+    })?;
+    validate(&m).map_err(|msg| StoreError::Malformed {
+        path: path.to_path_buf(),
+        msg,
+    })?;
+    Ok(m)
 }
 
 /// The manifest as text, as `save` writes it.
@@ -303,7 +428,8 @@ pub fn manifest_text(m: &Manifest) -> String {
 }
 
 /// Write `series` to `dir` as one transaction: build the new directory beside
-/// it, then swap it in with a single rename.
+/// it, then swap it in with one atomic exchange. The caller holds the
+/// series lock ([`lock`]).
 pub fn save(dir: &Path, series: &Series) -> Result<(), StoreError> {
     recover(dir)?;
     let parent = parent_of(dir);
@@ -344,11 +470,25 @@ fn old_path(dir: &Path) -> PathBuf {
     parent_of(dir).join(format!(".{name}.old"))
 }
 
-/// Move `staged` to `dir`. When `dir` exists it first moves aside to a fixed
-/// name; [`recover`] finishes or undoes an interrupted swap on the next run.
+/// Move `staged` to `dir`. When `dir` exists the two are exchanged in one
+/// step (`renameat2(RENAME_EXCHANGE)`), then the old copy, now at the staged
+/// path, is removed. Where the file system cannot exchange, `dir` first
+/// moves aside to a fixed name; [`load`] reads that copy and [`recover`]
+/// puts it back if the process dies in between.
 fn swap_in(dir: &Path, staged: &Path) -> Result<(), StoreError> {
-    let old = old_path(dir);
+    let parent = parent_of(dir);
     if dir.exists() {
+        match exchange(staged, dir) {
+            Ok(()) => {
+                crash_point("swapped");
+                sync_dir(&parent)?;
+                fs::remove_dir_all(staged).map_err(io(staged))?;
+                return Ok(());
+            }
+            Err(e) if !exchange_unsupported(&e) => return Err(io(dir)(e)),
+            Err(_) => {}
+        }
+        let old = old_path(dir);
         fs::rename(dir, &old).map_err(io(dir))?;
         crash_point("moved-aside");
         if let Err(e) = fs::rename(staged, dir) {
@@ -356,15 +496,60 @@ fn swap_in(dir: &Path, staged: &Path) -> Result<(), StoreError> {
             return Err(io(dir)(e));
         }
         crash_point("swapped");
+        sync_dir(&parent)?;
         fs::remove_dir_all(&old).map_err(io(&old))?;
     } else {
         fs::rename(staged, dir).map_err(io(dir))?;
+        sync_dir(&parent)?;
     }
     Ok(())
 }
 
+/// Exchange two paths atomically (Linux's renameat2 with RENAME_EXCHANGE).
+fn exchange(a: &Path, b: &Path) -> std::io::Result<()> {
+    use std::os::unix::ffi::OsStrExt;
+    let ca = std::ffi::CString::new(a.as_os_str().as_bytes())?;
+    let cb = std::ffi::CString::new(b.as_os_str().as_bytes())?;
+    if std::env::var_os("SERIES_NO_EXCHANGE").is_some() {
+        // A test hook: take the path of file systems that cannot exchange.
+        return Err(std::io::Error::from_raw_os_error(libc::EINVAL));
+    }
+    // SAFETY: both pointers are valid NUL-terminated strings for the call.
+    let r = unsafe {
+        libc::syscall(
+            libc::SYS_renameat2,
+            libc::AT_FDCWD,
+            ca.as_ptr(),
+            libc::AT_FDCWD,
+            cb.as_ptr(),
+            libc::RENAME_EXCHANGE,
+        )
+    };
+    if r == 0 {
+        Ok(())
+    } else {
+        Err(std::io::Error::last_os_error())
+    }
+}
+
+fn exchange_unsupported(e: &std::io::Error) -> bool {
+    matches!(
+        e.raw_os_error(),
+        Some(libc::EINVAL) | Some(libc::ENOSYS) | Some(libc::EOPNOTSUPP)
+    )
+}
+
+/// fsync a folder, so a rename in it survives a power cut.
+fn sync_dir(dir: &Path) -> Result<(), StoreError> {
+    fs::File::open(dir)
+        .and_then(|f| f.sync_all())
+        .map_err(io(dir))
+}
+
 /// Finish what an interrupted save left: a `series/` moved aside with no new
-/// one in place is moved back; a leftover old copy beside a new one is removed.
+/// one in place is moved back; a leftover old copy beside a new one, and
+/// staging folders of saves that died, are removed. Only a writer calls
+/// this, under the lock, so no other process is staging at the time.
 pub fn recover(dir: &Path) -> Result<(), StoreError> {
     let old = old_path(dir);
     if old.exists() {
@@ -383,6 +568,45 @@ pub fn recover(dir: &Path) -> Result<(), StoreError> {
         }
     }
     Ok(())
+}
+
+/// The series lock: an advisory `flock` on the folder that holds `series/`,
+/// held by every command that writes, from before it reads the series to
+/// after its last save. Dropping it releases the lock.
+#[derive(Debug)]
+pub struct Lock {
+    _dir: fs::File,
+}
+
+/// Take the series lock for `dir`, waiting up to `wait` for another writer
+/// to finish; then clean up what an interrupted save left.
+pub fn lock(dir: &Path, wait: std::time::Duration) -> Result<Lock, StoreError> {
+    use std::os::unix::io::AsRawFd;
+    let parent = parent_of(dir);
+    fs::create_dir_all(&parent).map_err(io(&parent))?;
+    let f = fs::File::open(&parent).map_err(io(&parent))?;
+    let start = std::time::Instant::now();
+    loop {
+        // SAFETY: flock(2) on a descriptor we own.
+        let r = unsafe { libc::flock(f.as_raw_fd(), libc::LOCK_EX | libc::LOCK_NB) };
+        if r == 0 {
+            break;
+        }
+        let e = std::io::Error::last_os_error();
+        if e.raw_os_error() != Some(libc::EWOULDBLOCK) {
+            return Err(io(&parent)(e));
+        }
+        if start.elapsed() >= wait {
+            return Err(StoreError::Locked {
+                path: dir.to_path_buf(),
+                waited: wait.as_secs(),
+            });
+        }
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    let lock = Lock { _dir: f };
+    recover(dir)?;
+    Ok(lock)
 }
 
 /// A test hook: with `SERIES_CRASH_AT=<point>` the process dies at that point
@@ -430,7 +654,8 @@ fn copy_unmanaged(from: &Path, to: &Path) -> Result<(), StoreError> {
         if managed {
             continue;
         }
-        if name_s == BENCH {
+        let real_dir = fs::symlink_metadata(&src).is_ok_and(|m| m.is_dir());
+        if name_s == BENCH && real_dir {
             // Non-TOML files under bench/ (plots, raw logs) are kept.
             fs::create_dir_all(&dst).map_err(io(&dst))?;
             for b in fs::read_dir(&src).map_err(io(&src))? {
@@ -446,15 +671,26 @@ fn copy_unmanaged(from: &Path, to: &Path) -> Result<(), StoreError> {
     Ok(())
 }
 
+/// Copy a file, a folder or a symbolic link as what it is: a link is made
+/// again as a link (never followed, so a link to `..` or to a tree is not
+/// copied in), and anything else (a FIFO, a socket, a device) is left out
+/// without being opened.
 fn copy_any(src: &Path, dst: &Path) -> Result<(), StoreError> {
-    if src.is_dir() {
+    let meta = fs::symlink_metadata(src).map_err(io(src))?;
+    let kind = meta.file_type();
+    if kind.is_symlink() {
+        let target = fs::read_link(src).map_err(io(src))?;
+        std::os::unix::fs::symlink(target, dst).map_err(io(dst))
+    } else if kind.is_dir() {
         fs::create_dir_all(dst).map_err(io(dst))?;
         for e in fs::read_dir(src).map_err(io(src))? {
             let e = e.map_err(io(src))?;
             copy_any(&e.path(), &dst.join(e.file_name()))?;
         }
         Ok(())
-    } else {
+    } else if kind.is_file() {
         fs::copy(src, dst).map(|_| ()).map_err(io(src))
+    } else {
+        Ok(())
     }
 }

@@ -1,8 +1,7 @@
 //! Running a benchmark command: one sample per run, wall time or a number
 //! read from its output; and the facts of the machine it ran on.
 
-use std::process::{Command, Stdio};
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use regex::Regex;
 
@@ -16,6 +15,8 @@ pub struct Spec {
     pub metric: Option<Regex>,
     /// Extra environment, e.g. the sweep parameter.
     pub env: Vec<(String, String)>,
+    /// How long one run may take.
+    pub limit: Duration,
 }
 
 /// A run that gave no sample.
@@ -33,6 +34,8 @@ pub enum RunError {
         status: String,
         stderr: String,
     },
+    #[error("{cmd:?} did not finish within {}s and was stopped (raise --timeout)", .limit.as_secs())]
+    TimedOut { cmd: String, limit: Duration },
     #[error("the metric /{regex}/ matched nothing in the output of {cmd:?}")]
     NoMatch { regex: String, cmd: String },
     #[error("the metric /{regex}/ matched {value:?}, which is not a number")]
@@ -66,15 +69,24 @@ impl Spec {
             source: std::io::Error::new(std::io::ErrorKind::InvalidInput, "empty command"),
         })?;
         let start = Instant::now();
-        let out = Command::new(prog)
-            .args(args)
-            .envs(self.env.iter().map(|(k, v)| (k, v)))
-            .stdin(Stdio::null())
-            .output()
-            .map_err(|source| RunError::Spawn {
+        let mut run = crate::process::Run::new(prog).args(args).limit(self.limit);
+        for (k, v) in &self.env {
+            run = run.env(k, v);
+        }
+        let out = run.output().map_err(|e| match e {
+            crate::process::RunError::TimedOut { limit, .. } => RunError::TimedOut {
+                cmd: cmd.clone(),
+                limit,
+            },
+            crate::process::RunError::Spawn { source, .. } => RunError::Spawn {
                 cmd: cmd.clone(),
                 source,
-            })?;
+            },
+            other => RunError::Spawn {
+                cmd: cmd.clone(),
+                source: std::io::Error::other(other.to_string()),
+            },
+        })?;
         let elapsed = start.elapsed().as_secs_f64();
         if !out.status.success() {
             let stderr = String::from_utf8_lossy(&out.stderr);
@@ -153,6 +165,7 @@ mod tests {
             command: vec!["sh".into(), "-c".into(), script.into()],
             metric: metric.map(|m| Regex::new(m).unwrap()),
             env: Vec::new(),
+            limit: Duration::from_secs(60),
         }
     }
 
@@ -181,6 +194,7 @@ mod tests {
             command: vec!["/nonexistent/prog".into()],
             metric: None,
             env: vec![],
+            limit: Duration::from_secs(60),
         };
         assert!(matches!(s.sample(), Err(RunError::Spawn { .. })));
     }
@@ -194,5 +208,12 @@ mod tests {
         .with_param("max_active", "8");
         assert_eq!(s.sample().unwrap(), 8.0);
         assert!(s.command[2].contains("a=8"));
+    }
+
+    #[test]
+    fn a_run_past_its_limit_is_stopped() {
+        let mut s = sh("sleep 30", None);
+        s.limit = Duration::from_millis(200);
+        assert!(matches!(s.sample(), Err(RunError::TimedOut { .. })));
     }
 }

@@ -2,12 +2,13 @@
 //! removed afterwards; the user's checkout is never touched.
 
 use std::path::Path;
-use std::process::Command;
+use std::time::Duration;
 
 use git2::Oid;
 
 use crate::git::cmd;
 use crate::model::{Finding, Severity, Source};
+use crate::process::{Run, RunError};
 
 /// Why the build check could not run.
 #[derive(Debug, thiserror::Error)]
@@ -16,15 +17,18 @@ pub enum BuildError {
     Git(#[from] cmd::CmdError),
     #[error("cannot run the build command: {0}")]
     Spawn(std::io::Error),
+    #[error("cannot run the build command: {0}")]
+    Run(#[source] RunError),
 }
 
 /// Check out each commit in turn in a scratch worktree of `tree` and run
 /// `command` (through `sh -c`, as the user wrote it) there. Stops at the
-/// first patch that breaks the build.
+/// first patch that breaks the build; `limit` bounds each build.
 pub fn run(
     tree: &Path,
     commits: &[Oid],
     command: &str,
+    limit: Duration,
     progress: &mut dyn FnMut(usize, usize),
 ) -> Result<Vec<Finding>, BuildError> {
     let scratch = tempfile::Builder::new()
@@ -50,12 +54,30 @@ pub fn run(
         for (i, c) in commits.iter().enumerate() {
             progress(i + 1, commits.len());
             cmd::git(&wt, ["checkout", "-q", "--detach", &c.to_string()])?;
-            let out = Command::new("sh")
+            let out = match Run::new("sh")
                 .arg("-c")
                 .arg(command)
-                .current_dir(&wt)
+                .cwd(&wt)
+                .limit(limit)
                 .output()
-                .map_err(BuildError::Spawn)?;
+            {
+                Ok(out) => out,
+                Err(RunError::TimedOut { .. }) => {
+                    return Ok(vec![Finding {
+                        patch: Some(i + 1),
+                        file: None,
+                        line: None,
+                        rule: "build-timeout".into(),
+                        severity: Severity::Error,
+                        message: format!(
+                            "`{command}` did not finish within {}s at this patch and was stopped (raise --build-timeout)",
+                            limit.as_secs()
+                        ),
+                        source: Source::Build,
+                    }])
+                }
+                Err(e) => return Err(BuildError::Run(e)),
+            };
             if !out.status.success() {
                 let mut text = String::from_utf8_lossy(&out.stdout).into_owned();
                 text.push_str(&String::from_utf8_lossy(&out.stderr));

@@ -2,14 +2,13 @@
 //! time limit per patch and a cache keyed by the script's and the mail's
 //! content, and parsing its report into findings.
 
-use std::io::Write;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Mutex;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use crate::model::{Finding, Severity, Source};
+use crate::process::{Run, RunError};
 
 /// How to run checkpatch.
 #[derive(Clone, Debug)]
@@ -147,80 +146,105 @@ pub fn parse_report(patch: usize, text: &str) -> Vec<Finding> {
     out
 }
 
-/// Wait for `child` to exit within `limit`, collecting its stdout; kill it
-/// and return None when the limit passes.
-fn wait_output(
-    mut child: std::process::Child,
-    limit: Duration,
-) -> Result<Option<Vec<u8>>, CheckpatchError> {
-    let mut stdout = child.stdout.take();
-    let reader = std::thread::spawn(move || {
-        let mut buf = Vec::new();
-        if let Some(s) = stdout.as_mut() {
-            let _ = std::io::Read::read_to_end(s, &mut buf);
-        }
-        buf
-    });
-    let start = Instant::now();
-    loop {
-        match child.try_wait() {
-            Ok(Some(_)) => return Ok(Some(reader.join().unwrap_or_default())),
-            Ok(None) if start.elapsed() > limit => {
-                let _ = child.kill();
-                let _ = child.wait();
-                let _ = reader.join();
-                return Ok(None);
-            }
-            Ok(None) => std::thread::sleep(Duration::from_millis(10)),
-            Err(e) => return Err(CheckpatchError::Perl(e)),
-        }
+/// The start of checkpatch's command line: perl with stdout flushed after
+/// every write, so each file's report arrives when that file is done and a
+/// quiet pipe means the current patch is still being checked.
+fn perl(opts: &Options) -> Run {
+    let script = script(&opts.tree);
+    let script = std::fs::canonicalize(&script).unwrap_or(script);
+    Run::new("perl")
+        .args([
+            "-e",
+            "$| = 1; $0 = shift @ARGV; my $ok = do $0; die $@ if $@; die \"$0: $!\\n\" unless defined $ok; exit 0;",
+        ])
+        .arg(script)
+        .args(["--show-types", "--no-color"])
+        .args(&opts.args)
+        .cwd(&opts.tree)
+}
+
+/// Lines perl prints on its own, not about the patch: a missing locale.
+fn is_perl_noise(line: &str) -> bool {
+    let t = line.trim();
+    t.is_empty()
+        || t.starts_with("perl: warning:")
+        || t.starts_with("LANGUAGE =")
+        || t.starts_with("LC_ALL =")
+        || t.starts_with("LC_")
+        || t.starts_with("LANG =")
+        || t.starts_with("are supported and installed")
+}
+
+fn stderr_of(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes)
+        .lines()
+        .filter(|l| !is_perl_noise(l))
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+fn failure(patch: usize, rule: &str, message: String) -> Finding {
+    Finding {
+        patch: Some(patch),
+        file: None,
+        line: None,
+        rule: rule.into(),
+        severity: Severity::Error,
+        message,
+        source: Source::Checkpatch,
     }
 }
 
-fn run_one(opts: &Options, input: &Input<'_>) -> Result<Vec<Finding>, CheckpatchError> {
-    let mut child = Command::new("perl")
-        .arg(script(&opts.tree))
-        .args(["--show-types", "--no-summary", "--no-color"])
-        .args(&opts.args)
-        .arg("-")
-        .current_dir(&opts.tree)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .map_err(CheckpatchError::Perl)?;
-    if let Some(mut stdin) = child.stdin.take() {
-        let bytes = input.bytes.to_vec();
-        std::thread::spawn(move || {
-            let _ = stdin.write_all(&bytes);
-        });
+fn timed_out(opts: &Options, patch: usize) -> Finding {
+    failure(
+        patch,
+        "CHECKPATCH_TIMEOUT",
+        format!(
+            "checkpatch.pl did not finish within {}s on this patch; it was stopped (raise --checkpatch-timeout)",
+            opts.timeout.as_secs()
+        ),
+    )
+}
+
+/// The reports of the files checkpatch finished, in order: each ends with a
+/// line that starts with the file's path and " has " (its summary).
+fn split_reports(text: &str, paths: &[PathBuf]) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut rest = text;
+    for path in paths {
+        let marker = format!("\n{} has ", path.display());
+        let at = rest
+            .find(&marker)
+            .map(|a| (a, a + marker.len()))
+            .or_else(|| {
+                rest.starts_with(&marker[1..])
+                    .then_some((0, marker.len() - 1))
+            });
+        let Some((at, after)) = at else {
+            break;
+        };
+        out.push(rest[..at].to_string());
+        rest = &rest[after..];
+        // Skip the rest of the summary line.
+        rest = rest.split_once('\n').map_or("", |(_, r)| r);
     }
-    match wait_output(child, opts.timeout)? {
-        Some(out) => Ok(parse_report(input.patch, &String::from_utf8_lossy(&out))),
-        None => Ok(vec![Finding {
-            patch: Some(input.patch),
-            file: None,
-            line: None,
-            rule: "CHECKPATCH_TIMEOUT".into(),
-            severity: Severity::Error,
-            message: format!(
-                "checkpatch.pl did not finish within {}s on this patch; it was stopped (raise --checkpatch-timeout)",
-                opts.timeout.as_secs()
-            ),
-            source: Source::Checkpatch,
-        }]),
-    }
+    out
+}
+
+/// What checking a run of mails gave: the findings of each mail checked,
+/// in order; fewer than the mails when a time-out cut the run short (the
+/// next mail is the one that ran out of time).
+struct Batch {
+    findings: Vec<Vec<Finding>>,
+    stopped: bool,
+    stderr: String,
+    failed: bool,
 }
 
 /// Run one checkpatch process on several mails (it takes many files and
-/// reports each in turn), saving perl's start-up per mail. The report of
-/// each file ends with a line that starts with its path. Returns None when
-/// the batch times out or its report cannot be split, so the caller can
-/// check the mails one by one.
-fn run_batch(
-    opts: &Options,
-    batch: &[&Input<'_>],
-) -> Result<Option<Vec<Vec<Finding>>>, CheckpatchError> {
+/// reports each in turn), saving perl's start-up per mail. The time limit
+/// holds per mail: perl must finish the next file within it.
+fn run_batch(opts: &Options, batch: &[&Input<'_>]) -> Result<Batch, CheckpatchError> {
     let dir = tempfile::tempdir().map_err(CheckpatchError::Perl)?;
     let mut paths = Vec::with_capacity(batch.len());
     for (k, input) in batch.iter().enumerate() {
@@ -228,35 +252,96 @@ fn run_batch(
         std::fs::write(&p, input.bytes).map_err(CheckpatchError::Perl)?;
         paths.push(p);
     }
-    let child = Command::new("perl")
-        .arg(script(&opts.tree))
-        .args(["--show-types", "--no-color"])
-        .args(&opts.args)
+    let run = perl(opts)
         .args(&paths)
-        .current_dir(&opts.tree)
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .map_err(CheckpatchError::Perl)?;
-    let Some(out) = wait_output(child, opts.timeout * batch.len() as u32)? else {
-        return Ok(None);
+        .idle(opts.timeout)
+        .limit(opts.timeout * batch.len() as u32 + Duration::from_secs(5));
+    let (stdout, stderr, stopped, failed) = match run.output() {
+        Ok(f) => (f.stdout, f.stderr, false, !f.status.success()),
+        Err(RunError::TimedOut { stdout, stderr, .. }) => (stdout, stderr, true, true),
+        Err(RunError::Spawn { source, .. }) => return Err(CheckpatchError::Perl(source)),
+        Err(e) => return Err(CheckpatchError::Perl(std::io::Error::other(e.to_string()))),
     };
-    let text = String::from_utf8_lossy(&out).into_owned();
-    let mut out = Vec::with_capacity(batch.len());
-    let mut rest = text.as_str();
-    for (input, path) in batch.iter().zip(&paths) {
-        let marker = format!("\n{} has ", path.display());
-        let Some(at) = rest
-            .find(&marker)
-            .or_else(|| rest.starts_with(&marker[1..]).then_some(0))
-        else {
-            return Ok(None);
-        };
-        out.push(parse_report(input.patch, &rest[..at]));
-        rest = &rest[at + marker.len()..];
+    let text = String::from_utf8_lossy(&stdout);
+    let reports = split_reports(&text, &paths);
+    Ok(Batch {
+        findings: batch
+            .iter()
+            .zip(&reports)
+            .map(|(input, r)| parse_report(input.patch, r))
+            .collect(),
+        stopped,
+        stderr: stderr_of(&stderr),
+        failed,
+    })
+}
+
+/// Check `members` (indexes into `inputs`), batching them, and return each
+/// one's findings. A batch that perl leaves unfinished (time-out, death) is
+/// continued after the mail it stopped at; a batch with output on stderr,
+/// or that failed with nothing to report, is rechecked a mail at a time so
+/// that the failure names the patch it belongs to.
+fn check_members(
+    opts: &Options,
+    inputs: &[Input<'_>],
+    members: &[usize],
+) -> Result<Vec<(usize, Vec<Finding>)>, CheckpatchError> {
+    let mut out = Vec::with_capacity(members.len());
+    let mut rest = members;
+    while !rest.is_empty() {
+        let batch: Vec<&Input<'_>> = rest.iter().map(|&i| &inputs[i]).collect();
+        let b = run_batch(opts, &batch)?;
+        let done = b.findings.len();
+        let reported: usize = b.findings.iter().map(Vec::len).sum();
+        let suspect = !b.stderr.is_empty() || (b.failed && !b.stopped && reported == 0);
+        if suspect && rest.len() > 1 {
+            for &i in rest {
+                out.extend(check_members(opts, inputs, &[i])?);
+            }
+            return Ok(out);
+        }
+        for (&i, f) in rest.iter().zip(b.findings) {
+            out.push((i, f));
+        }
+        if suspect {
+            // One mail, and perl said something or died: that is the finding.
+            let i = rest[0];
+            let why = if b.stderr.is_empty() {
+                "it exited with an error and reported nothing".to_string()
+            } else {
+                b.stderr.clone()
+            };
+            let f = failure(
+                inputs[i].patch,
+                "CHECKPATCH_FAILED",
+                format!("checkpatch.pl failed on this patch: {why}"),
+            );
+            match out.last_mut() {
+                Some((j, v)) if *j == i => v.push(f),
+                _ => out.push((i, vec![f])),
+            }
+            return Ok(out);
+        }
+        if done == rest.len() {
+            break;
+        }
+        // The mail at `done` ran out of time (or perl stopped there).
+        let i = rest[done];
+        out.push((
+            i,
+            vec![if b.stopped {
+                timed_out(opts, inputs[i].patch)
+            } else {
+                failure(
+                    inputs[i].patch,
+                    "CHECKPATCH_FAILED",
+                    "checkpatch.pl stopped without reporting on this patch".into(),
+                )
+            }],
+        ));
+        rest = &rest[done + 1..];
     }
-    Ok(Some(out))
+    Ok(out)
 }
 
 /// A mail's index and what checking it gave.
@@ -314,13 +399,8 @@ pub fn run(
             let results = &results;
             let done = &done;
             s.spawn(move || {
-                let members: Vec<&Input<'_>> = batch.iter().map(|&i| &inputs[i]).collect();
-                let found: Vec<Checked> = match run_batch(opts, &members) {
-                    Ok(Some(per)) => batch.iter().copied().zip(per.into_iter().map(Ok)).collect(),
-                    Ok(None) => batch
-                        .iter()
-                        .map(|&i| (i, run_one(opts, &inputs[i])))
-                        .collect(),
+                let found: Vec<Checked> = match check_members(opts, inputs, batch) {
+                    Ok(per) => per.into_iter().map(|(i, f)| (i, Ok(f))).collect(),
                     Err(e) => {
                         let msg = e.to_string();
                         batch
@@ -346,8 +426,10 @@ pub fn run(
     });
     for (i, result) in results.into_inner().unwrap_or_default() {
         let findings = result?;
-        let timed_out = findings.iter().any(|f| f.rule == "CHECKPATCH_TIMEOUT");
-        if let (Some(dir), false) = (&opts.cache, timed_out) {
+        let failed = findings
+            .iter()
+            .any(|f| f.rule == "CHECKPATCH_TIMEOUT" || f.rule == "CHECKPATCH_FAILED");
+        if let (Some(dir), false) = (&opts.cache, failed) {
             let _ = std::fs::create_dir_all(dir);
             if let Ok(json) = serde_json::to_vec(&findings) {
                 let tmp = dir.join(format!(".{}.{}", keys[i], std::process::id()));

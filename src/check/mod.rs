@@ -6,10 +6,158 @@ pub mod build;
 pub mod checkpatch;
 pub mod rules;
 
-use crate::git::Tree;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use crate::git::{GitError, Tree};
 use crate::model::{Finding, Severity, Source};
 use crate::outgoing::Message;
 use crate::store::Series;
+
+/// What to run, beside the checks that always run.
+#[derive(Clone, Debug)]
+pub struct Options {
+    /// Arguments for checkpatch.pl beyond ours (`--strict`, `--ignore T`).
+    pub checkpatch_args: Vec<String>,
+    /// Time checkpatch may spend on one patch.
+    pub checkpatch_timeout: Duration,
+    /// checkpatch processes at once.
+    pub jobs: usize,
+    /// The checkpatch cache folder; None turns the cache off.
+    pub cache: Option<PathBuf>,
+    /// A build command to run at every patch.
+    pub build: Option<String>,
+    /// Time one build may take.
+    pub build_timeout: Duration,
+    /// A `checks/` folder with rules that add to or override the built-in ones.
+    pub rules_dir: Option<PathBuf>,
+}
+
+/// Why the checks could not run (findings are not errors).
+#[derive(Debug, thiserror::Error)]
+pub enum CheckError {
+    #[error(transparent)]
+    Rules(#[from] rules::RuleError),
+    #[error(transparent)]
+    Git(#[from] GitError),
+    #[error(transparent)]
+    Build(#[from] build::BuildError),
+    #[error(transparent)]
+    Checkpatch(#[from] checkpatch::CheckpatchError),
+}
+
+/// Progress of long checks: (what, done, of).
+pub type ProgressFn<'a> = &'a (dyn Fn(&str, usize, usize) + Sync);
+
+/// Run every check on the messages exactly as they will be mailed (cover
+/// first). `prose` is the rendered cover prose, or why it failed to render.
+pub fn run(
+    series: &Series,
+    messages: &[Message],
+    prose: Result<&str, String>,
+    tree_path: Option<&Path>,
+    opts: &Options,
+    progress: ProgressFn<'_>,
+) -> Result<Report, CheckError> {
+    let rules = rules::load(opts.rules_dir.as_deref())?;
+    let mut findings = native(series, messages, prose.as_deref().unwrap_or(""), &rules);
+    let stored: Vec<(String, Vec<u8>)> = series
+        .manifest
+        .patches
+        .iter()
+        .zip(&series.on_disk)
+        .map(|(e, b)| (e.file.clone(), b.clone()))
+        .collect();
+    findings.extend(consistency(series, &stored, prose));
+
+    let tree = tree_path.map(Tree::open).transpose()?;
+    let mut apply_note = Some("skipped: no kernel tree".to_string());
+    let mut build_note = opts
+        .build
+        .as_ref()
+        .map(|_| "skipped: no kernel tree".to_string());
+    if let Some(t) = &tree {
+        let (f, note) = apply_check(t, series);
+        findings.extend(f);
+        apply_note = note;
+        if let Some(cmd) = &opts.build {
+            match crate::apply::apply(t, series, None, &mut |_, _, _| {}) {
+                Ok(commits) => {
+                    let f =
+                        build::run(t.path(), &commits, cmd, opts.build_timeout, &mut |i, n| {
+                            progress("build", i, n)
+                        })?;
+                    build_note = Some(if f.is_empty() {
+                        format!("`{cmd}` passed at every patch")
+                    } else {
+                        format!("`{cmd}` failed")
+                    });
+                    findings.extend(f);
+                }
+                Err(e) => build_note = Some(format!("skipped: {e}")),
+            }
+        }
+    }
+
+    let checkpatch = match tree_path {
+        Some(tp) if tp.join("scripts/checkpatch.pl").is_file() => {
+            let cp = checkpatch::Options {
+                tree: tp.to_path_buf(),
+                args: opts.checkpatch_args.clone(),
+                timeout: opts.checkpatch_timeout,
+                jobs: opts.jobs,
+                cache: opts.cache.clone(),
+            };
+            let inputs: Vec<checkpatch::Input> = messages
+                .iter()
+                .skip(1)
+                .enumerate()
+                .map(|(i, m)| checkpatch::Input {
+                    patch: i + 1,
+                    bytes: &m.bytes,
+                })
+                .collect();
+            let outcomes =
+                checkpatch::run(&cp, &inputs, &|done, n| progress("checkpatch", done, n))?;
+            let cached = outcomes.iter().filter(|o| o.cached).count();
+            for o in outcomes {
+                findings.extend(o.findings);
+            }
+            CheckpatchStatus::Ran {
+                checked: inputs.len(),
+                cached,
+            }
+        }
+        Some(tp) => CheckpatchStatus::Skipped {
+            reason: format!("{} has no scripts/checkpatch.pl", tp.display()),
+        },
+        None => CheckpatchStatus::Skipped {
+            reason: "no kernel tree (pass --tree or set SERIES_TREE)".into(),
+        },
+    };
+    findings.sort_by(|a, b| {
+        (
+            a.patch.map_or(usize::MAX, |p| p),
+            a.severity,
+            a.source,
+            &a.file,
+            a.line,
+        )
+            .cmp(&(
+                b.patch.map_or(usize::MAX, |p| p),
+                b.severity,
+                b.source,
+                &b.file,
+                b.line,
+            ))
+    });
+    Ok(Report {
+        findings,
+        checkpatch,
+        apply: apply_note,
+        build: build_note,
+    })
+}
 
 /// What checkpatch did.
 #[derive(Clone, Debug, PartialEq, serde::Serialize)]

@@ -29,6 +29,17 @@ pub enum BenchCommand {
     Bigfree(BigfreeArgs),
 }
 
+impl Args {
+    /// Whether this bench command may write `series/`.
+    pub fn writes(&self) -> bool {
+        match &self.command {
+            BenchCommand::New(_) | BenchCommand::Run(_) | BenchCommand::Record(_) => true,
+            BenchCommand::Bigfree(b) => b.record.is_some(),
+            BenchCommand::Show(_) | BenchCommand::Plot(_) => false,
+        }
+    }
+}
+
 /// Create an empty bench: what is measured, its unit, the label column
 #[derive(Debug, ClapArgs)]
 pub struct NewArgs {
@@ -69,6 +80,9 @@ pub struct RunArgs {
     /// Run once per value, PARAM=1,2,4: `{PARAM}` in the command and $PARAM take the value
     #[arg(long, value_name = "PARAM=V1,V2,...")]
     pub sweep: Option<String>,
+    /// Seconds one run may take before it is stopped
+    #[arg(long, value_name = "SECONDS", default_value_t = 3600)]
+    pub timeout: u64,
     /// The command and its arguments
     #[arg(last = true, required = true)]
     pub command: Vec<String>,
@@ -252,6 +266,7 @@ fn run_cmd(ctx: &Context, a: RunArgs, out: &mut dyn Write) -> Result<(), CliErro
         command: a.command.clone(),
         metric,
         env: Vec::new(),
+        limit: std::time::Duration::from_secs(a.timeout.max(1)),
     };
     let plan: Vec<(String, run::Spec)> = match &sweep {
         Some((param, values)) => values

@@ -9,8 +9,7 @@ use clap::Args as ClapArgs;
 use super::format::{self, Addressing};
 use super::progress::Progress;
 use super::{CliError, Context};
-use crate::check::{self, build, checkpatch, rules, CheckpatchStatus, Report};
-use crate::git::Tree;
+use crate::check::{self, CheckpatchStatus, Report};
 use crate::model::{Finding, Severity};
 use crate::store;
 
@@ -45,6 +44,10 @@ pub struct Args {
     #[arg(long, value_name = "COMMAND")]
     pub build: Option<String>,
 
+    /// Seconds one build (at one patch) may take
+    #[arg(long, default_value_t = 3600, value_name = "SECONDS")]
+    pub build_timeout: u64,
+
     /// Fail when there are more warnings than this
     #[arg(long, value_name = "N")]
     pub max_warnings: Option<usize>,
@@ -60,7 +63,11 @@ fn cache_dir() -> Option<std::path::PathBuf> {
 }
 
 pub fn run(ctx: &Context, args: Args, out: &mut dyn Write) -> Result<(), CliError> {
-    let (report, series) = gather(ctx, &args)?;
+    let series = store::load(&ctx.series_dir)?;
+    let plan = format::Plan::new(ctx, &series, &Addressing::default())?;
+    let p = format::prepare(ctx, series, &plan)?;
+    let report = gather(ctx, &p, &args.options(ctx))?;
+    let series = p.series;
     if args.json {
         serde_json::to_writer_pretty(&mut *out, &report)
             .map_err(|e| CliError::internal(e.to_string()))?;
@@ -85,142 +92,65 @@ pub fn run(ctx: &Context, args: Args, out: &mut dyn Write) -> Result<(), CliErro
     Ok(())
 }
 
-/// Run every check; also used by `send` as its gate. Returns the series
-/// it checked too.
-pub fn gather(ctx: &Context, args: &Args) -> Result<(Report, store::Series), CliError> {
-    let prepared = format::prepare(ctx, &Addressing::default(), None)?;
-    let series = &prepared.series;
-    let prose = format::render_prose(series, ctx).map_err(|e| e.message);
-    let rules = rules::load(Some(&ctx.project().join("checks")))
-        .map_err(|e| CliError::user(e.to_string()))?;
-    let mut findings = check::native(
-        series,
-        &prepared.messages,
-        prose.as_deref().unwrap_or(""),
-        &rules,
-    );
-    let stored: Vec<(String, Vec<u8>)> = series
-        .manifest
-        .patches
-        .iter()
-        .map(|e| {
-            let p = ctx.series_dir.join(store::PATCHES).join(&e.file);
-            (e.file.clone(), std::fs::read(p).unwrap_or_default())
-        })
-        .collect();
-    findings.extend(check::consistency(
-        series,
-        &stored,
-        prose.as_deref().map_err(Clone::clone),
-    ));
-
-    let tree_path = ctx.tree_path_opt();
-    let tree = tree_path.as_deref().map(Tree::open).transpose()?;
-    let mut apply_note = Some("skipped: no kernel tree".to_string());
-    let mut build_note = args
-        .build
-        .as_ref()
-        .map(|_| "skipped: no kernel tree".to_string());
-    if let Some(t) = &tree {
-        let (f, note) = check::apply_check(t, series);
-        findings.extend(f);
-        apply_note = note;
-        if let Some(cmd) = &args.build {
-            match crate::apply::apply(t, series, None, &mut |_, _, _| {}) {
-                Ok(commits) => {
-                    let mut bar = Progress::new();
-                    let f = build::run(t.path(), &commits, cmd, &mut |i, n| {
-                        bar.step("build", i, n, cmd)
-                    })
-                    .map_err(|e| CliError::user(e.to_string()).with_code(super::error::TOOL))?;
-                    build_note = Some(if f.is_empty() {
-                        format!("`{cmd}` passed at every patch")
-                    } else {
-                        format!("`{cmd}` failed")
-                    });
-                    findings.extend(f);
-                }
-                Err(e) => build_note = Some(format!("skipped: {e}")),
-            }
+impl From<check::CheckError> for CliError {
+    fn from(e: check::CheckError) -> Self {
+        match e {
+            check::CheckError::Git(g) => g.into(),
+            check::CheckError::Rules(r) => CliError::user(r.to_string())
+                .hint("fix the rule file; docs/FORMAT.md describes checks/*.toml"),
+            other => CliError::user(other.to_string()).with_code(super::error::TOOL),
         }
     }
+}
 
-    let checkpatch = match &tree_path {
-        Some(tp) if tp.join("scripts/checkpatch.pl").is_file() => {
-            let mut extra: Vec<String> = Vec::new();
-            if args.strict {
-                extra.push("--strict".into());
-            }
-            if let Some(a) = &args.checkpatch_args {
-                extra.extend(a.split_whitespace().map(str::to_string));
-            }
-            let opts = checkpatch::Options {
-                tree: tp.clone(),
-                args: extra,
-                timeout: Duration::from_secs(args.checkpatch_timeout.max(1)),
-                jobs: args.jobs.unwrap_or_else(|| {
-                    std::thread::available_parallelism()
-                        .map(|n| n.get())
-                        .unwrap_or(2)
-                }),
-                cache: (!args.no_cache).then(cache_dir).flatten(),
-            };
-            let inputs: Vec<checkpatch::Input> = prepared.messages[1..]
-                .iter()
-                .enumerate()
-                .map(|(i, m)| checkpatch::Input {
-                    patch: i + 1,
-                    bytes: &m.bytes,
-                })
-                .collect();
-            let bar = Mutex::new(Progress::new());
-            let outcomes = checkpatch::run(&opts, &inputs, &|done, n| {
-                if let Ok(mut b) = bar.lock() {
-                    b.show(&format!("checkpatch {done}/{n}"));
-                }
-            })
-            .map_err(|e| CliError::user(e.to_string()).with_code(super::error::TOOL))?;
-            let cached = outcomes.iter().filter(|o| o.cached).count();
-            for o in outcomes {
-                findings.extend(o.findings);
-            }
-            CheckpatchStatus::Ran {
-                checked: inputs.len(),
-                cached,
-            }
+impl Args {
+    /// The domain options these flags ask for.
+    pub fn options(&self, ctx: &Context) -> check::Options {
+        let mut extra: Vec<String> = Vec::new();
+        if self.strict {
+            extra.push("--strict".into());
         }
-        Some(tp) => CheckpatchStatus::Skipped {
-            reason: format!("{} has no scripts/checkpatch.pl", tp.display()),
+        if let Some(a) = &self.checkpatch_args {
+            extra.extend(a.split_whitespace().map(str::to_string));
+        }
+        check::Options {
+            checkpatch_args: extra,
+            checkpatch_timeout: Duration::from_secs(self.checkpatch_timeout.max(1)),
+            jobs: self.jobs.unwrap_or_else(|| {
+                std::thread::available_parallelism()
+                    .map(|n| n.get())
+                    .unwrap_or(2)
+            }),
+            cache: (!self.no_cache).then(cache_dir).flatten(),
+            build: self.build.clone(),
+            build_timeout: Duration::from_secs(self.build_timeout.max(1)),
+            rules_dir: Some(ctx.project().join("checks")),
+        }
+    }
+}
+
+/// Run every check on rendered messages; `send` gates on the same call with
+/// the bytes it is about to send.
+pub fn gather(
+    ctx: &Context,
+    p: &format::Prepared,
+    opts: &check::Options,
+) -> Result<Report, CliError> {
+    let prose = Ok(p.prose.as_str());
+    let bar = Mutex::new(Progress::new());
+    let report = check::run(
+        &p.series,
+        &p.messages,
+        prose,
+        ctx.tree_path_opt().as_deref(),
+        opts,
+        &|what, done, n| {
+            if let Ok(mut b) = bar.lock() {
+                b.show(&format!("{what} {done}/{n}"));
+            }
         },
-        None => CheckpatchStatus::Skipped {
-            reason: "no kernel tree (pass --tree or set SERIES_TREE)".into(),
-        },
-    };
-    findings.sort_by(|a, b| {
-        (
-            a.patch.map_or(usize::MAX, |p| p),
-            a.severity,
-            a.source,
-            &a.file,
-            a.line,
-        )
-            .cmp(&(
-                b.patch.map_or(usize::MAX, |p| p),
-                b.severity,
-                b.source,
-                &b.file,
-                b.line,
-            ))
-    });
-    Ok((
-        Report {
-            findings,
-            checkpatch,
-            apply: apply_note,
-            build: build_note,
-        },
-        prepared.series,
-    ))
+    )?;
+    Ok(report)
 }
 
 fn location(f: &Finding) -> String {

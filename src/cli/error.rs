@@ -85,6 +85,7 @@ impl From<StoreError> for CliError {
             }
             StoreError::Exists(_) => "remove it first, or pass --series DIR to make another",
             StoreError::Io { .. } => "check the path and its permissions",
+            StoreError::Locked { .. } => "let it finish and run this again, or raise SERIES_LOCK_WAIT (seconds)",
         };
         CliError::user(e.to_string()).hint(hint)
     }

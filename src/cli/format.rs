@@ -6,6 +6,7 @@ use std::path::PathBuf;
 use clap::Args as ClapArgs;
 
 use super::{CliError, Context};
+use crate::model::Person;
 use crate::outgoing::{self, Message, Moment, Options};
 use crate::send::recipients;
 use crate::store::{self, Series};
@@ -46,6 +47,11 @@ pub struct Addressing {
 pub struct Prepared {
     pub series: Series,
     pub messages: Vec<Message>,
+    /// The cover letter prose as rendered from `cover.md`.
+    pub prose: String,
+    /// The recipients asked for, resolved, before each patch's trailer Cc.
+    pub to: Vec<String>,
+    pub cc: Vec<String>,
     pub dir: PathBuf,
     /// Whether resolving list names taught the series new names to save.
     pub learned: bool,
@@ -83,24 +89,32 @@ pub fn render_prose(series: &Series, ctx: &Context) -> Result<String, CliError> 
     )?)
 }
 
-/// Load the series, resolve recipients and render every message.
-pub fn prepare(
-    ctx: &Context,
-    addressing: &Addressing,
-    output: Option<PathBuf>,
-) -> Result<Prepared, CliError> {
-    prepare_at(ctx, addressing, output, None)
+/// How to render a version: recipients as given, the clock, and (for a
+/// resumed send) the exact recipients of each message.
+#[derive(Clone, Debug)]
+pub struct Plan {
+    pub addressing: Addressing,
+    pub now: Moment,
+    pub sender: Person,
+    pub exact: Option<Vec<(Vec<String>, Vec<String>)>>,
+    pub output: Option<PathBuf>,
 }
 
-/// [`prepare`] with the clock given (a resumed send renders with the clock
-/// of the send it resumes).
-pub fn prepare_at(
-    ctx: &Context,
-    addressing: &Addressing,
-    output: Option<PathBuf>,
-    now: Option<Moment>,
-) -> Result<Prepared, CliError> {
-    let mut series = store::load(&ctx.series_dir)?;
+impl Plan {
+    /// A plan with the real (or `SERIES_NOW`) clock and the sender's identity.
+    pub fn new(ctx: &Context, series: &Series, addressing: &Addressing) -> Result<Plan, CliError> {
+        Ok(Plan {
+            addressing: addressing.clone(),
+            now: Moment::now()?,
+            sender: ctx.sender(series),
+            exact: None,
+            output: None,
+        })
+    }
+}
+
+/// Resolve recipients and render every message of a loaded series, once.
+pub fn prepare(ctx: &Context, mut series: Series, plan: &Plan) -> Result<Prepared, CliError> {
     let tree_lists = ctx
         .tree_path_opt()
         .map(|t| crate::tree::tree_lists(&t))
@@ -120,22 +134,28 @@ pub fn prepare_at(
                     learned = true;
                 }
             }
-            if !outv.contains(&addr) {
+            if !outv.iter().any(|o| outgoing::same_address(o, &addr)) {
                 outv.push(addr);
             }
         }
         Ok(outv)
     };
+    let addressing = &plan.addressing;
     let to = resolve_all(&addressing.to, &series.manifest.recipients.to.clone())?;
     let cc = resolve_all(&addressing.cc, &series.manifest.recipients.cc.clone())?;
+    // An address appears once: To wins over Cc.
+    let cc: Vec<String> = cc
+        .into_iter()
+        .filter(|c| !to.iter().any(|t| outgoing::same_address(t, c)))
+        .collect();
     let prose = render_prose(&series, ctx)?;
     let opts = Options {
-        to,
-        cc,
+        to: to.clone(),
+        cc: cc.clone(),
         patch_cc: if addressing.suppress_cc {
             Vec::new()
         } else {
-            let sender = crate::outgoing::sender(&series).to_string();
+            let sender = plan.sender.to_string();
             series
                 .patches
                 .iter()
@@ -148,14 +168,15 @@ pub fn prepare_at(
                 .trim_end_matches('>')
                 .to_string()
         }),
-        now: match now {
-            Some(n) => n,
-            None => Moment::now()?,
-        },
+        sender: plan.sender.clone(),
+        exact: plan.exact.clone(),
+        now: plan.now,
         project: ctx.project(),
     };
     let messages = outgoing::render(&series, &prose, &opts)?;
-    let dir = output
+    let dir = plan
+        .output
+        .clone()
         .map(|o| if o.is_absolute() { o } else { ctx.cwd.join(o) })
         .unwrap_or_else(|| {
             ctx.project()
@@ -165,6 +186,9 @@ pub fn prepare_at(
     Ok(Prepared {
         series,
         messages,
+        prose,
+        to,
+        cc,
         dir,
         learned,
     })
@@ -183,6 +207,9 @@ pub fn write_out(ctx: &Context, p: &Prepared, out: &mut dyn Write) -> Result<(),
 }
 
 pub fn run(ctx: &Context, args: Args, out: &mut dyn Write) -> Result<(), CliError> {
-    let p = prepare(ctx, &args.addressing, args.output)?;
+    let series = store::load(&ctx.series_dir)?;
+    let mut plan = Plan::new(ctx, &series, &args.addressing)?;
+    plan.output = args.output;
+    let p = prepare(ctx, series, &plan)?;
     write_out(ctx, &p, out)
 }

@@ -128,6 +128,7 @@ pub fn run(ctx: &Context, args: Args, out: &mut dyn Write) -> Result<(), CliErro
         cover: BLURB.into(),
         patches,
         bench: Default::default(),
+        on_disk: Vec::new(),
     };
     store::create(dir, &series)?;
     writeln!(

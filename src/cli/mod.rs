@@ -50,6 +50,32 @@ pub enum Command {
     Check(check::Args),
 }
 
+impl Command {
+    /// Whether the command may write `series/`.
+    fn writes(&self) -> bool {
+        match self {
+            Command::Status(_) | Command::Check(_) | Command::Apply(_) => false,
+            Command::Bench(b) => b.writes(),
+            Command::Init(_) | Command::Format(_) | Command::Send(_) | Command::Rebase(_) => true,
+        }
+    }
+}
+
+/// How long a writer waits for another to finish: `SERIES_LOCK_WAIT`
+/// seconds, else 10.
+fn lock_wait() -> Result<std::time::Duration, CliError> {
+    match std::env::var("SERIES_LOCK_WAIT") {
+        Ok(v) if !v.trim().is_empty() => v
+            .trim()
+            .parse::<u64>()
+            .map(std::time::Duration::from_secs)
+            .map_err(|_| {
+                CliError::usage(format!("SERIES_LOCK_WAIT={v:?} is not a number of seconds"))
+            }),
+        _ => Ok(std::time::Duration::from_secs(10)),
+    }
+}
+
 /// What every verb needs: where the series is and where it runs.
 pub struct Context {
     pub series_dir: PathBuf,
@@ -74,6 +100,34 @@ impl Context {
     /// The kernel tree, when one can be found.
     pub fn tree_path_opt(&self) -> Option<PathBuf> {
         crate::tree::locate(self.tree_flag.as_deref(), &self.cwd).ok()
+    }
+
+    /// Where git configuration is read: the tree, else the project folder.
+    pub fn config_dir(&self) -> PathBuf {
+        self.tree_path_opt().unwrap_or_else(|| self.project())
+    }
+
+    /// A git configuration value, read where `git send-email` would read it.
+    pub fn config(&self, key: &str) -> Option<String> {
+        crate::git::config_get(&self.config_dir(), key)
+    }
+
+    /// Who sends, as git format-patch takes it for a cover letter: the
+    /// committer identity (`GIT_COMMITTER_NAME`/`EMAIL`, else `user.name` /
+    /// `user.email`), else the first patch's author.
+    pub fn sender(&self, series: &crate::store::Series) -> crate::model::Person {
+        let fallback = crate::outgoing::first_author(series);
+        let env = |k: &str| std::env::var(k).ok().filter(|v| !v.trim().is_empty());
+        let name = env("GIT_COMMITTER_NAME").or_else(|| self.config("user.name"));
+        let email = env("GIT_COMMITTER_EMAIL").or_else(|| self.config("user.email"));
+        match (name, email) {
+            (Some(name), Some(email)) => crate::model::Person { name, email },
+            (None, Some(email)) => crate::model::Person {
+                name: String::new(),
+                email,
+            },
+            _ => fallback,
+        }
     }
 }
 
@@ -118,6 +172,13 @@ pub fn run(cli: Cli, out: &mut dyn Write) -> Result<(), CliError> {
             .tree
             .map(|t| if t.is_absolute() { t } else { cwd.join(t) }),
         cwd,
+    };
+    // Every command that may write series/ holds the series lock from
+    // before it reads to after its last save; readers take none.
+    let _lock = if cli.command.writes() {
+        Some(crate::store::lock(&ctx.series_dir, lock_wait()?)?)
+    } else {
+        None
     };
     match cli.command {
         Command::Init(a) => init::run(&ctx, a, out),

@@ -135,7 +135,18 @@ fn resume(
     let work = scratch(dir);
     for path in &state.files {
         let p = work.join(path);
-        let content = fs::read(&p).ok();
+        // A file the user removed is resolved as deleted; one that cannot
+        // be read is an error, never taken for a deletion.
+        let content = match fs::read(&p) {
+            Ok(c) => Some(c),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
+            Err(e) => {
+                return Err(RebaseError::BadState(format!(
+                    "cannot read the resolved file {}: {e}",
+                    p.display()
+                )))
+            }
+        };
         if content.as_deref().is_some_and(rebase::has_markers) {
             return Err(RebaseError::Unresolved(p));
         }
@@ -245,8 +256,14 @@ fn conclude(
             files,
             state,
         }) => {
-            let work = scratch(dir);
+            // The scratch folder is built beside its place and renamed in,
+            // so a paused rebase is there whole or not at all.
             let write = || -> std::io::Result<()> {
+                let parent = dir.parent().unwrap_or(Path::new("."));
+                let stage = tempfile::Builder::new()
+                    .prefix(".series-rebase-new-")
+                    .tempdir_in(parent)?;
+                let work = scratch(stage.path());
                 fs::create_dir_all(&work)?;
                 for f in &files {
                     let p = work.join(&f.path);
@@ -256,7 +273,10 @@ fn conclude(
                     fs::write(&p, f.merged.as_deref().unwrap_or_default())?;
                 }
                 let text = toml::to_string_pretty(&*state).unwrap_or_default();
-                fs::write(state_file(dir), text)
+                let sf = state_file(stage.path());
+                fs::write(&sf, text)?;
+                fs::File::open(&sf)?.sync_all()?;
+                fs::rename(stage.keep(), dir)
             };
             write().map_err(|e| {
                 CliError::user(format!(
@@ -278,7 +298,7 @@ fn conclude(
                     )?,
                 }
             }
-            let where_ = super::rel(&work, &ctx.cwd);
+            let where_ = super::rel(&scratch(dir), &ctx.cwd);
             Err(CliError::user(format!(
                 "patch {nr} \"{title}\" conflicts with {base} in {}",
                 files.iter().map(|f| f.path.as_str()).collect::<Vec<_>>().join(", ")

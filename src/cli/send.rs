@@ -1,15 +1,18 @@
 //! `series send`: check, show what goes where, then send through
-//! `git send-email`, keeping a journal so nothing is ever sent twice.
+//! `git send-email`, keeping a journal so that a message the server has
+//! accepted is never sent again.
 
 use std::io::{BufRead, IsTerminal, Write};
 use std::path::PathBuf;
+use std::time::Duration;
 
 use clap::Args as ClapArgs;
 
 use super::error::TOOL;
-use super::format::{self, Addressing};
+use super::format::{self, Addressing, Plan, Prepared};
 use super::{CliError, Context};
 use crate::git::cmd;
+use crate::model::{Person, Severity};
 use crate::outgoing::{self, Moment};
 use crate::send::journal::{self, Entry, Journal};
 use crate::send::{maintainers, recipients};
@@ -48,6 +51,10 @@ pub struct Args {
         default_value = "https://lore.kernel.org/r/{msgid}"
     )]
     pub link: String,
+
+    /// Seconds git send-email may take for one message
+    #[arg(long, value_name = "SECONDS", default_value_t = 300)]
+    pub send_timeout: u64,
 }
 
 impl From<journal::JournalError> for CliError {
@@ -57,25 +64,14 @@ impl From<journal::JournalError> for CliError {
     }
 }
 
-/// Where git send-email runs: the tree (its sendemail.* settings), else
-/// the project folder.
-fn send_dir(ctx: &Context) -> PathBuf {
-    ctx.tree_path_opt().unwrap_or_else(|| ctx.project())
-}
-
-fn config(ctx: &Context, key: &str) -> Option<String> {
-    cmd::git(&send_dir(ctx), ["config", "--get", key])
-        .ok()
-        .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_string())
-        .filter(|v| !v.is_empty())
-}
-
 /// Expand `sendemail.aliasesFile` aliases among the recipients.
 fn expand_aliases(ctx: &Context, names: &[String]) -> Vec<String> {
-    let Some(file) = config(ctx, "sendemail.aliasesfile") else {
+    let Some(file) = ctx.config("sendemail.aliasesfile") else {
         return names.to_vec();
     };
-    let kind = config(ctx, "sendemail.aliasfiletype").unwrap_or_else(|| "mutt".into());
+    let kind = ctx
+        .config("sendemail.aliasfiletype")
+        .unwrap_or_else(|| "mutt".into());
     let path = if let Some(rest) = file.strip_prefix("~/") {
         std::env::var_os("HOME")
             .map(|h| PathBuf::from(h).join(rest))
@@ -92,20 +88,28 @@ fn expand_aliases(ctx: &Context, names: &[String]) -> Vec<String> {
         .collect()
 }
 
+/// The last version that was sent.
+fn last_sent(series: &Series) -> Option<&store::VersionEntry> {
+    let v = series.manifest.version;
+    series
+        .manifest
+        .history
+        .iter()
+        .rev()
+        .find(|h| h.version < v && h.to.is_some())
+}
+
 pub fn run(ctx: &Context, args: Args, out: &mut dyn Write) -> Result<(), CliError> {
-    let mut addressing = args.addressing.clone();
-    addressing.to = expand_aliases(ctx, &addressing.to);
-    addressing.cc = expand_aliases(ctx, &addressing.cc);
     let series = store::load(&ctx.series_dir)?;
     let v = series.manifest.version;
     let jpath = journal::path(&ctx.series_dir, v);
     let existing = Journal::load(&jpath)?;
-    let sent_entry = series
+    if let Some(h) = series
         .manifest
         .history
         .iter()
-        .find(|h| h.version == v && !h.message_ids.is_empty());
-    if let Some(h) = sent_entry {
+        .find(|h| h.version == v && !h.message_ids.is_empty())
+    {
         writeln!(
             out,
             "v{v} was sent on {} (cover {}); nothing was sent.",
@@ -118,86 +122,68 @@ pub fn run(ctx: &Context, args: Args, out: &mut dyn Write) -> Result<(), CliErro
         )?;
         return Ok(());
     }
-    if let Some(j) = &existing {
-        if !args.resume && !j.complete() {
-            return Err(CliError::user(format!(
-                "a send of v{v} stopped after {} of {} messages",
-                j.sent(),
-                j.messages.len()
-            ))
-            .hint("run `series send --resume` to send only the rest, with the same Message-Ids"));
+    let p = match &existing {
+        Some(j) if !j.complete() => {
+            if !args.resume {
+                return Err(CliError::user(format!(
+                    "a send of v{v} stopped after {} of {} messages",
+                    j.sent(),
+                    j.messages.len()
+                ))
+                .hint("run `series send --resume` to send only the rest, with the same Message-Ids and recipients"));
+            }
+            resumed(ctx, series, j)?
         }
-    } else if args.resume {
-        return Err(CliError::user(format!("no send of v{v} to resume"))
-            .hint("start one with `series send --to LIST`"));
-    }
-
-    // The clock: a resume renders with the journal's, so the Message-Ids
-    // and dates are those of the messages already accepted.
-    let now = match &existing {
-        Some(j) => Moment {
-            secs: j.secs,
-            offset_minutes: j.offset_minutes,
-            nanos: j.nanos,
-        },
-        None => Moment::now()?,
+        _ if args.resume => {
+            return Err(CliError::user(format!("no send of v{v} to resume"))
+                .hint("start one with `series send --to LIST`"))
+        }
+        _ => fresh(ctx, series, &args)?,
     };
-    let mut p = format::prepare_at(ctx, &addressing, None, Some(now))?;
-    if args.auto_cc {
-        let tree = ctx.tree_path().map_err(|e| {
-            CliError::user(e.message).hint("--auto-cc runs the tree's scripts/get_maintainer.pl")
-        })?;
-        for m in &p.messages[1..] {
-            let found = maintainers::for_patch(&tree, &m.bytes)
-                .map_err(|e| CliError::user(e.to_string()).with_code(TOOL))?;
-            for l in found.lists {
-                if !addressing.to.iter().any(|t| outgoing::same_address(t, &l)) {
-                    addressing.to.push(l);
-                }
-            }
-            for c in found.people {
-                if !addressing.cc.iter().any(|t| outgoing::same_address(t, &c)) {
-                    addressing.cc.push(c);
-                }
-            }
-        }
-        p = format::prepare_at(ctx, &addressing, None, Some(now))?;
+    if p.messages[0].to.is_empty() {
+        return Err(CliError::user(format!(
+            "v{v} has no To: recipient; nothing was written or sent"
+        ))
+        .hint("pass --to LIST (a list name from MAINTAINERS or an address), or --auto-cc with a kernel tree"));
     }
     format::write_out(ctx, &p, out)?;
     writeln!(out)?;
     show_plan(&p.series, &p.messages, out)?;
 
     if args.dry_run {
-        let dir = super::rel(&p.dir, &ctx.cwd);
         writeln!(
             out,
-            "Dry run: nothing was sent. `git send-email {dir}/*` sends these files as they are."
+            "Dry run: nothing was sent. `series send` without --dry-run sends these files, keeping the journal."
         )?;
         return Ok(());
     }
 
     let journal = match existing {
-        Some(j) => {
+        Some(j) if !j.complete() => {
             for (e, m) in j.messages.iter().zip(&p.messages) {
                 if e.digest != journal::digest(&m.bytes) || e.message_id != m.message_id {
                     return Err(CliError::user(format!(
                         "{} is not the message the stopped send started with",
                         e.file
                     ))
-                    .hint("series/ changed since; restore it, or remove the journal to start a new send (messages already accepted would go out again)"));
+                    .hint("series/ changed since the send started; restore it (git checkout -- series/), then run `series send --resume`"));
                 }
             }
             j
         }
-        None => {
-            gate(ctx, &args)?;
+        _ => {
+            gate(ctx, &p, args.force, out)?;
             confirm(&p.messages, args.yes, out)?;
             Journal {
                 version: v,
-                secs: now.secs,
-                offset_minutes: now.offset_minutes,
-                nanos: now.nanos,
+                secs: p.now.secs,
+                offset_minutes: p.now.offset_minutes,
+                nanos: p.now.nanos,
                 series_digest: crate::rebase::digest(&p.series),
+                from: Some(p.sender.to_string()),
+                to: p.to.clone(),
+                cc: p.cc.clone(),
+                in_reply_to: p.in_reply_to.clone(),
                 messages: p
                     .messages
                     .iter()
@@ -214,7 +200,110 @@ pub fn run(ctx: &Context, args: Args, out: &mut dyn Write) -> Result<(), CliErro
             }
         }
     };
-    deliver(ctx, &p, journal, &jpath, &args, out)
+    let limit = Duration::from_secs(args.send_timeout.max(1));
+    deliver(ctx, &p, journal, &jpath, &args.link, limit, out)
+}
+
+/// A first send: the recipients kept in series.toml (those of the last
+/// version sent) and the flags' ones; `--auto-cc` adds get_maintainer.pl's people (To) and lists (Cc).
+fn fresh(ctx: &Context, series: Series, args: &Args) -> Result<Sending, CliError> {
+    let mut addressing = args.addressing.clone();
+    addressing.to = expand_aliases(ctx, &addressing.to);
+    addressing.cc = expand_aliases(ctx, &addressing.cc);
+    let plan = Plan::new(ctx, &series, &addressing)?;
+    let mut p = format::prepare(ctx, series, &plan)?;
+    if args.auto_cc {
+        let tree = ctx.tree_path().map_err(|e| {
+            CliError::user(e.message).hint("--auto-cc runs the tree's scripts/get_maintainer.pl")
+        })?;
+        let mut more = addressing.clone();
+        for m in &p.messages[1..] {
+            let found = maintainers::for_patch(&tree, &m.bytes, Duration::from_secs(120))
+                .map_err(|e| CliError::user(e.to_string()).with_code(TOOL))?;
+            for person in found.people {
+                if !more.to.iter().any(|t| outgoing::same_address(t, &person)) {
+                    more.to.push(person);
+                }
+            }
+            for l in found.lists {
+                if !more.cc.iter().any(|t| outgoing::same_address(t, &l)) {
+                    more.cc.push(l);
+                }
+            }
+        }
+        // Render once more with the new recipients (the headers change).
+        p = format::prepare(
+            ctx,
+            p.series,
+            &Plan {
+                addressing: more.clone(),
+                ..plan.clone()
+            },
+        )?;
+        return Ok(Sending::new(p, &plan, more.in_reply_to));
+    }
+    Ok(Sending::new(p, &plan, addressing.in_reply_to))
+}
+
+/// A resumed send: rendered with the journal's clock, sender, threading and
+/// each message's recorded To and Cc, so the bytes are those it started with.
+fn resumed(ctx: &Context, series: Series, j: &Journal) -> Result<Sending, CliError> {
+    if j.messages.len() != series.patches.len() + 1 {
+        return Err(CliError::user(format!(
+            "the send journal of v{} lists {} messages, but the series has {} (a cover and {} patches)",
+            j.version,
+            j.messages.len(),
+            series.patches.len() + 1,
+            series.patches.len()
+        ))
+        .hint("series/ changed since the send started; restore it (git checkout -- series/), then run `series send --resume`"));
+    }
+    let mut plan = Plan::new(ctx, &series, &Addressing::default())?;
+    plan.now = Moment {
+        secs: j.secs,
+        offset_minutes: j.offset_minutes,
+        nanos: j.nanos,
+    };
+    if let Some(from) = &j.from {
+        plan.sender = Person::parse(from).unwrap_or(plan.sender);
+    }
+    plan.addressing.in_reply_to = j.in_reply_to.clone();
+    plan.addressing.to = j.to.clone();
+    plan.addressing.cc = j.cc.clone();
+    plan.exact = Some(
+        j.messages
+            .iter()
+            .map(|e| (e.to.clone(), e.cc.clone()))
+            .collect(),
+    );
+    let p = format::prepare(ctx, series, &plan)?;
+    Ok(Sending::new(p, &plan, j.in_reply_to.clone()))
+}
+
+/// A rendered version with what it was rendered for.
+struct Sending {
+    prepared: Prepared,
+    now: Moment,
+    sender: Person,
+    in_reply_to: Option<String>,
+}
+
+impl Sending {
+    fn new(prepared: Prepared, plan: &Plan, in_reply_to: Option<String>) -> Sending {
+        Sending {
+            prepared,
+            now: plan.now,
+            sender: plan.sender.clone(),
+            in_reply_to,
+        }
+    }
+}
+
+impl std::ops::Deref for Sending {
+    type Target = Prepared;
+    fn deref(&self) -> &Prepared {
+        &self.prepared
+    }
 }
 
 fn show_plan(
@@ -232,14 +321,7 @@ fn show_plan(
         }
     }
     // Who was added or dropped since the last version that was sent.
-    let v = series.manifest.version;
-    if let Some(prev) = series
-        .manifest
-        .history
-        .iter()
-        .rev()
-        .find(|h| h.version < v && h.to.is_some())
-    {
+    if let Some(prev) = last_sent(series) {
         let before: Vec<String> = prev
             .to
             .iter()
@@ -268,9 +350,11 @@ fn show_plan(
     Ok(())
 }
 
-/// Refuse to send a series with error-level findings, unless --force.
-fn gate(ctx: &Context, args: &Args) -> Result<(), CliError> {
-    let check_args = super::check::Args {
+/// Refuse to send a series with error-level findings, unless --force. The
+/// check runs on the very bytes that are about to be sent; the errors are
+/// printed.
+fn gate(ctx: &Context, p: &Prepared, force: bool, out: &mut dyn Write) -> Result<(), CliError> {
+    let flags = super::check::Args {
         json: false,
         strict: false,
         checkpatch_args: None,
@@ -278,18 +362,43 @@ fn gate(ctx: &Context, args: &Args) -> Result<(), CliError> {
         jobs: None,
         no_cache: false,
         build: None,
+        build_timeout: 3600,
         max_warnings: None,
     };
-    let (report, _) = super::check::gather(ctx, &check_args)?;
-    let errors = report.count(crate::model::Severity::Error);
-    if errors > 0 && !args.force {
-        return Err(CliError::user(format!(
-            "`series check` finds {errors} error{}; nothing was sent",
-            if errors == 1 { "" } else { "s" }
-        ))
-        .hint("run `series check` to see them; fix them, or pass --force to send anyway"));
+    let report = super::check::gather(ctx, p, &flags.options(ctx))?;
+    let errors: Vec<_> = report
+        .findings
+        .iter()
+        .filter(|f| f.severity == Severity::Error)
+        .collect();
+    if errors.is_empty() {
+        return Ok(());
     }
-    Ok(())
+    writeln!(out)?;
+    for f in &errors {
+        let whose = match f.patch {
+            Some(0) => "cover letter".to_string(),
+            Some(n) => format!("patch {n}"),
+            None => "series".to_string(),
+        };
+        writeln!(
+            out,
+            "{whose}: error {}/{}: {}",
+            f.source,
+            f.rule,
+            f.message.lines().next().unwrap_or("")
+        )?;
+    }
+    if force {
+        writeln!(out, "Sending anyway (--force).")?;
+        return Ok(());
+    }
+    Err(CliError::user(format!(
+        "`series check` finds {} error{}; nothing was sent",
+        errors.len(),
+        if errors.len() == 1 { "" } else { "s" }
+    ))
+    .hint("fix the errors listed above, or pass --force to send anyway"))
 }
 
 /// Ask before sending, on a terminal; refuse without one unless --yes.
@@ -316,20 +425,22 @@ fn confirm(messages: &[outgoing::Message], yes: bool, out: &mut dyn Write) -> Re
 }
 
 /// Send every message the journal has not seen accepted, recording each
-/// acceptance before the next, then record the version as sent.
+/// acceptance before the next, then record the version as sent and keep its
+/// recipients for the next version.
 fn deliver(
     ctx: &Context,
-    p: &format::Prepared,
+    p: &Sending,
     mut journal: Journal,
     jpath: &std::path::Path,
-    args: &Args,
+    link: &str,
+    limit: Duration,
     out: &mut dyn Write,
 ) -> Result<(), CliError> {
     journal.save(jpath)?;
-    let dir = send_dir(ctx);
-    let from = match config(ctx, "sendemail.from") {
+    let dir = ctx.config_dir();
+    let from = match ctx.config("sendemail.from") {
         Some(_) => None,
-        None => Some(outgoing::sender(&p.series).to_string()),
+        None => Some(p.sender.to_string()),
     };
     for (i, m) in p.messages.iter().enumerate() {
         if journal.messages[i].accepted.is_some() {
@@ -337,7 +448,7 @@ fn deliver(
             continue;
         }
         let file = p.dir.join(&m.file);
-        cmd::send_email(&dir, &file, from.as_deref(), &m.to, &m.cc).map_err(|e| {
+        cmd::send_email(&dir, &file, from.as_deref(), &m.to, &m.cc, limit).map_err(|e| {
             CliError::user(format!(
                 "git send-email failed on {} after {} of {} messages were accepted: {e}",
                 m.file,
@@ -345,7 +456,7 @@ fn deliver(
                 journal.messages.len()
             ))
             .with_code(TOOL)
-            .hint("fix the cause, then run `series send --resume` to send only the rest")
+            .hint("fix the cause, then run `series send --resume` to send only the rest (a message cut off mid-transfer may arrive twice)")
         })?;
         journal.messages[i].accepted = Some(Moment::now().map(|n| n.rfc2822()).unwrap_or_default());
         journal.save(jpath)?;
@@ -363,16 +474,19 @@ fn deliver(
         .iter()
         .map(|m| format!("<{}>", m.message_id))
         .collect();
-    entry.link = Some(args.link.replace("{msgid}", &cover.message_id));
+    entry.link = Some(link.replace("{msgid}", &cover.message_id));
     entry.to = Some(cover.to.clone());
     entry.cc = Some(cover.cc.clone());
+    // The next version goes to the same people unless told otherwise.
+    series.manifest.recipients.to = journal.to.clone();
+    series.manifest.recipients.cc = journal.cc.clone();
     store::save(&ctx.series_dir, &series)?;
     writeln!(
         out,
         "Sent v{} ({} messages); recorded in series/series.toml with link {}.",
         series.manifest.version,
         p.messages.len(),
-        args.link.replace("{msgid}", &cover.message_id)
+        link.replace("{msgid}", &cover.message_id)
     )?;
     Ok(())
 }

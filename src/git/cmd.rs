@@ -1,12 +1,18 @@
-//! The one place that spawns `git`: for `git send-email`, and as the reference
-//! implementation in tests. Arguments go straight to the process, never
-//! through a shell; the child's stderr is kept for the error.
+//! The one place that spawns `git`: for `git send-email`, a scratch worktree
+//! for `check --build`, and the rare diff libgit2 cannot parse. Every run goes
+//! through [`crate::process::Run`]: arguments straight to the process, never
+//! through a shell, the child's stderr kept for the error, and a time limit.
 
 use std::ffi::OsStr;
 use std::path::Path;
-use std::process::{Command, Output};
+use std::time::Duration;
 
-/// A `git` run that failed or could not start.
+use crate::process::{Finished, Run, RunError};
+
+/// How long a plain git command may take.
+const GIT_LIMIT: Duration = Duration::from_secs(600);
+
+/// A `git` run that failed, could not start or ran out of time.
 #[derive(Debug, thiserror::Error)]
 pub enum CmdError {
     #[error("could not start git: {0}")]
@@ -17,10 +23,40 @@ pub enum CmdError {
         status: String,
         stderr: String,
     },
+    #[error("`git {args}` did not finish within {}s and was stopped", .limit.as_secs())]
+    TimedOut { args: String, limit: Duration },
+}
+
+fn run(base: Run, args: Vec<std::ffi::OsString>, limit: Duration) -> Result<Finished, CmdError> {
+    let shown = args
+        .iter()
+        .map(|a| a.to_string_lossy().into_owned())
+        .collect::<Vec<_>>()
+        .join(" ");
+    match base.args(&args).limit(limit).checked() {
+        Ok(f) => Ok(f),
+        Err(RunError::Spawn { source, .. }) => Err(CmdError::Spawn(source)),
+        Err(RunError::Failed { status, stderr, .. }) => Err(CmdError::Failed {
+            args: shown,
+            status,
+            stderr,
+        }),
+        Err(RunError::TimedOut { limit, .. }) => Err(CmdError::TimedOut { args: shown, limit }),
+    }
+}
+
+fn collect<I, S>(args: I) -> Vec<std::ffi::OsString>
+where
+    I: IntoIterator<Item = S>,
+    S: AsRef<OsStr>,
+{
+    args.into_iter()
+        .map(|a| a.as_ref().to_os_string())
+        .collect()
 }
 
 /// Run `git` with `args` in `dir`, returning its output when it succeeds.
-pub fn git<I, S>(dir: &Path, args: I) -> Result<Output, CmdError>
+pub fn git<I, S>(dir: &Path, args: I) -> Result<Finished, CmdError>
 where
     I: IntoIterator<Item = S>,
     S: AsRef<OsStr>,
@@ -29,47 +65,26 @@ where
 }
 
 /// [`git`] with extra environment variables.
-pub fn git_env<I, S>(dir: &Path, args: I, env: &[(&str, &OsStr)]) -> Result<Output, CmdError>
+pub fn git_env<I, S>(dir: &Path, args: I, env: &[(&str, &OsStr)]) -> Result<Finished, CmdError>
 where
     I: IntoIterator<Item = S>,
     S: AsRef<OsStr>,
 {
-    let args: Vec<_> = args
-        .into_iter()
-        .map(|a| a.as_ref().to_os_string())
-        .collect();
-    let out = Command::new("git")
-        .current_dir(dir)
-        .envs(env.iter().copied())
-        .args(&args)
-        .output()
-        .map_err(CmdError::Spawn)?;
-    if out.status.success() {
-        Ok(out)
-    } else {
-        Err(CmdError::Failed {
-            args: args
-                .iter()
-                .map(|a| a.to_string_lossy().into_owned())
-                .collect::<Vec<_>>()
-                .join(" "),
-            status: out.status.to_string(),
-            stderr: String::from_utf8_lossy(&out.stderr).trim().to_string(),
-        })
+    let mut base = Run::new("git").cwd(dir);
+    for (k, v) in env {
+        base = base.env(k, v);
     }
+    run(base, collect(args), GIT_LIMIT)
 }
 
 /// Apply `patch` to `tree` with real `git apply --cached` on a temporary
 /// index (no worktree, no refs touched), returning the new tree id. The
 /// fallback for diffs libgit2 cannot parse, such as a new empty file.
 pub fn apply_to_tree(repo: &Path, tree: &str, patch: &[u8]) -> Result<String, CmdError> {
-    use std::io::Write as _;
     let tmp = tempfile::tempdir().map_err(CmdError::Spawn)?;
     let index = tmp.path().join("index");
     let patch_file = tmp.path().join("patch");
-    std::fs::File::create(&patch_file)
-        .and_then(|mut f| f.write_all(patch))
-        .map_err(CmdError::Spawn)?;
+    std::fs::write(&patch_file, patch).map_err(CmdError::Spawn)?;
     let env = [("GIT_INDEX_FILE", index.as_os_str())];
     let run = |args: &[&str]| git_env(repo, args, &env);
     run(&["read-tree", tree])?;
@@ -87,14 +102,16 @@ pub fn apply_to_tree(repo: &Path, tree: &str, patch: &[u8]) -> Result<String, Cm
 /// `sendemail.*` configuration. Threading and recipients come from us: the
 /// file's Message-ID, In-Reply-To and References are kept (`--no-thread`),
 /// and To/Cc are passed explicitly (`--suppress-cc=all` so nothing else is
-/// added). No argument passes through a shell.
+/// added). No argument passes through a shell. `limit` bounds the whole
+/// exchange with the server (one that accepts and never greets, say).
 pub fn send_email(
     dir: &Path,
     file: &Path,
     from: Option<&str>,
     to: &[String],
     cc: &[String],
-) -> Result<Output, CmdError> {
+    limit: Duration,
+) -> Result<Finished, CmdError> {
     let mut args: Vec<std::ffi::OsString> = vec![
         "send-email".into(),
         "--no-thread".into(),
@@ -116,5 +133,5 @@ pub fn send_email(
     // An absolute path: it cannot be taken for an option. (With "--",
     // send-email hands the path to format-patch as a revision.)
     args.push(file.as_os_str().to_os_string());
-    git(dir, args)
+    run(Run::new("git").cwd(dir), args, limit)
 }

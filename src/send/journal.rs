@@ -18,6 +18,18 @@ pub struct Journal {
     pub nanos: u32,
     /// Digest of series/ when the send started; a resume needs the same.
     pub series_digest: String,
+    /// The sender the messages were rendered for (From, Message-Ids).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub from: Option<String>,
+    /// The recipients asked for (flags, kept ones, get_maintainer.pl),
+    /// before each patch's trailer Cc: what the next version starts from.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub to: Vec<String>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub cc: Vec<String>,
+    /// The Message-Id the cover replies to, if any.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub in_reply_to: Option<String>,
     #[serde(rename = "message")]
     pub messages: Vec<Entry>,
 }

@@ -1,9 +1,11 @@
 //! The tree's `scripts/get_maintainer.pl`: who should see a patch.
 
 use std::path::Path;
-use std::process::{Command, Stdio};
+use std::time::Duration;
 
-/// Recipients get_maintainer.pl names for a patch: lists go to To, people
+use crate::process::Run;
+
+/// Recipients get_maintainer.pl names for a patch: people go to To, lists
 /// to Cc (as b4 does).
 #[derive(Debug, Default, Clone, PartialEq, Eq)]
 pub struct Maintainers {
@@ -21,44 +23,37 @@ pub enum MaintainersError {
 }
 
 /// Run get_maintainer.pl on one patch (given as bytes, on stdin).
-pub fn for_patch(tree: &Path, patch: &[u8]) -> Result<Maintainers, MaintainersError> {
+pub fn for_patch(
+    tree: &Path,
+    patch: &[u8],
+    limit: Duration,
+) -> Result<Maintainers, MaintainersError> {
     let script = tree.join("scripts/get_maintainer.pl");
     if !script.is_file() {
         return Err(MaintainersError::Missing(tree.to_path_buf()));
     }
-    let mut child = Command::new("perl")
+    // The script runs from the tree's top. `--no-tree` (skip the check
+    // that this is a kernel tree) only where the script knows the option:
+    // older ones refuse it.
+    let text = std::fs::read(&script).unwrap_or_default();
+    let knows_tree = text.windows(7).any(|w| w == b"'tree!'");
+    let out = Run::new("perl")
         .arg(&script)
+        .args(knows_tree.then_some("--no-tree"))
         .args([
             "--no-rolestats",
             "--no-git",
             "--no-git-fallback",
-            "--no-tree",
             "--m",
             "--r",
             "--l",
             "--no-s",
         ])
-        .current_dir(tree)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
+        .cwd(tree)
+        .stdin(patch)
+        .limit(limit)
+        .checked()
         .map_err(|e| MaintainersError::Failed(e.to_string()))?;
-    if let Some(mut stdin) = child.stdin.take() {
-        let bytes = patch.to_vec();
-        std::thread::spawn(move || {
-            use std::io::Write;
-            let _ = stdin.write_all(&bytes);
-        });
-    }
-    let out = child
-        .wait_with_output()
-        .map_err(|e| MaintainersError::Failed(e.to_string()))?;
-    if !out.status.success() {
-        return Err(MaintainersError::Failed(
-            String::from_utf8_lossy(&out.stderr).trim().to_string(),
-        ));
-    }
     let mut m = Maintainers::default();
     for line in String::from_utf8_lossy(&out.stdout).lines() {
         let line = line.trim();

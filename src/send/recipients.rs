@@ -71,23 +71,20 @@ mod tests {
     }
 }
 
-/// Trailers whose people are Cc'd on their patch, as git send-email does.
-const CC_TRAILERS: [&str; 7] = [
-    "signed-off-by",
-    "cc",
-    "reviewed-by",
-    "acked-by",
-    "tested-by",
-    "reported-by",
-    "suggested-by",
-];
+/// Whether a trailer's people are Cc'd on their patch: `Cc:` and every
+/// `*-by:` trailer (Signed-off-by, Reviewed-by, Co-developed-by, ...), as
+/// git send-email's `--suppress-cc` classes `sob`, `cc` and `misc-by` do.
+fn cc_trailer(key: &str) -> bool {
+    let k = key.to_ascii_lowercase();
+    k == "cc" || (k.ends_with("-by") && k.len() > 3)
+}
 
 /// The people in a patch's trailers, without `sender` and without repeats.
 pub fn trailer_cc(mail: &crate::model::PatchMail, sender: &str) -> Vec<String> {
     let me = crate::outgoing::bare_address(sender);
     let mut out: Vec<String> = Vec::new();
     for (k, v) in mail.trailers() {
-        if !CC_TRAILERS.contains(&k.to_ascii_lowercase().as_str()) || !v.contains('@') {
+        if !cc_trailer(&k) || !v.contains('@') {
             continue;
         }
         // "Name <addr> # comment" and "addr [tag]" keep only the address part.
@@ -155,7 +152,7 @@ mod more_tests {
             author: Person { name: "Aaron Lu".into(), email: "aaron.lu@intel.com".into() },
             date: String::new(),
             title: "t".into(),
-            body: "Text.\n\nReported-by: Dave Hansen <dave.hansen@intel.com>\nCc: Mel Gorman <mgorman@techsingularity.net> # v4.10\nAcked-by: linux-mm@kvack.org\nLink: https://x\nSigned-off-by: Aaron Lu <aaron.lu@intel.com>\n".into(),
+            body: "Text.\n\nReported-by: Dave Hansen <dave.hansen@intel.com>\nCc: Mel Gorman <mgorman@techsingularity.net> # v4.10\nAcked-by: linux-mm@kvack.org\nCo-developed-by: Huang Ying <ying.huang@intel.com>\nLink: https://x\nSigned-off-by: Aaron Lu <aaron.lu@intel.com>\n".into(),
             diff: Vec::new(),
         };
         assert_eq!(
@@ -163,7 +160,8 @@ mod more_tests {
             vec![
                 "Dave Hansen <dave.hansen@intel.com>",
                 "Mel Gorman <mgorman@techsingularity.net>",
-                "linux-mm@kvack.org"
+                "linux-mm@kvack.org",
+                "Huang Ying <ying.huang@intel.com>"
             ]
         );
     }
