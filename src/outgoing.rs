@@ -26,6 +26,9 @@ pub struct Moment {
 #[error("SERIES_NOW={0:?} is not a date: use `SECONDS +HHMM` or `YYYY-MM-DDTHH:MM:SS+HH:MM`")]
 pub struct BadNow(pub String);
 
+/// The last second a date may name: 9999-12-31 23:59:59 UTC.
+pub const LAST_SECOND: i64 = 253_402_300_799;
+
 impl Moment {
     /// The clock: `SERIES_NOW` when set (tests, reproducible output), else now in UTC.
     pub fn now() -> Result<Moment, BadNow> {
@@ -44,8 +47,13 @@ impl Moment {
         }
     }
 
-    /// Parse `1489568531 -0400` (git's raw form) or `2017-03-15T05:02:11-04:00`.
+    /// Parse `1489568531 -0400` (git's raw form) or `2017-03-15T05:02:11-04:00`,
+    /// between 1970 and the end of 9999, every field in its range.
     pub fn parse(s: &str) -> Option<Moment> {
+        Moment::parse_any(s).filter(|m| (0..=LAST_SECOND).contains(&m.secs))
+    }
+
+    fn parse_any(s: &str) -> Option<Moment> {
         let s = s.trim();
         if let Some((secs, off)) = s.split_once(' ') {
             let secs = secs.trim_start_matches('@').parse().ok()?;
@@ -74,6 +82,16 @@ impl Moment {
         };
         let mut t = time.split(':').map(|x| x.parse::<i64>());
         let (h, mi, se) = (t.next()?.ok()?, t.next()?.ok()?, t.next()?.ok()?);
+        if t.next().is_some()
+            || !(1..=9999).contains(&y)
+            || !(1..=12).contains(&mo)
+            || !(1..=days_in_month(y, mo)).contains(&da)
+            || !(0..24).contains(&h)
+            || !(0..60).contains(&mi)
+            || !(0..=60).contains(&se)
+        {
+            return None;
+        }
         let days = days_from_civil(y, mo, da);
         Some(Moment {
             secs: days * 86_400 + h * 3600 + mi * 60 + se - i64::from(off) * 60,
@@ -98,7 +116,19 @@ fn parse_offset(s: &str) -> Option<i32> {
     }
     let h: i32 = digits[..2].parse().ok()?;
     let m: i32 = digits[2..].parse().ok()?;
+    if m >= 60 {
+        return None;
+    }
     Some(sign * (h * 60 + m))
+}
+
+fn days_in_month(y: i64, m: i64) -> i64 {
+    match m {
+        4 | 6 | 9 | 11 => 30,
+        2 if (y % 4 == 0 && y % 100 != 0) || y % 400 == 0 => 29,
+        2 => 28,
+        _ => 31,
+    }
 }
 
 fn days_from_civil(y: i64, m: i64, d: i64) -> i64 {
@@ -511,5 +541,14 @@ mod tests {
         assert_eq!(a, b);
         assert_eq!(a.rfc2822(), "Wed, 15 Mar 2017 05:02:11 -0400");
         assert!(Moment::parse("yesterday").is_none());
+        // Out of range: refused, never wrapped or overflowed.
+        assert!(Moment::parse("2017-13-15T05:02:11Z").is_none());
+        assert!(Moment::parse("2017-02-30T05:02:11Z").is_none());
+        assert!(Moment::parse("2017-03-15T25:02:11Z").is_none());
+        assert!(Moment::parse("99999999999999999999 +0000").is_none());
+        assert!(Moment::parse("9223372036854775807 +0000").is_none());
+        assert!(Moment::parse("-5 +0000").is_none());
+        assert!(Moment::parse("1489568531 +0077").is_none());
+        assert!(Moment::parse("1489568531 +\u{e9}00").is_none());
     }
 }

@@ -356,7 +356,6 @@ mod tests {
             .output()
             .unwrap_err();
         assert!(matches!(e, RunError::TimedOut { .. }), "{e}");
-        assert!(start.elapsed() < Duration::from_secs(10));
     }
 
     #[test]

@@ -97,17 +97,12 @@ fn describe(patches: &[(usize, String)]) -> String {
 /// A digest of the manifest and patch files, to notice `series/` changing
 /// under a paused rebase.
 pub fn digest(series: &Series) -> String {
-    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
-    let mut eat = |b: &[u8]| {
-        for &x in b {
-            h = (h ^ u64::from(x)).wrapping_mul(0x0100_0000_01b3);
-        }
-    };
-    eat(store::manifest_text(&series.manifest).as_bytes());
+    let mut all = store::manifest_text(&series.manifest).into_bytes();
     for i in 0..series.patches.len() {
-        eat(&series.stored_patch(i));
+        all.push(0);
+        all.extend(series.stored_patch(i));
     }
-    format!("{h:016x}")
+    crate::git::digest(&all)
 }
 
 /// Replay patches `from..` of `series` onto `parent`. `pre` is the tree the
@@ -265,6 +260,7 @@ pub fn finish(
     };
     if let Some(tip) = done.commits.last() {
         out.manifest.diffstat = tree.stat_between(new_base.id, *tip)?;
+        out.manifest.diffstat_of = Some(out.diffs_digest());
     }
     let line = format!("rebased on top of {}", new_base.name);
     let entry = out.current_version_mut();

@@ -40,6 +40,11 @@ pub struct Manifest {
     /// Diffstat and summary of the whole series against its base, as the
     /// cover letter shows it; refreshed whenever a tree is at hand.
     pub diffstat: String,
+    /// Digest of the patches' diff sections the diffstat was computed from;
+    /// when the patch files change (a hand edit), the diffstat is stale and
+    /// is computed again, or refused without a tree.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub diffstat_of: Option<String>,
     pub base: Base,
     #[serde(default)]
     pub recipients: Recipients,
@@ -198,6 +203,17 @@ impl Series {
             .position(|e| e.version == v)
             .unwrap_or(0);
         &mut self.manifest.history[i]
+    }
+
+    /// A digest of every patch's diff section, in order: what the cover's
+    /// diffstat depends on.
+    pub fn diffs_digest(&self) -> String {
+        let mut all = Vec::new();
+        for p in &self.patches {
+            all.extend_from_slice(&p.diff);
+            all.push(0);
+        }
+        crate::git::digest(&all)
     }
 
     /// Change ids in order, validated.

@@ -28,8 +28,14 @@ fn env() -> Environment<'static> {
     }
     env.set_auto_escape_callback(|_| minijinja::AutoEscape::None);
     env.set_undefined_behavior(minijinja::UndefinedBehavior::Strict);
+    // A bound on the work one rendering may do, so that a template loop
+    // that does not end (nested ranges, say) is an error, not a hang.
+    env.set_fuel(Some(FUEL));
     env
 }
+
+/// Instructions one rendering may run: a cover letter takes a few thousand.
+const FUEL: u64 = 2_000_000;
 
 /// Render the template `name` (from `project/templates/` when present, else
 /// the built-in `default`) with `ctx`.
@@ -63,11 +69,29 @@ pub fn render_with(
     setup(&mut env);
     let err = |e: minijinja::Error| TemplateError {
         file: file.to_string(),
-        msg: match e.line() {
-            Some(l) => format!("line {l}: {}", e.detail().unwrap_or(&e.to_string())),
-            None => e.to_string(),
+        msg: if e.kind() == minijinja::ErrorKind::OutOfFuel {
+            format!("the template did more than {FUEL} steps and was stopped; is there a loop that does not end?")
+        } else {
+            match e.line() {
+                Some(l) => format!("line {l}: {}", e.detail().unwrap_or(&e.to_string())),
+                None => e.to_string(),
+            }
         },
     };
     let tmpl = env.template_from_str(source).map_err(err)?;
     tmpl.render(ctx).map_err(err)
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn a_template_loop_runs_out_of_fuel() {
+        let e = super::render_str(
+            "cover.md",
+            "{% for a in range(10000) %}{% for b in range(10000) %}x{% endfor %}{% endfor %}",
+            minijinja::Value::UNDEFINED,
+        )
+        .unwrap_err();
+        assert!(e.to_string().contains("was stopped"), "{e}");
+    }
 }

@@ -144,6 +144,14 @@ impl Bench {
                     r.label
                 )));
             }
+            if let Some(s) = &r.summary {
+                if !s.mean.is_finite() || !s.rsd.is_finite() || s.rsd < 0.0 {
+                    return Err(bad(format!(
+                        "row {:?} has a summary whose mean or rsd is not a number (or a negative rsd)",
+                        r.label
+                    )));
+                }
+            }
         }
         Ok(b)
     }

@@ -85,9 +85,7 @@ fn setup_digest(opts: &Options) -> String {
         all.push(0);
     }
     all.extend(opts.args.join("\u{1}").as_bytes());
-    git2::Oid::hash_object(git2::ObjectType::Blob, &all)
-        .map(|o| o.to_string())
-        .unwrap_or_default()
+    crate::git::digest(&all)
 }
 
 /// A key for the cache: the setup digest and the mail.
@@ -95,9 +93,7 @@ fn cache_key(setup: &str, bytes: &[u8]) -> String {
     let mut all = setup.as_bytes().to_vec();
     all.push(0);
     all.extend(stable_part(bytes));
-    git2::Oid::hash_object(git2::ObjectType::Blob, &all)
-        .map(|o| o.to_string())
-        .unwrap_or_default()
+    crate::git::digest(&all)
 }
 
 /// Parse checkpatch's report (`--show-types`): blocks that start with

@@ -66,7 +66,21 @@ pub fn run(ctx: &Context, args: Args, out: &mut dyn Write) -> Result<(), CliErro
     let series = store::load(&ctx.series_dir)?;
     let plan = format::Plan::new(ctx, &series, &Addressing::default())?;
     let p = format::prepare(ctx, series, &plan)?;
-    let report = gather(ctx, &p, &args.options(ctx))?;
+    let mut report = gather(ctx, &p, &args.options(ctx))?;
+    if p.stale_diffstat {
+        report.findings.insert(
+            0,
+            Finding {
+                patch: Some(0),
+                file: Some("series/series.toml".into()),
+                line: None,
+                rule: "diffstat".into(),
+                severity: Severity::Error,
+                message: "the cover letter's diffstat describes other patches than series/patches holds; run with a tree where the series applies to compute it again".into(),
+                source: crate::model::Source::Series,
+            },
+        );
+    }
     let series = p.series;
     if args.json {
         serde_json::to_writer_pretty(&mut *out, &report)

@@ -47,6 +47,8 @@ pub struct Addressing {
 pub struct Prepared {
     pub series: Series,
     pub messages: Vec<Message>,
+    /// The cover's diffstat describes other patches than the files hold.
+    pub stale_diffstat: bool,
     /// The cover letter prose as rendered from `cover.md`.
     pub prose: String,
     /// The recipients asked for, resolved, before each patch's trailer Cc.
@@ -119,7 +121,7 @@ pub fn prepare(ctx: &Context, mut series: Series, plan: &Plan) -> Result<Prepare
         .tree_path_opt()
         .map(|t| crate::tree::tree_lists(&t))
         .unwrap_or_default();
-    let mut learned = false;
+    let (mut learned, stale_diffstat) = fresh_diffstat(ctx, &mut series)?;
     let mut resolve_all = |names: &[String],
                            defaults: &[String]|
      -> Result<Vec<String>, CliError> {
@@ -186,12 +188,48 @@ pub fn prepare(ctx: &Context, mut series: Series, plan: &Plan) -> Result<Prepare
     Ok(Prepared {
         series,
         messages,
+        stale_diffstat,
         prose,
         to,
         cc,
         dir,
         learned,
     })
+}
+
+/// Make sure the cover's diffstat describes the patch files as they are:
+/// when they changed since it was computed (a hand edit), compute it again
+/// on a tree that has the base. Returns whether it changed, and whether it
+/// is stale still (no tree with the base at hand, or a patch that does not
+/// apply there).
+fn fresh_diffstat(ctx: &Context, series: &mut Series) -> Result<(bool, bool), CliError> {
+    let now = series.diffs_digest();
+    if series.manifest.diffstat_of.as_deref() == Some(now.as_str()) {
+        return Ok((false, false));
+    }
+    let stat = match ctx.tree_path_opt() {
+        Some(t) => crate::git::Tree::open(&t)?
+            .series_stat(&series.manifest.base.commit, &series.patches)?,
+        None => None,
+    };
+    match stat {
+        Some(stat) => {
+            series.manifest.diffstat = stat;
+            series.manifest.diffstat_of = Some(now);
+            Ok((true, false))
+        }
+        // A series written before the digest was kept: trusted as it is.
+        None if series.manifest.diffstat_of.is_none() => Ok((false, false)),
+        None => Ok((false, true)),
+    }
+}
+
+/// The error for a cover diffstat that no longer describes the patches.
+pub fn stale_diffstat() -> CliError {
+    CliError::user(
+        "the patch files changed since the cover letter's diffstat was computed (series/patches was edited)",
+    )
+    .hint("run with --tree pointing at a kernel tree that has the base (and where every patch applies), so the diffstat is computed again")
 }
 
 /// Write the prepared files and report them.
@@ -211,5 +249,8 @@ pub fn run(ctx: &Context, args: Args, out: &mut dyn Write) -> Result<(), CliErro
     let mut plan = Plan::new(ctx, &series, &args.addressing)?;
     plan.output = args.output;
     let p = prepare(ctx, series, &plan)?;
+    if p.stale_diffstat {
+        return Err(stale_diffstat());
+    }
     write_out(ctx, &p, out)
 }

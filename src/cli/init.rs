@@ -116,6 +116,7 @@ pub fn run(ctx: &Context, args: Args, out: &mut dyn Write) -> Result<(), CliErro
             prefix: args.prefix,
             signature,
             diffstat,
+            diffstat_of: None,
             base: Base {
                 name: args.base_name.unwrap_or(base.name.clone()),
                 commit: base.id.to_string(),
@@ -130,6 +131,8 @@ pub fn run(ctx: &Context, args: Args, out: &mut dyn Write) -> Result<(), CliErro
         bench: Default::default(),
         on_disk: Vec::new(),
     };
+    let mut series = series;
+    series.manifest.diffstat_of = Some(series.diffs_digest());
     store::create(dir, &series)?;
     writeln!(
         out,

@@ -140,6 +140,9 @@ pub fn run(ctx: &Context, args: Args, out: &mut dyn Write) -> Result<(), CliErro
         }
         _ => fresh(ctx, series, &args)?,
     };
+    if p.stale_diffstat {
+        return Err(format::stale_diffstat());
+    }
     if p.messages[0].to.is_empty() {
         return Err(CliError::user(format!(
             "v{v} has no To: recipient; nothing was written or sent"

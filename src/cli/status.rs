@@ -25,6 +25,9 @@ struct Status<'a> {
     patches: Vec<PatchStatus<'a>>,
     cover: CoverState,
     history: &'a [store::VersionEntry],
+    /// The git work tree that holds series/ without tracking it, if any.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    untracked_in: Option<String>,
 }
 
 #[derive(Serialize)]
@@ -83,6 +86,7 @@ pub fn run(ctx: &Context, args: Args, out: &mut dyn Write) -> Result<(), CliErro
             placeholders: placeholders(&s),
         },
         history: &m.history,
+        untracked_in: crate::git::untracked_in(&ctx.series_dir).map(|t| t.display().to_string()),
     };
     if args.json {
         serde_json::to_writer_pretty(&mut *out, &status)
@@ -137,6 +141,13 @@ pub fn run(ctx: &Context, args: Args, out: &mut dyn Write) -> Result<(), CliErro
             line.push_str(&format!(", {l}"));
         }
         writeln!(out, "{line}")?;
+    }
+    if let Some(top) = &status.untracked_in {
+        writeln!(
+            out,
+            "warning: {} is inside the git tree {top} but not tracked: `git clean -dfx` there would delete it; commit it, or keep series/ outside the tree",
+            super::rel(&ctx.series_dir, &ctx.cwd)
+        )?;
     }
     Ok(())
 }

@@ -122,6 +122,32 @@ impl Tree {
     }
 }
 
+/// The one digest of series: git's blob id of `bytes` (SHA-1, 40 hex), used
+/// for the checkpatch cache, the send journal and what the diffstat and a
+/// paused rebase were computed from.
+pub fn digest(bytes: &[u8]) -> String {
+    Oid::hash_object(ObjectType::Blob, bytes)
+        .map(|o| o.to_string())
+        .unwrap_or_default()
+}
+
+/// When `dir` lies inside a git work tree but nothing under it is tracked
+/// (`git clean -dfx` would delete it), that work tree's top.
+pub fn untracked_in(dir: &Path) -> Option<PathBuf> {
+    let repo = git2::Repository::discover(dir).ok()?;
+    let top = repo.workdir()?.canonicalize().ok()?;
+    let dir = dir.canonicalize().ok()?;
+    let rel = dir.strip_prefix(&top).ok()?;
+    if rel.as_os_str().is_empty() {
+        return None;
+    }
+    let mut prefix = rel.to_string_lossy().into_owned();
+    prefix.push('/');
+    let index = repo.index().ok()?;
+    let tracked = index.iter().any(|e| e.path.starts_with(prefix.as_bytes()));
+    (!tracked).then_some(top)
+}
+
 /// A git configuration value as git reads it in `dir`: the system file
 /// (unless `GIT_CONFIG_NOSYSTEM`; `GIT_CONFIG_SYSTEM` names another), the
 /// user's (`GIT_CONFIG_GLOBAL`, else `$XDG_CONFIG_HOME/git/config` and
@@ -322,13 +348,39 @@ impl Tree {
         section.extend_from_slice(&body);
         let author = c.author();
         let when = author.when();
-        let message = String::from_utf8_lossy(c.message_bytes()).into_owned();
+        // git format-patch re-encodes a commit that declares another
+        // `encoding` to UTF-8 (pretty.c, logmsg_reencode); one that declares
+        // none must already be UTF-8.
+        let label = c
+            .message_encoding()
+            .ok()
+            .flatten()
+            .unwrap_or("UTF-8")
+            .to_string();
+        let decode = |bytes: &[u8], what: &str| -> Result<String, GitError> {
+            let enc = encoding_rs::Encoding::for_label(label.as_bytes()).ok_or_else(|| {
+                GitError::Git {
+                    doing: format!("reading commit {id}"),
+                    source: git2::Error::from_str(&format!("unknown encoding {label:?}")),
+                }
+            })?;
+            match enc.decode_without_bom_handling_and_without_replacement(bytes) {
+                Some(t) => Ok(t.into_owned()),
+                None => Err(GitError::Git {
+                    doing: format!("reading commit {id}"),
+                    source: git2::Error::from_str(&format!(
+                        "its {what} is not valid {label}; fix the commit (git commit --amend) so it can be mailed"
+                    )),
+                }),
+            }
+        };
+        let message = decode(c.message_bytes(), "message")?;
         let (title, body) = mail::split_message(&message);
         Ok(PatchMail {
             commit: id.to_string(),
             author: Person {
-                name: String::from_utf8_lossy(author.name_bytes()).into_owned(),
-                email: String::from_utf8_lossy(author.email_bytes()).into_owned(),
+                name: decode(author.name_bytes(), "author name")?,
+                email: decode(author.email_bytes(), "author email")?,
             },
             date: mail::text::rfc2822_date(when.seconds(), when.offset_minutes()),
             title,
@@ -342,6 +394,35 @@ impl Tree {
         let ta = self.tree_of(a)?;
         let tb = self.tree_of(b)?;
         Ok(self.diff_trees(&ta, &tb, false)?.0)
+    }
+
+    /// The diffstat of a whole series, from its patch files: the patches
+    /// applied in memory on the base, then the base and the result diffed.
+    /// None when the tree lacks the base or a patch does not apply.
+    pub fn series_stat(
+        &self,
+        base: &str,
+        patches: &[PatchMail],
+    ) -> Result<Option<String>, GitError> {
+        if !self.has_commit(base) {
+            return Ok(None);
+        }
+        let Ok(base) = Oid::from_str(base) else {
+            return Ok(None);
+        };
+        let start = self.tree_of(base)?;
+        let mut at = start.id();
+        for p in patches {
+            match self.apply_to(at, p)? {
+                Ok(t) => at = t,
+                Err(_) => return Ok(None),
+            }
+        }
+        let end = self
+            .repo
+            .find_tree(at)
+            .doing(|| format!("reading tree {at}"))?;
+        Ok(Some(self.diff_trees(&start, &end, false)?.0))
     }
 
     fn tree_of(&self, id: Oid) -> Result<git2::Tree<'_>, GitError> {
@@ -756,9 +837,13 @@ pub fn short(id: Oid) -> String {
 }
 
 /// git's default abbreviation: `core.abbrev` when set, else from the number of
-/// packed objects (7 for small repositories, 12 for a kernel tree).
+/// packed objects (7 for small repositories, 12 for a kernel tree), as git's
+/// `repo_approximate_object_count` counts them (object-file.c, packfile.c):
+/// every pack of the repository's object store, which for a linked worktree
+/// is the common one, and of its alternates; a multi-pack index counts for
+/// the packs it covers.
 fn default_abbrev(repo: &Repository) -> usize {
-    if let Ok(cfg) = repo.config() {
+    if let Some(cfg) = config_for(Some(repo)) {
         if let Ok(v) = cfg.get_string("core.abbrev") {
             if let Ok(n) = v.parse::<usize>() {
                 return n.clamp(4, 40);
@@ -768,7 +853,10 @@ fn default_abbrev(repo: &Repository) -> usize {
             }
         }
     }
-    let count = packed_object_count(&repo.path().join("objects/pack"));
+    let count: u64 = object_dirs(&repo.commondir().join("objects"))
+        .iter()
+        .map(|d| packed_object_count(&d.join("pack")))
+        .sum();
     let bits = if count == 0 {
         0
     } else {
@@ -778,15 +866,90 @@ fn default_abbrev(repo: &Repository) -> usize {
     len.max(7)
 }
 
+/// An object folder and, in order, the folders its `info/alternates` names
+/// (relative ones from the folder), each once.
+fn object_dirs(objects: &Path) -> Vec<PathBuf> {
+    let mut out: Vec<PathBuf> = Vec::new();
+    let mut todo = vec![objects.to_path_buf()];
+    while let Some(d) = todo.pop() {
+        let key = std::fs::canonicalize(&d).unwrap_or_else(|_| d.clone());
+        if out.contains(&key) || out.len() > 16 {
+            continue;
+        }
+        let text = std::fs::read_to_string(d.join("info/alternates")).unwrap_or_default();
+        out.push(key);
+        for line in text.lines().map(str::trim) {
+            if line.is_empty() || line.starts_with('#') {
+                continue;
+            }
+            let alt = Path::new(line);
+            todo.push(if alt.is_absolute() {
+                alt.to_path_buf()
+            } else {
+                d.join(alt)
+            });
+        }
+    }
+    out
+}
+
+/// The object count and the packs of a multi-pack index, if there is one.
+fn midx(dir: &Path) -> Option<(u64, Vec<String>)> {
+    let bytes = std::fs::read(dir.join("multi-pack-index")).ok()?;
+    if !bytes.starts_with(b"MIDX") || bytes.len() < 12 {
+        return None;
+    }
+    let chunks = usize::from(bytes[6]);
+    let be32 = |at: usize| -> Option<u32> {
+        bytes
+            .get(at..at + 4)
+            .map(|b| u32::from_be_bytes([b[0], b[1], b[2], b[3]]))
+    };
+    let be64 = |at: usize| -> Option<u64> {
+        let b = bytes.get(at..at + 8)?;
+        Some(u64::from_be_bytes([
+            b[0], b[1], b[2], b[3], b[4], b[5], b[6], b[7],
+        ]))
+    };
+    let mut count = None;
+    let mut names = Vec::new();
+    for k in 0..=chunks {
+        let at = 12 + 12 * k;
+        let id = bytes.get(at..at + 4)?;
+        let off = usize::try_from(be64(at + 4)?).ok()?;
+        match id {
+            b"OIDF" => count = Some(u64::from(be32(off + 255 * 4)?)),
+            b"PNAM" => {
+                let end = usize::try_from(be64(at + 16)?).ok()?;
+                names = bytes
+                    .get(off..end)?
+                    .split(|&b| b == 0)
+                    .filter(|n| !n.is_empty())
+                    .map(|n| String::from_utf8_lossy(n).into_owned())
+                    .collect();
+            }
+            _ => {}
+        }
+    }
+    Some((count?, names))
+}
+
 /// Objects counted from pack index headers, as git approximates the count.
 fn packed_object_count(dir: &Path) -> u64 {
     let Ok(entries) = std::fs::read_dir(dir) else {
         return 0;
     };
-    let mut total = 0u64;
+    let (mut total, covered) = midx(dir).unwrap_or_default();
     for e in entries.flatten() {
         let p = e.path();
         if p.extension().and_then(|x| x.to_str()) != Some("idx") {
+            continue;
+        }
+        let name = e.file_name().to_string_lossy().into_owned();
+        if covered
+            .iter()
+            .any(|c| c == &name || c.replace(".pack", ".idx") == name)
+        {
             continue;
         }
         let Ok(bytes) = read_prefix(&p, 8 + 256 * 4) else {

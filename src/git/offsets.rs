@@ -47,6 +47,12 @@ struct Hunk {
     old_start: usize,
     pre: Vec<Vec<u8>>,
     post: Vec<Vec<u8>>,
+    /// Must match at the first line: a hunk at line 0 or 1 (git apply's
+    /// `match_beginning`, apply.c).
+    match_beginning: bool,
+    /// Must match at the last line: a hunk without trailing context
+    /// (git apply's `match_end`).
+    match_end: bool,
 }
 
 fn split_lines(data: &[u8]) -> Vec<Vec<u8>> {
@@ -70,6 +76,7 @@ fn hunks(patch: &Patch<'_>) -> Result<Vec<Hunk>, git2::Error> {
         let mut pre = Vec::new();
         let mut post = Vec::new();
         let mut previous = DiffLineType::Context;
+        let mut trailing = 0usize;
         for l in 0..n {
             let line = patch.line_in_hunk(h, l)?;
             let content = line.content().to_vec();
@@ -78,9 +85,16 @@ fn hunks(patch: &Patch<'_>) -> Result<Vec<Hunk>, git2::Error> {
                 DiffLineType::Context => {
                     pre.push(content.clone());
                     post.push(content);
+                    trailing += 1;
                 }
-                DiffLineType::Deletion => pre.push(content),
-                DiffLineType::Addition => post.push(content),
+                DiffLineType::Deletion => {
+                    pre.push(content);
+                    trailing = 0;
+                }
+                DiffLineType::Addition => {
+                    post.push(content);
+                    trailing = 0;
+                }
                 // "\ No newline at end of file" means the line right before
                 // it has no newline. (libgit2's labels for these markers do
                 // not say which side, so go by position.)
@@ -98,10 +112,13 @@ fn hunks(patch: &Patch<'_>) -> Result<Vec<Hunk>, git2::Error> {
             }
             previous = kind;
         }
+        let old_start = hunk.old_start() as usize;
         out.push(Hunk {
-            old_start: hunk.old_start() as usize,
+            old_start,
             pre,
             post,
+            match_beginning: old_start <= 1,
+            match_end: trailing == 0,
         });
     }
     Ok(out)
@@ -116,8 +133,12 @@ fn apply_hunks(
     let mut offset: isize = 0;
     for (k, h) in hunks.iter().enumerate() {
         let want = (h.old_start.max(1) as isize - 1 + offset).max(0) as usize;
-        let fits =
-            |at: usize| at + h.pre.len() <= lines.len() && lines[at..at + h.pre.len()] == h.pre[..];
+        let fits = |at: usize| {
+            at + h.pre.len() <= lines.len()
+                && (!h.match_beginning || at == 0)
+                && (!h.match_end || at + h.pre.len() == lines.len())
+                && lines[at..at + h.pre.len()] == h.pre[..]
+        };
         let mut found = None;
         let span = lines.len() + 1;
         for d in 0..span {
@@ -226,6 +247,8 @@ mod tests {
             old_start: 2,
             pre: lines("b\nc\nd\n"),
             post: lines("b\nC\nd\n"),
+            match_beginning: false,
+            match_end: false,
         };
         let moved = lines("x\ny\na\nb\nc\nd\ne\n");
         let out = apply_hunks(moved, std::slice::from_ref(&h), "f").unwrap();
@@ -235,5 +258,43 @@ mod tests {
             apply_hunks(changed, &[h], "f"),
             Err(OffsetError::NoMatch { .. })
         ));
+    }
+
+    #[test]
+    fn a_hunk_at_line_one_must_match_at_the_beginning() {
+        // git apply refuses this too: a hunk at line 1 whose context moved.
+        let h = Hunk {
+            old_start: 1,
+            pre: lines("a\nb\n"),
+            post: lines("A\nb\n"),
+            match_beginning: true,
+            match_end: false,
+        };
+        let moved = lines("new\na\nb\nc\n");
+        assert!(matches!(
+            apply_hunks(moved, std::slice::from_ref(&h), "f"),
+            Err(OffsetError::NoMatch { .. })
+        ));
+        let out = apply_hunks(lines("a\nb\nc\n"), &[h], "f").unwrap();
+        assert_eq!(out.concat(), b"A\nb\nc\n");
+    }
+
+    #[test]
+    fn a_hunk_without_trailing_context_must_match_at_the_end() {
+        let h = Hunk {
+            old_start: 3,
+            pre: lines("b\nc\n"),
+            post: lines("b\nc\nd\n"),
+            match_beginning: false,
+            match_end: true,
+        };
+        let grown = lines("x\na\nb\nc\nmore\n");
+        assert!(matches!(
+            apply_hunks(grown, std::slice::from_ref(&h), "f"),
+            Err(OffsetError::NoMatch { .. })
+        ));
+        let moved = lines("x\ny\na\nb\nc\n");
+        let out = apply_hunks(moved, &[h], "f").unwrap();
+        assert_eq!(out.concat(), b"x\ny\na\nb\nc\nd\n");
     }
 }

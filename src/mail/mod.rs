@@ -18,6 +18,16 @@ pub enum ParseError {
     MissingHeader(&'static str),
     #[error("the `From:` header {0:?} has no address")]
     BadFrom(String),
+    #[error("the `Date:` header {0:?} is not a date as git writes it (`Wed, 15 Mar 2017 05:02:11 -0400`)")]
+    BadDate(String),
+    #[error("the `{0}:` header holds a control character")]
+    Control(&'static str),
+    #[error(
+        "the file has CRLF line endings; convert it to LF (dos2unix) as git format-patch writes it"
+    )]
+    Crlf,
+    #[error("the {0} is not valid UTF-8; series keeps patches as UTF-8 text, as git format-patch writes them (re-encode it with iconv)")]
+    NotUtf8Part(&'static str),
     #[error("the headers are not valid UTF-8")]
     NotUtf8,
     #[error("no `---` line separates the message from the diff")]
@@ -203,6 +213,9 @@ fn find(hay: &[u8], needle: &[u8], from: usize) -> Option<usize> {
 /// its signature text.
 pub fn parse_patch(bytes: &[u8]) -> Result<(PatchMail, String), ParseError> {
     let first_end = find(bytes, b"\n", 0).ok_or(ParseError::FromLine)?;
+    if first_end > 0 && bytes[first_end - 1] == b'\r' {
+        return Err(ParseError::Crlf);
+    }
     let first = std::str::from_utf8(&bytes[..first_end]).map_err(|_| ParseError::FromLine)?;
     let commit = first
         .strip_prefix("From ")
@@ -224,9 +237,26 @@ pub fn parse_patch(bytes: &[u8]) -> Result<(PatchMail, String), ParseError> {
     };
     let from_raw = get("From")?;
     let from = decode_header("From", &from_raw);
+    if from.chars().any(char::is_control) {
+        return Err(ParseError::Control("From"));
+    }
     let author = parse_person(&from).ok_or(ParseError::BadFrom(from.clone()))?;
+    if author
+        .name
+        .chars()
+        .chain(author.email.chars())
+        .any(char::is_control)
+    {
+        return Err(ParseError::Control("From"));
+    }
     let date = get("Date")?;
+    if parse_rfc2822(&date).is_none() {
+        return Err(ParseError::BadDate(date));
+    }
     let subject = decode_header("Subject", &get("Subject")?);
+    if subject.replace('\n', "").chars().any(char::is_control) {
+        return Err(ParseError::Control("Subject"));
+    }
     let title = strip_tag(&subject.replace('\n', "")).to_string();
 
     let body_start = head_end + 2;
@@ -235,7 +265,8 @@ pub fn parse_patch(bytes: &[u8]) -> Result<(PatchMail, String), ParseError> {
     } else {
         find(bytes, b"\n---\n", body_start - 1).ok_or(ParseError::NoSeparator)? + 1
     };
-    let body = String::from_utf8_lossy(&bytes[body_start..sep]).into_owned();
+    let body = String::from_utf8(bytes[body_start..sep].to_vec())
+        .map_err(|_| ParseError::NotUtf8Part("commit message"))?;
     let diff_start = sep + 4;
     let sig_at = bytes
         .windows(4)
@@ -247,7 +278,8 @@ pub fn parse_patch(bytes: &[u8]) -> Result<(PatchMail, String), ParseError> {
     if find(&diff, b"diff --git ", 0).is_none() {
         return Err(ParseError::NoDiff);
     }
-    let sig_text = String::from_utf8_lossy(&bytes[sig_at + 4..]);
+    let sig_text = std::str::from_utf8(&bytes[sig_at + 4..])
+        .map_err(|_| ParseError::NotUtf8Part("signature"))?;
     let signature = sig_text.trim_end_matches('\n').to_string();
     Ok((
         PatchMail {
@@ -371,11 +403,14 @@ pub fn parse_rfc2822(date: &str) -> Option<(i64, i32)> {
         b'-' => (-1, &zone[1..]),
         _ => return Some((secs, 0)),
     };
-    if digits.len() != 4 {
+    if digits.len() != 4 || !digits.bytes().all(|b| b.is_ascii_digit()) {
         return None;
     }
     let h: i32 = digits[..2].parse().ok()?;
     let m: i32 = digits[2..].parse().ok()?;
+    if m >= 60 || !(0..=crate::outgoing::LAST_SECOND).contains(&secs) {
+        return None;
+    }
     Some((secs, sign * (h * 60 + m)))
 }
 
@@ -392,5 +427,14 @@ mod date_tests {
             Some((1_488_441_600, 0))
         );
         assert_eq!(super::parse_rfc2822("not a date"), None);
+        // A zone that is not four ASCII digits is refused, not sliced.
+        assert_eq!(
+            super::parse_rfc2822("Wed, 15 Mar 2017 05:02:11 +\u{e9}00"),
+            None
+        );
+        assert_eq!(
+            super::parse_rfc2822("Wed, 15 Mar 2017 05:02:11 +0077"),
+            None
+        );
     }
 }

@@ -70,9 +70,7 @@ pub fn path(series_dir: &Path, v: u32) -> PathBuf {
 
 /// A digest of bytes (git's blob id), to tell rendered messages apart.
 pub fn digest(bytes: &[u8]) -> String {
-    git2::Oid::hash_object(git2::ObjectType::Blob, bytes)
-        .map(|o| o.to_string())
-        .unwrap_or_default()
+    crate::git::digest(bytes)
 }
 
 impl Journal {
