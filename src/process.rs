@@ -348,7 +348,6 @@ mod tests {
 
     #[test]
     fn a_grandchild_holding_the_pipe_is_killed_with_the_group() {
-        let start = Instant::now();
         // The shell exits at once; its background child keeps stdout open.
         let e = Run::new("sh")
             .args(["-c", "sleep 30 & echo started"])
