@@ -310,14 +310,13 @@ pub struct FileName(String);
 
 impl FileName {
     pub fn new(s: &str) -> Result<FileName, String> {
-        if s.is_empty() || s == "." || s == ".." || s.starts_with('.') {
+        if s.is_empty()
+            || s.starts_with('.')
+            || s.contains(['/', '\\'])
+            || s.chars().any(char::is_control)
+        {
             return Err(format!(
-                "{s:?} is not a file name (empty or starting with a dot)"
-            ));
-        }
-        if s.contains(['/', '\\']) || s.chars().any(char::is_control) {
-            return Err(format!(
-                "{s:?} is not a plain file name: it may not hold a slash or control characters"
+                "{s:?} is not a plain file name (no slash, no leading dot, no control characters)"
             ));
         }
         Ok(FileName(s.to_string()))
@@ -689,9 +688,11 @@ fn copy_unmanaged(from: &Path, to: &Path) -> Result<(), StoreError> {
 
 /// Copy a file, a folder or a symbolic link as what it is: a link is made
 /// again as a link (never followed, so a link to `..` or to a tree is not
-/// copied in), and anything else (a FIFO, a socket, a device) is left out
-/// without being opened.
+/// copied in), a FIFO is made again without being opened, and a socket or a
+/// device is left out.
 fn copy_any(src: &Path, dst: &Path) -> Result<(), StoreError> {
+    use std::os::unix::ffi::OsStrExt;
+    use std::os::unix::fs::{FileTypeExt, PermissionsExt};
     let meta = fs::symlink_metadata(src).map_err(io(src))?;
     let kind = meta.file_type();
     if kind.is_symlink() {
@@ -706,6 +707,15 @@ fn copy_any(src: &Path, dst: &Path) -> Result<(), StoreError> {
         Ok(())
     } else if kind.is_file() {
         fs::copy(src, dst).map(|_| ()).map_err(io(src))
+    } else if kind.is_fifo() {
+        // Made again, empty, with its mode: a FIFO holds no data to copy.
+        let c =
+            std::ffi::CString::new(dst.as_os_str().as_bytes()).map_err(|e| io(dst)(e.into()))?;
+        // SAFETY: mkfifo(3) with a valid NUL-terminated path.
+        if unsafe { libc::mkfifo(c.as_ptr(), meta.permissions().mode() & 0o7777) } != 0 {
+            return Err(io(dst)(std::io::Error::last_os_error()));
+        }
+        Ok(())
     } else {
         Ok(())
     }

@@ -52,6 +52,10 @@ pub struct Args {
     )]
     pub link: String,
 
+    /// Seconds get_maintainer.pl may take for one patch (with --auto-cc)
+    #[arg(long, value_name = "SECONDS", default_value_t = 120)]
+    pub maintainers_timeout: u64,
+
     /// Seconds git send-email may take for one message
     #[arg(long, value_name = "SECONDS", default_value_t = 300)]
     pub send_timeout: u64,
@@ -221,7 +225,8 @@ fn fresh(ctx: &Context, series: Series, args: &Args) -> Result<Sending, CliError
         })?;
         let mut more = addressing.clone();
         for m in &p.messages[1..] {
-            let found = maintainers::for_patch(&tree, &m.bytes, Duration::from_secs(120))
+            let limit = Duration::from_secs(args.maintainers_timeout.max(1));
+            let found = maintainers::for_patch(&tree, &m.bytes, limit)
                 .map_err(|e| CliError::user(e.to_string()).with_code(TOOL))?;
             for person in found.people {
                 if !more.to.iter().any(|t| outgoing::same_address(t, &person)) {

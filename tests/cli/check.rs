@@ -7,26 +7,22 @@ use std::path::{Path, PathBuf};
 
 use crate::common::*;
 
-/// The unpacked scripts of linux-source-6.12, or None (then the test says
-/// so and passes, unless SERIES_REQUIRE_KERNEL=1, as in CI).
-fn kernel_scripts() -> Option<PathBuf> {
+/// The unpacked scripts of linux-source-6.12. A test that needs them fails
+/// when they are missing (`.ci/run` unpacks them); it never passes quietly.
+fn kernel_scripts() -> PathBuf {
     let dir = std::env::var_os("SERIES_LINUX_SCRIPTS")
         .map(PathBuf::from)
         .or_else(|| {
             std::env::var_os("HOME")
                 .map(|h| PathBuf::from(h).join(".cache/series/linux-6.12-scripts"))
-        })?;
-    if dir.join("scripts/checkpatch.pl").is_file() {
-        return Some(dir);
-    }
-    if std::env::var("SERIES_REQUIRE_KERNEL").is_ok_and(|v| v == "1") {
-        panic!(
-            "no linux-6.12 scripts at {}: run scripts/kernel-source.sh scripts",
-            dir.display()
-        );
-    }
-    eprintln!("skipping: no linux-6.12 scripts (run scripts/kernel-source.sh scripts)");
-    None
+        })
+        .unwrap_or_default();
+    assert!(
+        dir.join("scripts/checkpatch.pl").is_file(),
+        "no linux-6.12 scripts at {}: run scripts/kernel-source.sh scripts",
+        dir.display()
+    );
+    dir
 }
 
 /// Make the fixture tree look like a kernel tree to checkpatch.
@@ -79,8 +75,8 @@ fn good_series(env: &Env) {
     env.commit("mm: add parallel_free_max_active\n\nKeep how many workers may free pages at once.\n\nSigned-off-by: Aaron Lu <aaron.lu@intel.com>");
 }
 
-fn setup(series: impl Fn(&Env)) -> Option<Env> {
-    let scripts = kernel_scripts()?;
+fn setup(series: impl Fn(&Env)) -> Env {
+    let scripts = kernel_scripts();
     let env = Env::new();
     env.base("v4.11-rc2");
     kernelish(&env, &scripts);
@@ -91,7 +87,7 @@ fn setup(series: impl Fn(&Env)) -> Option<Env> {
         "Free pages in parallel.\n",
     )
     .unwrap();
-    Some(env)
+    env
 }
 
 fn check(env: &Env, extra: &[&str]) -> std::process::Output {
@@ -105,9 +101,7 @@ fn check(env: &Env, extra: &[&str]) -> std::process::Output {
 
 #[test]
 fn a_clean_series_passes() {
-    let Some(env) = setup(good_series) else {
-        return;
-    };
+    let env = setup(good_series);
     let out = check(&env, &[]);
     assert_ok(&out);
     let text = stdout(&out);
@@ -127,12 +121,10 @@ fn a_clean_series_passes() {
 
 #[test]
 fn checkpatch_findings_are_parsed_and_fail_the_check() {
-    let Some(env) = setup(|env| {
+    let env = setup(|env| {
         env.write("mm/free.c", format!("{GOOD_C}int parallel_free_enable_with_a_name_long_enough_to_be_silly = 1;   \nint  x;\n"));
         env.commit("mm: add a knob\n\nA knob with trailing whitespace.\n\nSigned-off-by: Aaron Lu <aaron.lu@intel.com>");
-    }) else {
-        return;
-    };
+    });
     let out = check(&env, &["--json"]);
     assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
     let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
@@ -180,9 +172,7 @@ fn checkpatch_findings_are_parsed_and_fail_the_check() {
 
 #[test]
 fn an_unchanged_patch_is_not_checked_again() {
-    let Some(env) = setup(good_series) else {
-        return;
-    };
+    let env = setup(good_series);
     assert_ok(&check(&env, &[]));
     let second = check(&env, &[]);
     assert!(
@@ -214,9 +204,7 @@ fn an_unchanged_patch_is_not_checked_again() {
 
 #[test]
 fn without_a_tree_checkpatch_is_skipped_and_the_rest_runs() {
-    let Some(env) = setup(good_series) else {
-        return;
-    };
+    let env = setup(good_series);
     fs::write(env.series_dir().join("cover.md"), "*** BLURB HERE ***\n").unwrap();
     let out = env.series(&["check"]);
     assert_eq!(out.status.code(), Some(1));
@@ -231,9 +219,7 @@ fn without_a_tree_checkpatch_is_skipped_and_the_rest_runs() {
 
 #[test]
 fn a_patch_that_no_longer_applies_is_reported() {
-    let Some(env) = setup(good_series) else {
-        return;
-    };
+    let env = setup(good_series);
     let p = env
         .series_dir()
         .join("patches/0002-mm-add-parallel_free_max_active.patch");
@@ -251,9 +237,7 @@ fn a_patch_that_no_longer_applies_is_reported() {
 
 #[test]
 fn a_hand_edited_header_is_not_canonical() {
-    let Some(env) = setup(good_series) else {
-        return;
-    };
+    let env = setup(good_series);
     let p = env
         .series_dir()
         .join("patches/0001-mm-add-parallel_free_threshold.patch");
@@ -268,9 +252,7 @@ fn a_hand_edited_header_is_not_canonical() {
 
 #[test]
 fn a_slow_checkpatch_becomes_a_finding_and_the_rest_is_checked() {
-    let Some(env) = setup(good_series) else {
-        return;
-    };
+    let env = setup(good_series);
     // A stand-in that hangs on the second patch only (the real script can
     // take many minutes on some patches); the time limit must stop it.
     let real = env.tree().join("scripts/checkpatch.pl");
@@ -315,16 +297,14 @@ exec('perl', $real, @args) or die;
 
 #[test]
 fn build_at_every_patch_names_the_first_that_breaks() {
-    let Some(env) = setup(|env| {
+    let env = setup(|env| {
         env.write("mm/free.c", GOOD_C);
         env.commit("mm: add free.c\n\nAdd it.\n\nSigned-off-by: Aaron Lu <aaron.lu@intel.com>");
         env.write("mm/broken.c", "syntax error\n");
         env.commit("mm: add broken.c\n\nBreak it.\n\nSigned-off-by: Aaron Lu <aaron.lu@intel.com>");
         env.write("mm/other.c", "int other;\n");
         env.commit("mm: add other.c\n\nMore.\n\nSigned-off-by: Aaron Lu <aaron.lu@intel.com>");
-    }) else {
-        return;
-    };
+    });
     env.write("dirty.txt", "uncommitted\n");
     let status_before = env.git(&["status", "--porcelain"]);
     let out = check(&env, &["--build", "test ! -f mm/broken.c", "--json"]);
@@ -359,13 +339,173 @@ fn build_at_every_patch_names_the_first_that_breaks() {
 
 #[test]
 fn max_warnings_turns_warnings_into_failure() {
-    let Some(env) = setup(|env| {
+    let env = setup(|env| {
         env.write("mm/free.c", GOOD_C);
         env.commit("add free.c without a subsystem prefix\n\nAdd it.\n\nSigned-off-by: Aaron Lu <aaron.lu@intel.com>");
-    }) else {
-        return;
-    };
+    });
     assert_ok(&check(&env, &[]));
     let out = check(&env, &["--max-warnings", "0"]);
     assert_fails(&out, 1, &["more than --max-warnings 0"]);
+}
+
+/// Put `script` in place of the tree's checkpatch.pl; the real one stays
+/// beside it as checkpatch-real.pl (its data files still next to it).
+fn stand_in(env: &Env, script: &str) {
+    let real = env.tree().join("scripts/checkpatch.pl");
+    fs::rename(&real, env.tree().join("scripts/checkpatch-real.pl")).unwrap();
+    fs::write(&real, script).unwrap();
+}
+
+fn findings(out: &std::process::Output, rule: &str) -> Vec<serde_json::Value> {
+    let v: serde_json::Value =
+        serde_json::from_slice(&out.stdout).unwrap_or_else(|e| panic!("{e}: {}", stderr(out)));
+    v["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["rule"] == rule)
+        .cloned()
+        .collect()
+}
+
+#[test]
+fn a_checkpatch_that_dies_fails_the_check() {
+    let env = setup(good_series);
+    // As when a perl module is missing: nothing on stdout, an error on
+    // stderr, a non-zero exit.
+    stand_in(
+        &env,
+        "die \"Can't locate Term/ANSIColor.pm in \\@INC (you may need to install it)\\n\";\n",
+    );
+    let out = check(&env, &["--json", "--no-cache"]);
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    let f = findings(&out, "CHECKPATCH_FAILED");
+    assert_eq!(f.len(), 2, "one per patch: {f:?}");
+    assert_eq!(f[0]["patch"], 1);
+    assert!(
+        f[0]["message"]
+            .as_str()
+            .unwrap()
+            .contains("Can't locate Term/ANSIColor.pm"),
+        "{f:?}"
+    );
+    // Nothing of it is cached as a clean result.
+    let again = check(&env, &["--json"]);
+    assert_eq!(findings(&again, "CHECKPATCH_FAILED").len(), 2);
+}
+
+#[test]
+fn bad_checkpatch_args_fail_the_check() {
+    let env = setup(good_series);
+    let out = check(
+        &env,
+        &["--checkpatch-args", "--no-such-option", "--no-cache"],
+    );
+    assert_eq!(out.status.code(), Some(1), "{}", stdout(&out));
+    let text = stdout(&out);
+    assert!(text.contains("checkpatch/CHECKPATCH_FAILED"), "{text}");
+    assert!(text.contains("no-such-option"), "{text}");
+    assert!(!text.ends_with("0 errors, 0 warnings\n"), "{text}");
+}
+
+#[test]
+fn a_checkpatch_child_holding_its_output_is_killed() {
+    let env = setup(good_series);
+    // The script leaves a child behind that keeps stdout open, then runs
+    // the real checkpatch.
+    stand_in(
+        &env,
+        r#"if (fork() == 0) { sleep 600; exit 0; }
+($0 = $0) =~ s/checkpatch\.pl$/checkpatch-real.pl/;
+my $ok = do $0;
+die $@ if $@;
+exit 0;
+"#,
+    );
+    let out = check(&env, &["--checkpatch-timeout", "3", "--no-cache"]);
+    assert_ok(&out);
+    let text = stdout(&out);
+    assert!(
+        text.contains("checkpatch: 2 patches checked (0 from the cache)"),
+        "{text}"
+    );
+    assert!(!text.contains("CHECKPATCH_TIMEOUT"), "{text}");
+}
+
+#[test]
+fn one_slow_patch_among_many_is_stopped_alone_and_the_rest_checked_once() {
+    let env = setup(|env| {
+        env.write("mm/free.c", GOOD_C);
+        env.commit("mm: add free.c");
+        env.git(&["tag", "-f", "v4.11-rc2"]);
+        for i in 1..=6 {
+            let mut text = GOOD_C.to_string();
+            for k in 1..=i {
+                text.push_str(&format!("int knob_{k};\n"));
+            }
+            env.write("mm/free.c", text);
+            env.commit(&format!("mm: add knob {i}\n\nOne more knob.\n\nSigned-off-by: Aaron Lu <aaron.lu@intel.com>"));
+        }
+    });
+    // A stand-in that logs each file it starts on and reports it clean,
+    // and hangs on patch 2.
+    let log = env.dir.path().join("checked.log");
+    stand_in(
+        &env,
+        &format!(
+            r#"open(my $log, '>>', '{}') or die;
+for my $f (grep {{ -f $_ }} @ARGV) {{
+    open(my $h, '<', $f) or die; local $/; my $text = <$h>;
+    my ($subject) = $text =~ /^Subject: (.*)$/m;
+    print $log "$subject\n"; $log->flush;
+    sleep 600 if $subject =~ /add knob 2$/;
+    print "total: 0 errors, 0 warnings, 10 lines checked\n\n$f has no obvious style problems and is ready for submission.\n";
+}}
+exit 0;
+"#,
+            log.display()
+        ),
+    );
+    let out = check(
+        &env,
+        &[
+            "--checkpatch-timeout",
+            "2",
+            "-j",
+            "1",
+            "--json",
+            "--no-cache",
+        ],
+    );
+    let t = findings(&out, "CHECKPATCH_TIMEOUT");
+    assert_eq!(t.len(), 1, "{t:?}");
+    assert_eq!(t[0]["patch"], 2);
+    // Every patch was started once: no batch was run again patch by patch.
+    let started = fs::read_to_string(&log).unwrap();
+    assert_eq!(started.lines().count(), 6, "{started}");
+    for i in 1..=6 {
+        assert_eq!(
+            started.matches(&format!("add knob {i}")).count(),
+            1,
+            "{started}"
+        );
+    }
+}
+
+#[test]
+fn a_build_that_hangs_is_stopped() {
+    let env = setup(good_series);
+    let out = check(
+        &env,
+        &["--build", "sleep 600", "--build-timeout", "1", "--json"],
+    );
+    assert_eq!(out.status.code(), Some(1));
+    let f = findings(&out, "build-timeout");
+    assert_eq!(f.len(), 1, "{f:?}");
+    assert_eq!(f[0]["patch"], 1);
+    assert_eq!(
+        env.git(&["worktree", "list"]).lines().count(),
+        1,
+        "the scratch worktree was left behind"
+    );
 }

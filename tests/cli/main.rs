@@ -10,3 +10,4 @@ mod outgoing;
 mod rebase;
 mod send;
 mod store;
+mod trust;

@@ -511,3 +511,72 @@ fn continue_refuses_a_changed_series_or_a_damaged_state() {
         "after the refusal",
     );
 }
+
+/// A paused rebase of the fixture onto a base that clashes with patch 2.
+fn paused(env: &Env) -> std::path::PathBuf {
+    env.git(&["checkout", "-q", "-b", "clash", "v4.11-rc2"]);
+    env.write(
+        "mm/memory.c",
+        memory(|i| (i == 150).then(|| "line 150 upstream\n".into())),
+    );
+    env.commit("mm: upstream touches line 150");
+    env.git(&["tag", "clash-base"]);
+    env.git(&["checkout", "-q", "main"]);
+    assert_eq!(
+        env.series_t(&["rebase", "clash-base"]).status.code(),
+        Some(3)
+    );
+    env.work().join(".series-rebase/work/mm/memory.c")
+}
+
+#[test]
+fn an_rst_heading_is_not_a_conflict_marker() {
+    let env = fixture();
+    let scratch = paused(&env);
+    // A resolution whose text has a line of seven `=` (an RST heading).
+    let resolved = memory(|i| match i {
+        50 => Some("line 50 patched\n".into()),
+        150 => Some("Heading\n=======\n".into()),
+        _ => None,
+    });
+    fs::write(&scratch, &resolved).unwrap();
+    let out = env.series_t(&["rebase", "--continue"]);
+    assert_ok(&out);
+    let p2 = fs::read_to_string(
+        env.series_dir()
+            .join("patches/0002-mm-parallel-free-pages.patch"),
+    )
+    .unwrap();
+    assert!(p2.contains("+Heading\n+=======\n"), "{p2}");
+}
+
+#[test]
+fn an_unreadable_resolution_is_an_error_not_a_deletion() {
+    let env = fixture();
+    let scratch = paused(&env);
+    let before = Env::snapshot(&env.series_dir());
+    // Something that cannot be read as a file (root reads any mode, so a
+    // folder stands in for an unreadable file).
+    fs::remove_file(&scratch).unwrap();
+    fs::create_dir_all(&scratch).unwrap();
+    let out = env.series_t(&["rebase", "--continue"]);
+    assert_fails(&out, 1, &["cannot read the resolved file", "mm/memory.c"]);
+    assert_unchanged(&before, &Env::snapshot(&env.series_dir()), "unreadable");
+    assert!(env.work().join(".series-rebase/state.toml").exists());
+}
+
+#[test]
+fn a_paused_rebase_is_written_whole_or_not_at_all() {
+    let env = fixture();
+    paused(&env);
+    // Nothing half-written is left beside it.
+    let stray: Vec<String> = fs::read_dir(env.work())
+        .unwrap()
+        .flatten()
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .filter(|n| n.starts_with(".series-rebase-new-"))
+        .collect();
+    assert!(stray.is_empty(), "{stray:?}");
+    let state = fs::read_to_string(env.work().join(".series-rebase/state.toml")).unwrap();
+    assert!(state.contains("new-base"), "{state}");
+}

@@ -228,7 +228,8 @@ fn a_failure_midway_resumes_with_the_rest_and_the_same_message_ids() {
     assert_fails(&refused, 1, &["stopped after 2 of 6 messages", "--resume"]);
     assert_eq!(ok.received().len(), 0);
 
-    let resumed = send(&env, &cfg, &["--to", "linux-mm", "--resume"]);
+    // A resume needs none of the original flags: the journal has them.
+    let resumed = send(&env, &cfg, &["--resume"]);
     assert_ok(&resumed);
     let first: Vec<String> = flaky
         .received()
@@ -278,6 +279,12 @@ fn nothing_is_sent_without_confirmation_or_past_the_check_gate() {
         &out,
         1,
         &["`series check` finds 1 error; nothing was sent", "--force"],
+    );
+    // The refusal shows what the check found.
+    assert!(
+        stdout(&out).contains("cover letter: error native/cover-placeholder"),
+        "{}",
+        stdout(&out)
     );
     assert_eq!(smtp.received().len(), 0);
     assert_ok(&send(&env, &cfg, &["--to", "linux-mm", "--yes", "--force"]));
@@ -415,4 +422,289 @@ fn auto_cc_asks_get_maintainer() {
     );
     assert!(text.contains("Cc: linux-mm@kvack.org"), "{text}");
     assert_eq!(text.matches("linux-mm@kvack.org").count(), 2, "{text}");
+}
+
+fn bump_version(env: &Env, to: u32) {
+    let path = env.series_dir().join("series.toml");
+    let text = fs::read_to_string(&path).unwrap();
+    let from = format!("version = {}\nprefix", to - 1);
+    assert!(text.contains(&from), "{text}");
+    fs::write(
+        &path,
+        text.replace(&from, &format!("version = {to}\nprefix")),
+    )
+    .unwrap();
+}
+
+#[test]
+fn recipients_carry_over_to_the_next_version() {
+    let env = Env::new();
+    series_of(&env, 1);
+    let smtp = Smtp::start(env.dir.path(), None);
+    let cfg = point_at(&env, smtp.port);
+    assert_ok(&send(
+        &env,
+        &cfg,
+        &[
+            "--to",
+            "linux-mm",
+            "--cc",
+            "Mel Gorman <mgorman@techsingularity.net>",
+            "--yes",
+        ],
+    ));
+    bump_version(&env, 2);
+    // No --to this time: v1's recipients are the default.
+    let out = send(&env, &cfg, &["--yes"]);
+    assert_ok(&out);
+    let got = smtp.received();
+    assert_eq!(got.len(), 4, "two messages a version");
+    for (mail, _) in &got[2..] {
+        assert_eq!(header(mail, "To"), Some("linux-mm@kvack.org"), "{mail}");
+        assert!(
+            header(mail, "Cc")
+                .unwrap_or("")
+                .contains("mgorman@techsingularity.net"),
+            "{mail}"
+        );
+    }
+    assert!(
+        stdout(&out).contains("Recipients are those of v1."),
+        "{}",
+        stdout(&out)
+    );
+}
+
+#[test]
+fn a_send_with_no_to_is_refused() {
+    let env = Env::new();
+    series_of(&env, 1);
+    let smtp = Smtp::start(env.dir.path(), None);
+    let cfg = point_at(&env, smtp.port);
+    for args in [
+        &["--yes"][..],
+        &["--cc", "linux-mm", "--yes"][..],
+        &["--dry-run"][..],
+    ] {
+        let out = send(&env, &cfg, args);
+        assert_fails(&out, 1, &["has no To: recipient", "--to"]);
+    }
+    assert_eq!(smtp.received().len(), 0);
+    assert!(!env.series_dir().join("journal-v1.toml").exists());
+    let manifest = fs::read_to_string(env.series_dir().join("series.toml")).unwrap();
+    assert!(!manifest.contains("message-ids"), "{manifest}");
+}
+
+#[test]
+fn a_journal_shorter_than_the_series_is_an_error_not_a_panic() {
+    let env = Env::new();
+    series_of(&env, 3);
+    let flaky = Smtp::start(env.dir.path(), Some(1));
+    let cfg = point_at(&env, flaky.port);
+    assert_eq!(
+        send(&env, &cfg, &["--to", "linux-mm", "--yes"])
+            .status
+            .code(),
+        Some(4)
+    );
+    let jpath = env.series_dir().join("journal-v1.toml");
+    let journal = fs::read_to_string(&jpath).unwrap();
+    let last = journal.rfind("[[message]]").unwrap();
+    fs::write(&jpath, &journal[..last]).unwrap();
+    let ok = Smtp::start(env.dir.path(), None);
+    let cfg = point_at(&env, ok.port);
+    let out = send(&env, &cfg, &["--resume"]);
+    assert_fails(&out, 1, &["journal of v1 lists 3 messages", "has 4"]);
+    assert_eq!(ok.received().len(), 0);
+}
+
+#[test]
+fn an_smtp_server_that_never_greets_is_given_up_on() {
+    let env = Env::new();
+    series_of(&env, 1);
+    // Accepts the connection, then says nothing.
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    std::thread::spawn(move || {
+        let mut held = Vec::new();
+        for c in listener.incoming().take(4) {
+            held.push(c);
+        }
+        std::thread::sleep(std::time::Duration::from_secs(120));
+    });
+    let cfg = point_at(&env, port);
+    let out = send(
+        &env,
+        &cfg,
+        &["--to", "linux-mm", "--yes", "--send-timeout", "2"],
+    );
+    assert_fails(
+        &out,
+        4,
+        &["did not finish within 2s", "series send --resume"],
+    );
+    let journal = fs::read_to_string(env.series_dir().join("journal-v1.toml")).unwrap();
+    assert!(!journal.contains("accepted"), "{journal}");
+}
+
+#[test]
+fn the_dry_run_hint_keeps_the_journal() {
+    let env = Env::new();
+    series_of(&env, 1);
+    let smtp = Smtp::start(env.dir.path(), None);
+    let cfg = point_at(&env, smtp.port);
+    let out = send(&env, &cfg, &["--to", "linux-mm", "--dry-run"]);
+    assert_ok(&out);
+    let text = stdout(&out);
+    assert!(
+        text.contains("`series send` without --dry-run sends these files"),
+        "{text}"
+    );
+    assert!(!text.contains("git send-email outgoing"), "{text}");
+}
+
+#[test]
+fn the_cover_comes_from_the_sender_as_git_format_patch_writes_it() {
+    let env = Env::new();
+    series_of(&env, 2);
+    let smtp = Smtp::start(env.dir.path(), None);
+    let cfg = point_at(&env, smtp.port);
+    let tree = env.tree().to_string_lossy().into_owned();
+    let out = env.series_env(
+        &["--tree", &tree, "send", "--to", "linux-mm", "--dry-run"],
+        &[
+            ("GIT_CONFIG_GLOBAL", cfg.as_str()),
+            ("GIT_COMMITTER_NAME", "Andrew Morton"),
+            ("GIT_COMMITTER_EMAIL", "akpm@linux-foundation.org"),
+        ],
+    );
+    assert_ok(&out);
+    let dir = env.work().join("outgoing/v1");
+    let names: Vec<String> = fs::read_dir(&dir)
+        .unwrap()
+        .flatten()
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .collect();
+    let cover = fs::read_to_string(dir.join("0000-cover-letter.patch")).unwrap();
+    // git format-patch --cover-letter with the same committer.
+    let gdir = env.dir.path().join("git-cover");
+    let mut c = Command::new("git");
+    hermetic(&mut c, env.dir.path());
+    let st = c
+        .current_dir(env.tree())
+        .env("GIT_COMMITTER_NAME", "Andrew Morton")
+        .env("GIT_COMMITTER_EMAIL", "akpm@linux-foundation.org")
+        .args([
+            "format-patch",
+            "-q",
+            "--cover-letter",
+            "-o",
+            gdir.to_str().unwrap(),
+            "v4.11-rc2..HEAD",
+        ])
+        .status()
+        .unwrap();
+    assert!(st.success());
+    let git_cover = fs::read_to_string(gdir.join("0000-cover-letter.patch")).unwrap();
+    assert_eq!(header(&cover, "From"), header(&git_cover, "From"));
+    assert_eq!(
+        header(&cover, "From"),
+        Some("Andrew Morton <akpm@linux-foundation.org>")
+    );
+    // The patches keep their author.
+    let p1 = names.iter().find(|n| n.contains("0001-")).unwrap();
+    let p1 = fs::read_to_string(dir.join(p1)).unwrap();
+    assert_eq!(header(&p1, "From"), Some("Aaron Lu <aaron.lu@intel.com>"));
+}
+
+/// A tree laid out as a kernel tree, as get_maintainer.pl checks for one.
+fn kernel_layout(env: &Env) {
+    for d in [
+        "Documentation",
+        "arch",
+        "include",
+        "drivers",
+        "fs",
+        "init",
+        "ipc",
+        "kernel",
+        "lib",
+    ] {
+        env.write(&format!("{d}/.keep"), "");
+    }
+    for f in ["COPYING", "CREDITS", "Kbuild", "Makefile", "README"] {
+        env.write(f, "");
+    }
+}
+
+fn linux_scripts() -> PathBuf {
+    std::env::var_os("SERIES_LINUX_SCRIPTS")
+        .map(PathBuf::from)
+        .or_else(|| {
+            std::env::var_os("HOME")
+                .map(|h| PathBuf::from(h).join(".cache/series/linux-6.12-scripts"))
+        })
+        .filter(|d| d.join("scripts/get_maintainer.pl").is_file())
+        .expect("no linux-6.12 get_maintainer.pl: run scripts/kernel-source.sh scripts")
+}
+
+#[test]
+fn auto_cc_works_with_a_get_maintainer_that_knows_no_no_tree() {
+    let scripts = linux_scripts();
+    let env = Env::new();
+    env.base("v4.11-rc2");
+    kernel_layout(&env);
+    fs::copy(scripts.join("MAINTAINERS"), env.tree().join("MAINTAINERS")).unwrap();
+    // As Linux 4.11's script: no `tree` option, so `--no-tree` would be
+    // refused. (The 6.12 script with the option taken out.)
+    let text = fs::read_to_string(scripts.join("scripts/get_maintainer.pl")).unwrap();
+    let old: String = text
+        .lines()
+        .filter(|l| !l.contains("'tree!'"))
+        .map(|l| format!("{l}\n"))
+        .collect();
+    assert_ne!(old.len(), text.len());
+    fs::write(env.tree().join("scripts/get_maintainer.pl"), old).unwrap();
+    env.commit("an old get_maintainer.pl");
+    env.git(&["tag", "-f", "v4.11-rc2"]);
+    env.write("mm/memory.c", "changed\n");
+    env.commit("mm: change memory.c\n\nChange it.\n\nSigned-off-by: Aaron Lu <aaron.lu@intel.com>");
+    env.init(&["--base", "v4.11-rc2", "--subject", "mm: x"]);
+    let smtp = Smtp::start(env.dir.path(), None);
+    let cfg = point_at(&env, smtp.port);
+    let out = send(&env, &cfg, &["--auto-cc", "--dry-run"]);
+    assert_ok(&out);
+    let text = stdout(&out);
+    assert!(
+        text.contains("To: Andrew Morton <akpm@linux-foundation.org>"),
+        "{text}"
+    );
+    assert!(text.contains("linux-mm@kvack.org"), "{text}");
+}
+
+#[test]
+fn a_get_maintainer_that_hangs_is_stopped() {
+    let env = Env::new();
+    env.base("v4.11-rc2");
+    env.write("scripts/get_maintainer.pl", "sleep 600;\n");
+    env.commit("a slow script");
+    env.git(&["tag", "-f", "v4.11-rc2"]);
+    env.write("mm/memory.c", "changed\n");
+    env.commit("mm: change\n\nSigned-off-by: Aaron Lu <aaron.lu@intel.com>");
+    env.init(&["--base", "v4.11-rc2", "--subject", "mm: x"]);
+    let smtp = Smtp::start(env.dir.path(), None);
+    let cfg = point_at(&env, smtp.port);
+    let out = send(
+        &env,
+        &cfg,
+        &[
+            "--to",
+            "linux-mm",
+            "--auto-cc",
+            "--maintainers-timeout",
+            "1",
+            "--dry-run",
+        ],
+    );
+    assert_fails(&out, 4, &["get_maintainer.pl", "did not finish within 1s"]);
 }
