@@ -8,6 +8,8 @@ pub mod bench;
 pub mod check;
 pub mod cli;
 pub mod diff;
+#[doc(hidden)]
+pub mod fuzz;
 pub mod git;
 pub mod mail;
 pub mod model;

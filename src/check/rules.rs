@@ -170,8 +170,6 @@ fn build(file: &str, s: RuleSpec) -> Result<Rule, RuleError> {
 /// The built-in rules, extended and overridden by `dir/*.toml` when `dir`
 /// exists.
 pub fn load(dir: Option<&Path>) -> Result<Vec<Rule>, RuleError> {
-    let mut specs = BTreeMap::new();
-    parse_file("built-in checks/kernel.toml", DEFAULT, &mut specs)?;
     let mut files = Vec::new();
     if let Some(d) = dir.filter(|d| d.is_dir()) {
         if let Ok(entries) = std::fs::read_dir(d) {
@@ -184,12 +182,24 @@ pub fn load(dir: Option<&Path>) -> Result<Vec<Rule>, RuleError> {
         }
     }
     files.sort();
+    let mut texts = Vec::with_capacity(files.len());
     for p in &files {
         let text = std::fs::read_to_string(p).map_err(|e| RuleError {
             file: p.display().to_string(),
             msg: e.to_string(),
         })?;
-        parse_file(&p.display().to_string(), &text, &mut specs)?;
+        texts.push((p.display().to_string(), text));
+    }
+    with_files(&texts)
+}
+
+/// The built-in rules, extended and overridden by rule files given as
+/// (name, text), in order.
+pub fn with_files(files: &[(String, String)]) -> Result<Vec<Rule>, RuleError> {
+    let mut specs = BTreeMap::new();
+    parse_file("built-in checks/kernel.toml", DEFAULT, &mut specs)?;
+    for (name, text) in files {
+        parse_file(name, text, &mut specs)?;
     }
     let mut ordered: Vec<(usize, RuleSpec)> = specs.into_values().collect();
     ordered.sort_by_key(|(o, _)| *o);

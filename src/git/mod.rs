@@ -3,6 +3,7 @@
 
 pub mod cmd;
 mod offsets;
+pub use offsets::apply_text;
 pub mod replay;
 mod similarity;
 

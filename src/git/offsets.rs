@@ -4,6 +4,7 @@
 //! reads the whole tree into an index; this reads and writes only the paths
 //! the diff touches. Binary patches are left to libgit2.
 
+use std::os::unix::ffi::OsStrExt;
 use std::path::Path;
 
 use git2::build::TreeUpdateBuilder;
@@ -182,10 +183,13 @@ pub fn apply(repo: &Repository, base: Oid, diff: &Diff<'_>) -> Result<Oid, Offse
         let Some(delta) = diff.get_delta(i) else {
             continue;
         };
-        let old_path =
-            String::from_utf8_lossy(delta.old_file().path_bytes().unwrap_or_default()).into_owned();
-        let new_path =
-            String::from_utf8_lossy(delta.new_file().path_bytes().unwrap_or_default()).into_owned();
+        // Paths keep their bytes; the names are for messages.
+        let old_bytes = delta.old_file().path_bytes().unwrap_or_default();
+        let new_bytes = delta.new_file().path_bytes().unwrap_or_default();
+        let old_p = Path::new(std::ffi::OsStr::from_bytes(old_bytes));
+        let new_p = Path::new(std::ffi::OsStr::from_bytes(new_bytes));
+        let old_path = String::from_utf8_lossy(old_bytes).into_owned();
+        let new_path = String::from_utf8_lossy(new_bytes).into_owned();
         if delta.flags().is_binary() {
             return Err(OffsetError::Unsupported(new_path));
         }
@@ -195,20 +199,20 @@ pub fn apply(repo: &Repository, base: Oid, diff: &Diff<'_>) -> Result<Oid, Offse
         let new_mode = u32::from(delta.new_file().mode());
         match delta.status() {
             Delta::Deleted => {
-                tree.get_path(Path::new(&old_path))
+                tree.get_path(old_p)
                     .map_err(|_| OffsetError::Missing(old_path.clone()))?;
-                update.remove(&old_path);
+                update.remove(old_p);
             }
             Delta::Added => {
-                if tree.get_path(Path::new(&new_path)).is_ok() {
+                if tree.get_path(new_p).is_ok() {
                     return Err(OffsetError::Missing(format!("{new_path} (already exists)")));
                 }
                 let data: Vec<u8> = hs.iter().flat_map(|h| h.post.concat()).collect();
-                update.upsert(&new_path, repo.blob(&data)?, file_mode(new_mode));
+                update.upsert(new_p, repo.blob(&data)?, file_mode(new_mode));
             }
             Delta::Modified | Delta::Renamed | Delta::Copied => {
                 let old = tree
-                    .get_path(Path::new(&old_path))
+                    .get_path(old_p)
                     .map_err(|_| OffsetError::Missing(old_path.clone()))?;
                 let id = if hs.is_empty() {
                     old.id()
@@ -218,19 +222,31 @@ pub fn apply(repo: &Repository, base: Oid, diff: &Diff<'_>) -> Result<Oid, Offse
                     repo.blob(&lines.concat())?
                 };
                 if delta.status() == Delta::Renamed {
-                    update.remove(&old_path);
+                    update.remove(old_p);
                 }
                 let mode = if new_mode == 0 {
                     old.filemode() as u32
                 } else {
                     new_mode
                 };
-                update.upsert(&new_path, id, file_mode(mode));
+                update.upsert(new_p, id, file_mode(mode));
             }
             _ => return Err(OffsetError::Unsupported(new_path)),
         }
     }
     Ok(update.create_updated(repo, &tree)?)
+}
+
+/// Apply the first file of a unified diff to `file`'s text with the same
+/// rules as [`apply`], in memory: the line applier on its own, for the fuzz
+/// targets. None when the diff does not parse or does not apply.
+pub fn apply_text(file: &[u8], diff_text: &[u8]) -> Option<Vec<u8>> {
+    let diff = Diff::from_buffer(diff_text).ok()?;
+    let patch = Patch::from_diff(&diff, 0).ok()??;
+    let hs = hunks(&patch).ok()?;
+    apply_hunks(split_lines(file), &hs, "fuzz")
+        .ok()
+        .map(|l| l.concat())
 }
 
 #[cfg(test)]

@@ -2,6 +2,7 @@
 //! commit `git am` would make, and merge three trees. Nothing here touches a
 //! worktree, an index file or a ref, except [`Tree::set_branch`].
 
+use std::os::unix::ffi::OsStrExt;
 use std::path::Path;
 
 use git2::build::TreeUpdateBuilder;
@@ -39,7 +40,7 @@ fn committer_of(mail: &PatchMail) -> Result<Signature<'static>, git2::Error> {
 }
 
 /// An index entry for a blob at `path`, as libgit2's file merge wants it.
-fn index_entry(path: &str, id: Oid, mode: u32) -> git2::IndexEntry {
+fn index_entry(path: &[u8], id: Oid, mode: u32) -> git2::IndexEntry {
     git2::IndexEntry {
         ctime: git2::IndexTime::new(0, 0),
         mtime: git2::IndexTime::new(0, 0),
@@ -52,7 +53,7 @@ fn index_entry(path: &str, id: Oid, mode: u32) -> git2::IndexEntry {
         id,
         flags: 0,
         flags_extended: 0,
-        path: path.as_bytes().to_vec(),
+        path: path.to_vec(),
     }
 }
 
@@ -216,67 +217,65 @@ impl Tree {
 
         let mut update = TreeUpdateBuilder::new();
         let mut conflicts = Vec::new();
-        let ours_at = |p: &str| {
-            o.get_path(Path::new(p))
-                .ok()
-                .map(|e| (e.id(), e.filemode() as u32))
-        };
+        let ours_at = |p: &Path| o.get_path(p).ok().map(|e| (e.id(), e.filemode() as u32));
         for delta in changes.deltas() {
-            let old_path =
-                String::from_utf8_lossy(delta.old_file().path_bytes().unwrap_or_default())
-                    .into_owned();
-            let new_path =
-                String::from_utf8_lossy(delta.new_file().path_bytes().unwrap_or_default())
-                    .into_owned();
+            // Paths keep their bytes (git allows any but NUL and `/`); the
+            // names are for messages and the scratch folder.
+            let old_bytes = delta.old_file().path_bytes().unwrap_or_default();
+            let new_bytes = delta.new_file().path_bytes().unwrap_or_default();
+            let old_path = Path::new(std::ffi::OsStr::from_bytes(old_bytes));
+            let new_path = Path::new(std::ffi::OsStr::from_bytes(new_bytes));
+            let old_name = String::from_utf8_lossy(old_bytes).into_owned();
+            let new_name = String::from_utf8_lossy(new_bytes).into_owned();
             let (a_id, a_mode) = (delta.old_file().id(), u32::from(delta.old_file().mode()));
             let (t_id, t_mode) = (delta.new_file().id(), u32::from(delta.new_file().mode()));
             if let Some((_, content)) = resolved
                 .iter()
-                .find(|(p, _)| *p == new_path || *p == old_path)
+                .find(|(p, _)| *p == new_name || *p == old_name)
             {
                 if old_path != new_path {
-                    update.remove(&old_path);
+                    update.remove(old_path);
                 }
                 match content {
                     Some(bytes) => {
                         let id = self
                             .repo
                             .blob(bytes)
-                            .doing(|| format!("storing {new_path}"))?;
-                        let mode = ours_at(&new_path)
-                            .or(ours_at(&old_path))
+                            .doing(|| format!("storing {new_name}"))?;
+                        let mode = ours_at(new_path)
+                            .or(ours_at(old_path))
                             .map_or(t_mode, |(_, m)| m);
-                        update.upsert(&new_path, id, file_mode(mode));
+                        update.upsert(new_path, id, file_mode(mode));
                     }
                     None => {
-                        update.remove(&new_path);
+                        update.remove(new_path);
                     }
                 }
                 continue;
             }
             let conflict = |merged: Option<Vec<u8>>| ConflictFile {
-                path: new_path.clone(),
+                path: new_name.clone(),
                 merged,
             };
             match delta.status() {
-                Delta::Added => match ours_at(&new_path) {
+                Delta::Added => match ours_at(new_path) {
                     None => {
-                        update.upsert(&new_path, t_id, file_mode(t_mode));
+                        update.upsert(new_path, t_id, file_mode(t_mode));
                     }
                     Some((o_id, _)) if o_id == t_id => {}
                     Some(_) => conflicts.push(conflict(None)),
                 },
-                Delta::Deleted => match ours_at(&old_path) {
+                Delta::Deleted => match ours_at(old_path) {
                     None => {}
                     Some((o_id, _)) if o_id == a_id => {
-                        update.remove(&old_path);
+                        update.remove(old_path);
                     }
                     Some(_) => conflicts.push(conflict(None)),
                 },
                 _ => {
-                    let Some((o_id, o_mode)) = ours_at(&old_path) else {
+                    let Some((o_id, o_mode)) = ours_at(old_path) else {
                         // Gone on our side: fine only if ours already has the result.
-                        if ours_at(&new_path).map(|(id, _)| id) != Some(t_id) {
+                        if ours_at(new_path).map(|(id, _)| id) != Some(t_id) {
                             conflicts.push(conflict(None));
                         }
                         continue;
@@ -286,7 +285,7 @@ impl Tree {
                         t_id
                     } else {
                         match self
-                            .merge_blobs(&old_path, a_id, o_id, t_id, a_mode, o_mode, t_mode)?
+                            .merge_blobs(old_bytes, a_id, o_id, t_id, a_mode, o_mode, t_mode)?
                         {
                             Ok(id) => id,
                             Err(merged) => {
@@ -296,9 +295,9 @@ impl Tree {
                         }
                     };
                     if old_path != new_path {
-                        update.remove(&old_path);
+                        update.remove(old_path);
                     }
-                    update.upsert(&new_path, id, file_mode(mode));
+                    update.upsert(new_path, id, file_mode(mode));
                 }
             }
         }
@@ -317,7 +316,7 @@ impl Tree {
     #[allow(clippy::too_many_arguments)]
     fn merge_blobs(
         &self,
-        path: &str,
+        path: &[u8],
         a: Oid,
         o: Oid,
         t: Oid,
@@ -338,12 +337,11 @@ impl Tree {
                 &entry(t, t_mode),
                 Some(&mut opts),
             )
-            .doing(|| format!("merging {path}"))?;
+            .doing(|| format!("merging {}", String::from_utf8_lossy(path)))?;
         if r.is_automergeable() {
-            Ok(Ok(self
-                .repo
-                .blob(r.content())
-                .doing(|| format!("storing {path}"))?))
+            Ok(Ok(self.repo.blob(r.content()).doing(|| {
+                format!("storing {}", String::from_utf8_lossy(path))
+            })?))
         } else {
             let binary = [a, o, t].iter().any(|id| {
                 self.repo

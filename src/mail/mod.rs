@@ -175,7 +175,10 @@ fn unfold_headers(head: &str) -> Vec<(String, String)> {
                 last.1.push_str(line);
             }
         } else if let Some((k, v)) = line.split_once(':') {
-            out.push((k.trim().to_string(), v.trim_start().to_string()));
+            out.push((
+                k.trim().to_string(),
+                v.trim_start_matches([' ', '\t']).to_string(),
+            ));
         }
     }
     out
@@ -235,6 +238,14 @@ pub fn parse_patch(bytes: &[u8]) -> Result<(PatchMail, String), ParseError> {
             .map(|(_, v)| v.clone())
             .ok_or(ParseError::MissingHeader(name))
     };
+    // Control characters are refused in the raw headers (beyond the line
+    // breaks and tabs of folding) and again once decoded.
+    let raw_control = |v: &str| v.chars().any(|c| c.is_control() && c != '\n' && c != '\t');
+    for name in ["From", "Date", "Subject"] {
+        if raw_control(&get(name)?) {
+            return Err(ParseError::Control(name));
+        }
+    }
     let from_raw = get("From")?;
     let from = decode_header("From", &from_raw);
     if from.chars().any(char::is_control) {
@@ -257,7 +268,15 @@ pub fn parse_patch(bytes: &[u8]) -> Result<(PatchMail, String), ParseError> {
     if subject.replace('\n', "").chars().any(char::is_control) {
         return Err(ParseError::Control("Subject"));
     }
-    let title = strip_tag(&subject.replace('\n', "")).to_string();
+    // Unfolded and with runs of white space made one space, as git am reads
+    // a subject (mailinfo.c, cleanup_space): git's folding drops white space
+    // at the fold, so only then does a render of the title fold back to the
+    // same bytes.
+    let unfolded = subject.replace('\n', "");
+    let title = strip_tag(&unfolded)
+        .split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ");
 
     let body_start = head_end + 2;
     let sep = if bytes[body_start..].starts_with(b"---\n") {
@@ -297,13 +316,23 @@ pub fn parse_patch(bytes: &[u8]) -> Result<(PatchMail, String), ParseError> {
 /// Parse `Name <addr>` (the name may be quoted) into a [`Person`].
 pub fn parse_person(s: &str) -> Option<Person> {
     let addrs = mailparse::addrparse(s).ok()?;
-    match addrs.first()? {
-        mailparse::MailAddr::Single(info) => Some(Person {
+    let p = match addrs.first()? {
+        mailparse::MailAddr::Single(info) => Person {
             name: info.display_name.clone().unwrap_or_default(),
             email: info.addr.clone(),
-        }),
-        mailparse::MailAddr::Group(_) => None,
+        },
+        mailparse::MailAddr::Group(_) => return None,
+    };
+    // What git can write back as `Name <email>`: no angle brackets in
+    // either part, no white space in the address.
+    let bad = |c: char| c == '<' || c == '>' || c.is_control();
+    if p.email.is_empty()
+        || p.email.chars().any(|c| bad(c) || c.is_whitespace())
+        || p.name.chars().any(bad)
+    {
+        return None;
     }
+    Some(p)
 }
 
 #[cfg(test)]

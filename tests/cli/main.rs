@@ -4,6 +4,7 @@
 mod bench;
 mod check;
 mod common;
+mod corpus;
 mod errors;
 mod format_patch;
 mod outgoing;

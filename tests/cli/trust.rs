@@ -654,3 +654,37 @@ fn a_hand_edited_patch_refreshes_the_cover_diffstat() {
     );
     assert!(manifest(&env).contains("2 insertions(+), 200 deletions(-)"));
 }
+
+// ---- paths that are not UTF-8 --------------------------------------------
+
+#[test]
+fn a_path_that_is_not_utf8_keeps_its_bytes_through_apply_and_rebase() {
+    use std::os::unix::ffi::OsStrExt;
+    let env = Env::new();
+    env.base("v4.11-rc2");
+    let name = std::ffi::OsStr::from_bytes(b"mm/caf\xe9.c");
+    fs::write(env.tree().join(name), "int a;\n").unwrap();
+    env.commit("mm: a Latin-1 file name\n\nSigned-off-by: Aaron Lu <aaron.lu@intel.com>");
+    fs::write(env.tree().join(name), "int a;\nint b;\n").unwrap();
+    env.commit("mm: change it\n\nSigned-off-by: Aaron Lu <aaron.lu@intel.com>");
+    env.init(&["--base", "v4.11-rc2"]);
+    let want = env.git(&["rev-parse", "HEAD^{tree}"]);
+    assert_ok(&env.series_t(&["apply", "--branch", "applied"]));
+    assert_eq!(env.git(&["rev-parse", "applied^{tree}"]), want);
+    // Onto a base with an unrelated change: the path is the same bytes.
+    env.git(&["checkout", "-q", "-b", "newbase", "v4.11-rc2"]);
+    env.write("include/asm-generic/tlb.h", "int a;\nint b;\nint c;\n");
+    env.commit("unrelated");
+    env.git(&["checkout", "-q", "main"]);
+    assert_ok(&env.series_t(&["rebase", "newbase"]));
+    assert_ok(&env.series_t(&["apply", "--branch", "rebased"]));
+    let listed = env.git(&[
+        "-c",
+        "core.quotePath=true",
+        "ls-tree",
+        "-r",
+        "--name-only",
+        "rebased",
+    ]);
+    assert!(listed.contains("\"mm/caf\\351.c\""), "{listed}");
+}
