@@ -9,8 +9,11 @@ use std::path::Path;
 
 use crate::model::{ExtraHeaders, Numbering};
 
+/// One fuzz target: its name (the folder of its corpus) and entry point.
+pub type Target = (&'static str, fn(&[u8]));
+
 /// The fuzz targets by name, for the corpus replay.
-pub const TARGETS: [(&str, fn(&[u8])); 8] = [
+pub const TARGETS: [Target; 8] = [
     ("mail", mail),
     ("manifest", manifest),
     ("bench", bench),
