@@ -1,9 +1,8 @@
 //! Putting the series on a kernel tree as commits, as `git am` would, in
 //! memory: the only visible change is the branch made at the end.
 
-use git2::{Oid, Signature};
-
-use crate::git::{GitError, Tree};
+use crate::git::replay::Committer;
+use crate::git::{GitError, Id, Tree};
 use crate::store::Series;
 
 /// Why the series could not be applied.
@@ -26,11 +25,13 @@ pub enum ApplyError {
 pub fn apply(
     tree: &Tree,
     series: &Series,
-    committer: Option<&Signature<'_>>,
+    committer: Option<&Committer>,
     progress: &mut dyn FnMut(usize, usize, &str),
-) -> Result<Vec<Oid>, ApplyError> {
+) -> Result<Vec<Id>, ApplyError> {
     let base = &series.manifest.base;
-    let mut parent = Oid::from_str(&base.commit)
+    let mut parent = base
+        .commit
+        .parse::<Id>()
         .ok()
         .filter(|_| tree.has_commit(&base.commit))
         .ok_or_else(|| ApplyError::NoBase {
@@ -44,7 +45,7 @@ pub fn apply(
         let onto = tree.tree_id(parent)?;
         let new_tree = tree
             .apply_to(onto, mail)?
-            .map_err(|why| ApplyError::DoesNotApply {
+            .or_else(|why| ApplyError::DoesNotApply {
                 nr: i + 1,
                 title: mail.title.clone(),
                 onto: if i == 0 {

@@ -11,6 +11,7 @@ pub mod diff;
 #[doc(hidden)]
 pub mod fuzz;
 pub mod git;
+pub mod import;
 pub mod mail;
 pub mod model;
 pub mod outgoing;

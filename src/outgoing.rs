@@ -30,20 +30,16 @@ pub struct BadNow(pub String);
 pub const LAST_SECOND: i64 = 253_402_300_799;
 
 impl Moment {
-    /// The clock: `SERIES_NOW` when set (tests, reproducible output), else now in UTC.
-    pub fn now() -> Result<Moment, BadNow> {
-        match std::env::var("SERIES_NOW") {
-            Ok(v) if !v.is_empty() => Moment::parse(&v).ok_or(BadNow(v)),
-            _ => {
-                let d = std::time::SystemTime::now()
-                    .duration_since(std::time::UNIX_EPOCH)
-                    .unwrap_or_default();
-                Ok(Moment {
-                    secs: d.as_secs() as i64,
-                    offset_minutes: 0,
-                    nanos: d.subsec_nanos(),
-                })
-            }
+    /// The real clock, in UTC. (`SERIES_NOW` is read once by the command
+    /// line and passed down as a fixed moment instead.)
+    pub fn now() -> Moment {
+        let d = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap_or_default();
+        Moment {
+            secs: d.as_secs() as i64,
+            offset_minutes: 0,
+            nanos: d.subsec_nanos(),
         }
     }
 

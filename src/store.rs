@@ -525,7 +525,7 @@ fn exchange(a: &Path, b: &Path) -> std::io::Result<()> {
     use std::os::unix::ffi::OsStrExt;
     let ca = std::ffi::CString::new(a.as_os_str().as_bytes())?;
     let cb = std::ffi::CString::new(b.as_os_str().as_bytes())?;
-    if std::env::var_os("SERIES_NO_EXCHANGE").is_some() {
+    if HOOKS.get().is_some_and(|h| h.no_exchange) {
         // A test hook: take the path of file systems that cannot exchange.
         return Err(std::io::Error::from_raw_os_error(libc::EINVAL));
     }
@@ -624,10 +624,32 @@ pub fn lock(dir: &Path, wait: std::time::Duration) -> Result<Lock, StoreError> {
     Ok(lock)
 }
 
-/// A test hook: with `SERIES_CRASH_AT=<point>` the process dies at that point
-/// of a save, to prove that any interruption leaves old or new, never a mix.
+/// Test hooks, set once by the command line from `SERIES_CRASH_AT` and
+/// `SERIES_NO_EXCHANGE`.
+struct Hooks {
+    crash_at: Option<String>,
+    no_exchange: bool,
+}
+
+static HOOKS: std::sync::OnceLock<Hooks> = std::sync::OnceLock::new();
+
+/// Set the test hooks: die at the named [`crash_point`], and save as on a
+/// file system without an atomic exchange.
+pub fn set_test_hooks(crash_at: Option<String>, no_exchange: bool) {
+    let _ = HOOKS.set(Hooks {
+        crash_at,
+        no_exchange,
+    });
+}
+
+/// A test hook: when the crash point is set to `point` the process dies
+/// there, to prove that any interruption leaves old or new, never a mix.
 pub fn crash_point(point: &str) {
-    if std::env::var("SERIES_CRASH_AT").is_ok_and(|p| p == point) {
+    if HOOKS
+        .get()
+        .and_then(|h| h.crash_at.as_deref())
+        .is_some_and(|p| p == point)
+    {
         std::process::abort();
     }
 }

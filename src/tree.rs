@@ -14,12 +14,9 @@ pub enum TreeError {
 
 /// Where the tree is: `--tree`, else `SERIES_TREE`, else the current
 /// directory when it looks like a kernel tree (`MAINTAINERS` and `scripts/`).
-pub fn locate(flag: Option<&Path>, cwd: &Path) -> Result<PathBuf, TreeError> {
-    if let Some(p) = flag {
+pub fn locate(flag: Option<&Path>, env: Option<&Path>, cwd: &Path) -> Result<PathBuf, TreeError> {
+    if let Some(p) = flag.or(env) {
         return existing(p);
-    }
-    if let Some(p) = std::env::var_os("SERIES_TREE").filter(|v| !v.is_empty()) {
-        return existing(Path::new(&p));
     }
     if cwd.join("MAINTAINERS").is_file()
         && cwd.join("scripts").is_dir()

@@ -4,9 +4,7 @@
 use std::path::Path;
 use std::time::Duration;
 
-use git2::Oid;
-
-use crate::git::cmd;
+use crate::git::{cmd, Id};
 use crate::model::{Finding, Severity, Source};
 use crate::process::{Run, RunError};
 
@@ -26,7 +24,7 @@ pub enum BuildError {
 /// first patch that breaks the build; `limit` bounds each build.
 pub fn run(
     tree: &Path,
-    commits: &[Oid],
+    commits: &[Id],
     command: &str,
     limit: Duration,
     progress: &mut dyn FnMut(usize, usize),

@@ -323,8 +323,11 @@ pub fn apply_check(tree: &Tree, series: &Series) -> (Vec<Finding>, Option<String
             )),
         );
     }
-    let Ok(mut at) = git2::Oid::from_str(&base.commit)
-        .and_then(|c| tree.repo().find_commit(c).map(|c| c.tree_id()))
+    let Some(mut at) = base
+        .commit
+        .parse::<crate::git::Id>()
+        .ok()
+        .and_then(|c| tree.tree_id(c).ok())
     else {
         return (
             Vec::new(),
@@ -333,8 +336,8 @@ pub fn apply_check(tree: &Tree, series: &Series) -> (Vec<Finding>, Option<String
     };
     for (i, mail) in series.patches.iter().enumerate() {
         match tree.apply_to(at, mail) {
-            Ok(Ok(t)) => at = t,
-            Ok(Err(why)) => {
+            Ok(crate::git::replay::Applied::Tree(t)) => at = t,
+            Ok(crate::git::replay::Applied::Rejected(why)) => {
                 return (
                     vec![Finding {
                         patch: Some(i + 1),

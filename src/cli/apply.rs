@@ -7,8 +7,9 @@ use clap::Args as ClapArgs;
 use super::progress::Progress;
 use super::{CliError, Context};
 use crate::apply::{self, ApplyError};
+use crate::git::replay::Committer;
 use crate::git::{short, Tree};
-use crate::outgoing::Moment;
+use crate::model::Person;
 use crate::store;
 
 /// Make a branch at the base with one commit per patch
@@ -61,13 +62,21 @@ pub fn run(ctx: &Context, args: Args, out: &mut dyn Write) -> Result<(), CliErro
         }
         .into());
     }
-    let now = std::env::var("SERIES_NOW")
-        .ok()
-        .filter(|v| !v.is_empty())
-        .map(|_| Moment::now())
-        .transpose()?
-        .map(|m| (m.secs, m.offset_minutes));
-    let committer = tree.user_signature(now)?;
+    // The committer as git am takes it: GIT_COMMITTER_NAME/EMAIL, else the
+    // tree's user.name/user.email; at the clock.
+    let who = match &ctx.committer_env {
+        (Some(name), Some(email)) => Person {
+            name: name.clone(),
+            email: email.clone(),
+        },
+        _ => tree.config_identity()?,
+    };
+    let now = ctx.now();
+    let committer = Committer {
+        who,
+        secs: now.secs,
+        offset_minutes: now.offset_minutes,
+    };
     let mut bar = Progress::new();
     let commits = apply::apply(&tree, &series, Some(&committer), &mut |i, n, t| {
         bar.step("apply", i, n, t)

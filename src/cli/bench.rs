@@ -9,7 +9,6 @@ use regex::Regex;
 use super::progress::Progress;
 use super::{CliError, Context};
 use crate::bench::{self, bigfree, plot, run, stats, table, Bench, BenchError, Summary};
-use crate::outgoing::Moment;
 use crate::store::{self, Series};
 
 /// Record benchmark results in the series; render tables and plots from them
@@ -208,10 +207,9 @@ fn new(ctx: &Context, a: NewArgs, out: &mut dyn Write) -> Result<(), CliError> {
     Ok(())
 }
 
-fn today() -> Option<String> {
-    Moment::now()
-        .ok()
-        .map(|m| crate::mail::text::iso_day(m.secs, m.offset_minutes))
+fn today(ctx: &Context) -> Option<String> {
+    let m = ctx.now();
+    Some(crate::mail::text::iso_day(m.secs, m.offset_minutes))
 }
 
 fn run_cmd(ctx: &Context, a: RunArgs, out: &mut dyn Write) -> Result<(), CliError> {
@@ -276,7 +274,7 @@ fn run_cmd(ctx: &Context, a: RunArgs, out: &mut dyn Write) -> Result<(), CliErro
         None => vec![(a.row.clone().unwrap_or_default(), base)],
     };
     let machine = run::machine();
-    let date = today();
+    let date = today(ctx);
     let mut failure = None;
     let mut taken = 0usize;
     let mut bar = Progress::new();
@@ -518,7 +516,7 @@ fn bigfree_cmd(ctx: &Context, a: BigfreeArgs, out: &mut dyn Write) -> Result<(),
             .chain(a.exit.then(|| "--exit".to_string()))
             .collect();
         row.machine = Some(run::machine());
-        row.date = today();
+        row.date = today(ctx);
         put(&mut series, &name, &b);
         store::save(&ctx.series_dir, &series)?;
         writeln!(out, "Recorded as row {label:?} of bench {name}.")?;

@@ -107,7 +107,7 @@ impl Plan {
     pub fn new(ctx: &Context, series: &Series, addressing: &Addressing) -> Result<Plan, CliError> {
         Ok(Plan {
             addressing: addressing.clone(),
-            now: Moment::now()?,
+            now: ctx.now(),
             sender: ctx.sender(series),
             exact: None,
             output: None,

@@ -5,14 +5,10 @@ use std::io::Write;
 use clap::Args as ClapArgs;
 
 use super::{CliError, Context};
-use crate::git::{short, Tree};
-use crate::model::{patch_file_name, Version};
-use crate::store::{self, Base, Manifest, PatchEntry, Recipients, Series, VersionEntry, FORMAT};
-
-/// The prose a new cover letter starts with; `series check` flags it.
-pub const BLURB: &str = "*** BLURB HERE ***\n";
-/// The subject a new series starts with until `--subject` or an edit.
-pub const SUBJECT: &str = "*** SUBJECT HERE ***";
+use crate::git::Tree;
+use crate::import;
+use crate::model::Version;
+use crate::store;
 
 /// Create series/ from the commits between a base and the tip
 #[derive(Debug, ClapArgs)]
@@ -45,14 +41,12 @@ pub struct Args {
     pub prefix: String,
 }
 
-/// The first line of a commit's message: git names patch files after it.
-fn first_line(tree: &Tree, id: git2::Oid) -> Option<String> {
-    let c = tree.repo().find_commit(id).ok()?;
-    let msg = String::from_utf8_lossy(c.message_bytes()).into_owned();
-    msg.lines()
-        .map(str::trim)
-        .find(|l| !l.is_empty())
-        .map(str::to_string)
+impl From<crate::import::ImportError> for CliError {
+    fn from(e: crate::import::ImportError) -> Self {
+        match e {
+            crate::import::ImportError::Git(g) => g.into(),
+        }
+    }
 }
 
 pub fn run(ctx: &Context, args: Args, out: &mut dyn Write) -> Result<(), CliError> {
@@ -61,78 +55,17 @@ pub fn run(ctx: &Context, args: Args, out: &mut dyn Write) -> Result<(), CliErro
         return Err(CliError::user(format!("{} already exists", dir.display()))
             .hint("remove it first, or pass --series DIR to make another"));
     }
-    let tree_path = ctx.tree_path()?;
-    let tree = Tree::open(&tree_path)?;
-    let base = tree.resolve(&args.base)?;
-    let ids = tree.series_commits(&base, args.range.as_deref())?;
-    let mut patches = Vec::with_capacity(ids.len());
-    for id in &ids {
-        patches.push(tree.commit_mail(*id)?);
-    }
-    let tip = *ids
-        .last()
-        .ok_or_else(|| CliError::internal("empty range after checks"))?;
-    let diffstat = tree.stat_between(base.id, tip)?;
-    let name = args
-        .name
-        .or_else(|| {
-            tree.repo()
-                .head()
-                .ok()
-                .and_then(|h| h.shorthand().ok().map(str::to_string))
-                .filter(|n| n != "HEAD")
-        })
-        .unwrap_or_else(|| "series".into());
-    let signature = tree
-        .config_string("format.signature")
-        .unwrap_or_else(|| format!("series {}", env!("CARGO_PKG_VERSION")));
-    let entries = ids
-        .iter()
-        .zip(&patches)
-        .enumerate()
-        .map(|(i, (id, p))| PatchEntry {
-            change_id: id.to_string()[..16].to_string(),
-            file: patch_file_name(
-                None,
-                i + 1,
-                &first_line(&tree, *id).unwrap_or_else(|| p.title.clone()),
-            ),
-        })
-        .collect();
-    let history = (1..=args.version.0)
-        .map(|v| VersionEntry {
-            version: v,
-            base: (v == args.version.0)
-                .then(|| args.base_name.clone().unwrap_or(base.name.clone())),
-            ..VersionEntry::default()
-        })
-        .collect();
-    let series = Series {
-        manifest: Manifest {
-            format: FORMAT,
-            name,
-            subject: args.subject.unwrap_or_else(|| SUBJECT.into()),
-            version: args.version.0,
-            prefix: args.prefix,
-            signature,
-            diffstat,
-            diffstat_of: None,
-            base: Base {
-                name: args.base_name.unwrap_or(base.name.clone()),
-                commit: base.id.to_string(),
-            },
-            recipients: Recipients::default(),
-            lists: Default::default(),
-            patches: entries,
-            history,
-        },
-        cover: BLURB.into(),
-        patches,
-        bench: Default::default(),
-        on_disk: Vec::new(),
+    let tree = Tree::open(&ctx.tree_path()?)?;
+    let opts = import::Options {
+        base: args.base,
+        base_name: args.base_name,
+        range: args.range,
+        version: args.version.0,
+        name: args.name,
+        subject: args.subject,
+        prefix: args.prefix,
     };
-    let mut series = series;
-    series.manifest.diffstat_of = Some(series.diffs_digest());
+    let series = import::from_tree(&tree, &opts)?;
     store::create(dir, &series)?;
     writeln!(
         out,
@@ -141,7 +74,7 @@ pub fn run(ctx: &Context, args: Args, out: &mut dyn Write) -> Result<(), CliErro
         series.patches.len(),
         if series.patches.len() == 1 { "" } else { "es" },
         series.manifest.base.name,
-        short(base.id),
+        series.manifest.base.commit.get(..12).unwrap_or(""),
         series.manifest.version
     )?;
     writeln!(

@@ -76,11 +76,18 @@ fn lock_wait() -> Result<std::time::Duration, CliError> {
     }
 }
 
-/// What every verb needs: where the series is and where it runs.
+/// What every verb needs: where the series is, where it runs, and what
+/// the environment said, read once here at the edge.
 pub struct Context {
     pub series_dir: PathBuf,
     pub tree_flag: Option<PathBuf>,
     pub cwd: PathBuf,
+    /// `SERIES_NOW`: a fixed clock for reproducible output.
+    pub fixed_now: Option<crate::outgoing::Moment>,
+    /// `SERIES_TREE`.
+    pub tree_env: Option<PathBuf>,
+    /// `GIT_COMMITTER_NAME` and `GIT_COMMITTER_EMAIL`.
+    pub committer_env: (Option<String>, Option<String>),
 }
 
 impl Context {
@@ -92,14 +99,24 @@ impl Context {
         }
     }
 
+    /// The clock: `SERIES_NOW` when it was set, else the real one.
+    pub fn now(&self) -> crate::outgoing::Moment {
+        self.fixed_now.unwrap_or_else(crate::outgoing::Moment::now)
+    }
+
     /// The kernel tree, located as DESIGN.md says, or an error with a hint.
     pub fn tree_path(&self) -> Result<PathBuf, CliError> {
-        crate::tree::locate(self.tree_flag.as_deref(), &self.cwd).map_err(CliError::from)
+        crate::tree::locate(
+            self.tree_flag.as_deref(),
+            self.tree_env.as_deref(),
+            &self.cwd,
+        )
+        .map_err(CliError::from)
     }
 
     /// The kernel tree, when one can be found.
     pub fn tree_path_opt(&self) -> Option<PathBuf> {
-        crate::tree::locate(self.tree_flag.as_deref(), &self.cwd).ok()
+        self.tree_path().ok()
     }
 
     /// Where git configuration is read: the tree, else the project folder.
@@ -117,9 +134,16 @@ impl Context {
     /// `user.email`), else the first patch's author.
     pub fn sender(&self, series: &crate::store::Series) -> crate::model::Person {
         let fallback = crate::outgoing::first_author(series);
-        let env = |k: &str| std::env::var(k).ok().filter(|v| !v.trim().is_empty());
-        let name = env("GIT_COMMITTER_NAME").or_else(|| self.config("user.name"));
-        let email = env("GIT_COMMITTER_EMAIL").or_else(|| self.config("user.email"));
+        let name = self
+            .committer_env
+            .0
+            .clone()
+            .or_else(|| self.config("user.name"));
+        let email = self
+            .committer_env
+            .1
+            .clone()
+            .or_else(|| self.config("user.email"));
         match (name, email) {
             (Some(name), Some(email)) => crate::model::Person { name, email },
             (None, Some(email)) => crate::model::Person {
@@ -166,12 +190,23 @@ pub fn run(cli: Cli, out: &mut dyn Write) -> Result<(), CliError> {
         Some(p) => cwd.join(p),
         None => cwd.join("series"),
     };
+    let env = |k: &str| std::env::var(k).ok().filter(|v| !v.trim().is_empty());
+    let fixed_now = match env("SERIES_NOW") {
+        Some(v) => Some(crate::outgoing::Moment::parse(&v).ok_or(crate::outgoing::BadNow(v))?),
+        None => None,
+    };
+    crate::store::set_test_hooks(env("SERIES_CRASH_AT"), env("SERIES_NO_EXCHANGE").is_some());
     let ctx = Context {
         series_dir,
         tree_flag: cli
             .tree
             .map(|t| if t.is_absolute() { t } else { cwd.join(t) }),
         cwd,
+        fixed_now,
+        tree_env: std::env::var_os("SERIES_TREE")
+            .filter(|v| !v.is_empty())
+            .map(PathBuf::from),
+        committer_env: (env("GIT_COMMITTER_NAME"), env("GIT_COMMITTER_EMAIL")),
     };
     // Every command that may write series/ holds the series lock from
     // before it reads to after its last save; readers take none.

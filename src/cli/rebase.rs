@@ -2,17 +2,15 @@
 
 use std::fs;
 use std::io::Write;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use clap::Args as ClapArgs;
-use git2::Oid;
 
 use super::error::CONFLICT;
 use super::progress::Progress;
 use super::{CliError, Context};
-use crate::git::replay::Merge;
 use crate::git::{short, Resolved, Tree};
-use crate::rebase::{self, RebaseError, Replayed, State};
+use crate::rebase::{self, RebaseError, Replayed};
 use crate::store::{self, Series};
 
 /// Rebase the series onto a new base (a ref, or a unique part of its name)
@@ -52,17 +50,18 @@ impl From<RebaseError> for CliError {
             RebaseError::Unresolved(_) => CliError::user(e.to_string())
                 .with_code(CONFLICT)
                 .hint("resolve the markers, then run `series rebase --continue`"),
-            RebaseError::BadState(_) => CliError::user(e.to_string()).hint("run `series rebase --abort` and start again"),
+            RebaseError::BadState(_) | RebaseError::SeriesChanged => {
+                CliError::user(e.to_string()).hint("run `series rebase --abort` and start again")
+            }
+            RebaseError::NotPaused => {
+                CliError::user(e.to_string()).hint("start one with `series rebase BASE`")
+            }
+            RebaseError::InProgress(_) => CliError::user(e.to_string()).hint(
+                "finish it with `series rebase --continue`, or drop it with `series rebase --abort`",
+            ),
+            RebaseError::Scratch { .. } => CliError::user(e.to_string()),
         }
     }
-}
-
-fn state_file(dir: &Path) -> PathBuf {
-    dir.join("state.toml")
-}
-
-fn scratch(dir: &Path) -> PathBuf {
-    dir.join("work")
 }
 
 pub fn run(ctx: &Context, args: Args, out: &mut dyn Write) -> Result<(), CliError> {
@@ -80,132 +79,16 @@ pub fn run(ctx: &Context, args: Args, out: &mut dyn Write) -> Result<(), CliErro
     let tree = Tree::open(&ctx.tree_path()?)?;
     let mut bar = Progress::new();
     let mut progress = |i: usize, n: usize, t: &str| bar.step("rebase", i, n, t);
-    if args.cont {
-        let state = read_state(&dir)?;
-        if state.series_digest != rebase::digest(&series) {
-            return Err(CliError::user("series/ changed since the rebase stopped")
-                .hint("run `series rebase --abort` and start again"));
-        }
-        let result = resume(&tree, &series, &state, &dir, &mut progress);
-        return conclude(ctx, &tree, &series, result, &dir, out);
-    }
-    if dir.exists() {
-        return Err(CliError::user(format!(
-            "a rebase is in progress (scratch folder {})",
-            super::rel(&scratch(&dir), &ctx.cwd)
-        ))
-        .hint(
-            "finish it with `series rebase --continue`, or drop it with `series rebase --abort`",
-        ));
-    }
-    let name = args.base.unwrap_or_default();
-    let new_base = tree.resolve(&name)?;
-    let result = rebase::start(&tree, &series, &new_base, args.drop_merged, &mut progress)
-        .map(|done| (new_base, done));
+    let onto = (!args.cont).then(|| args.base.clone().unwrap_or_default());
+    let result = rebase::run(
+        &tree,
+        &series,
+        &dir,
+        onto.as_deref(),
+        args.drop_merged,
+        &mut progress,
+    );
     conclude(ctx, &tree, &series, result, &dir, out)
-}
-
-fn read_state(dir: &Path) -> Result<State, CliError> {
-    let path = state_file(dir);
-    let text = fs::read_to_string(&path).map_err(|_| {
-        CliError::user("no rebase is in progress").hint("start one with `series rebase BASE`")
-    })?;
-    toml::from_str(&text).map_err(|e| {
-        CliError::user(format!("{}: {}", path.display(), e.to_string().trim()))
-            .hint("run `series rebase --abort` and start again")
-    })
-}
-
-/// Take the user's resolution from the scratch folder and replay the rest.
-fn resume(
-    tree: &Tree,
-    series: &Series,
-    state: &State,
-    dir: &Path,
-    progress: &mut dyn FnMut(usize, usize, &str),
-) -> Result<(Resolved, Replayed), RebaseError> {
-    let parse = |s: &str| {
-        Oid::from_str(s).map_err(|_| RebaseError::BadState(format!("{s:?} is not an object id")))
-    };
-    let new_base = Resolved {
-        name: state.new_base_name.clone(),
-        id: parse(&state.new_base)?,
-    };
-    let mut resolved = Vec::new();
-    let work = scratch(dir);
-    for path in &state.files {
-        let p = work.join(path);
-        // A file the user removed is resolved as deleted; one that cannot
-        // be read is an error, never taken for a deletion.
-        let content = match fs::read(&p) {
-            Ok(c) => Some(c),
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
-            Err(e) => {
-                return Err(RebaseError::BadState(format!(
-                    "cannot read the resolved file {}: {e}",
-                    p.display()
-                )))
-            }
-        };
-        if content.as_deref().is_some_and(rebase::has_markers) {
-            return Err(RebaseError::Unresolved(p));
-        }
-        resolved.push((path.clone(), content));
-    }
-    let parent = parse(&state.parent)?;
-    let ancestor = parse(&state.ancestor)?;
-    let theirs = parse(&state.theirs)?;
-    let ours = tree.tree_id(parent)?;
-    let merged_tree = match tree.merge3_resolved(ancestor, ours, theirs, &resolved)? {
-        Merge::Clean(t) => t,
-        Merge::Conflict(files) => {
-            return Err(RebaseError::BadState(format!(
-                "{} conflicted but was not in the scratch folder",
-                files
-                    .iter()
-                    .map(|f| f.path.as_str())
-                    .collect::<Vec<_>>()
-                    .join(", ")
-            )))
-        }
-    };
-    let mail = series.patches.get(state.next).ok_or_else(|| {
-        RebaseError::BadState(format!(
-            "it names patch {} of a series of {}",
-            state.next + 1,
-            series.patches.len()
-        ))
-    })?;
-    let mut done = Replayed {
-        commits: state
-            .commits
-            .iter()
-            .map(|c| parse(c))
-            .collect::<Result<_, _>>()?,
-        merged: state.merged.clone(),
-        without_ancestor: Vec::new(),
-    };
-    let next_parent = if merged_tree == ours {
-        done.merged.push(state.next);
-        parent
-    } else {
-        let c = tree.commit_mail_on(parent, merged_tree, mail, None)?;
-        done.commits.push(c);
-        c
-    };
-    rebase::replay(
-        tree,
-        series,
-        &new_base,
-        state.next + 1,
-        next_parent,
-        Some(theirs),
-        done,
-        state.drop_merged,
-        &state.series_digest,
-        progress,
-    )
-    .map(|d| (new_base, d))
 }
 
 /// Save a finished rebase, or leave the scratch folder for a conflict.
@@ -254,36 +137,8 @@ fn conclude(
             title,
             base,
             files,
-            state,
+            ..
         }) => {
-            // The scratch folder is built beside its place and renamed in,
-            // so a paused rebase is there whole or not at all.
-            let write = || -> std::io::Result<()> {
-                let parent = dir.parent().unwrap_or(Path::new("."));
-                let stage = tempfile::Builder::new()
-                    .prefix(".series-rebase-new-")
-                    .tempdir_in(parent)?;
-                let work = scratch(stage.path());
-                fs::create_dir_all(&work)?;
-                for f in &files {
-                    let p = work.join(&f.path);
-                    if let Some(parent) = p.parent() {
-                        fs::create_dir_all(parent)?;
-                    }
-                    fs::write(&p, f.merged.as_deref().unwrap_or_default())?;
-                }
-                let text = toml::to_string_pretty(&*state).unwrap_or_default();
-                let sf = state_file(stage.path());
-                fs::write(&sf, text)?;
-                fs::File::open(&sf)?.sync_all()?;
-                fs::rename(stage.keep(), dir)
-            };
-            write().map_err(|e| {
-                CliError::user(format!(
-                    "cannot write the scratch folder {}: {e}",
-                    dir.display()
-                ))
-            })?;
             for f in &files {
                 writeln!(out, "conflict in {}:", f.path)?;
                 match &f.merged {
@@ -298,7 +153,7 @@ fn conclude(
                     )?,
                 }
             }
-            let where_ = super::rel(&scratch(dir), &ctx.cwd);
+            let where_ = super::rel(&rebase::paused::scratch(dir), &ctx.cwd);
             Err(CliError::user(format!(
                 "patch {nr} \"{title}\" conflicts with {base} in {}",
                 files.iter().map(|f| f.path.as_str()).collect::<Vec<_>>().join(", ")

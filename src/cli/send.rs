@@ -466,7 +466,7 @@ fn deliver(
             .with_code(TOOL)
             .hint("fix the cause, then run `series send --resume` to send only the rest (a message cut off mid-transfer may arrive twice)")
         })?;
-        journal.messages[i].accepted = Some(Moment::now().map(|n| n.rfc2822()).unwrap_or_default());
+        journal.messages[i].accepted = Some(ctx.now().rfc2822());
         journal.save(jpath)?;
         store::crash_point(&format!("sent-{i}"));
         writeln!(out, "Sent {} <{}>", m.subject, m.message_id)?;

@@ -2,6 +2,8 @@
 //! through [`Tree`] (git2); [`cmd`] is the one place that spawns `git` itself.
 
 pub mod cmd;
+mod id;
+pub use id::{BadId, Id};
 mod offsets;
 pub use offsets::apply_text;
 pub mod replay;
@@ -75,7 +77,7 @@ impl<T> Doing<T> for Result<T, git2::Error> {
 pub struct Resolved {
     /// The full name: the ref's short name, or the revision as given.
     pub name: String,
-    pub id: Oid,
+    pub id: Id,
 }
 
 /// A kernel tree (any git repository) opened through git2.
@@ -113,8 +115,24 @@ impl Tree {
         &self.path
     }
 
-    pub fn repo(&self) -> &Repository {
-        &self.repo
+    /// The current branch's short name, when HEAD is on one.
+    pub fn head_branch(&self) -> Option<String> {
+        let h = self.repo.head().ok()?;
+        h.shorthand()
+            .ok()
+            .map(str::to_string)
+            .filter(|n| n != "HEAD")
+    }
+
+    /// The first non-empty line of a commit's message (git names patch
+    /// files after it).
+    pub fn first_line(&self, id: Id) -> Option<String> {
+        let c = self.repo.find_commit(id.0).ok()?;
+        let msg = String::from_utf8_lossy(c.message_bytes()).into_owned();
+        msg.lines()
+            .map(str::trim)
+            .find(|l| !l.is_empty())
+            .map(str::to_string)
     }
 
     /// A string setting from the repository's git configuration.
@@ -207,7 +225,7 @@ impl Tree {
             if let Ok(commit) = obj.peel_to_commit() {
                 return Ok(Resolved {
                     name: rev.to_string(),
-                    id: commit.id(),
+                    id: Id(commit.id()),
                 });
             }
         }
@@ -230,7 +248,7 @@ impl Tree {
                     .doing(|| format!("reading {full}"))?;
                 Ok(Resolved {
                     name: short.clone(),
-                    id: commit.id(),
+                    id: Id(commit.id()),
                 })
             }
             [] => Err(GitError::UnknownRev {
@@ -270,7 +288,7 @@ impl Tree {
         &self,
         base: &Resolved,
         range: Option<&str>,
-    ) -> Result<Vec<Oid>, GitError> {
+    ) -> Result<Vec<Id>, GitError> {
         let (range_text, bottom, top) = match range {
             Some(r) if r.contains("..") => {
                 let (a, b) = r.split_once("..").unwrap_or((r, ""));
@@ -287,8 +305,8 @@ impl Tree {
         let mut walk = self.repo.revwalk().doing(|| "walking commits".into())?;
         walk.set_sorting(git2::Sort::TOPOLOGICAL | git2::Sort::REVERSE)
             .doing(|| "walking commits".into())?;
-        walk.push(top).doing(|| format!("walking {range_text}"))?;
-        walk.hide(bottom)
+        walk.push(top.0).doing(|| format!("walking {range_text}"))?;
+        walk.hide(bottom.0)
             .doing(|| format!("walking {range_text}"))?;
         let ids: Vec<Oid> = walk
             .collect::<Result<_, _>>()
@@ -303,12 +321,12 @@ impl Tree {
                 .doing(|| format!("reading {id}"))?;
             if c.parent_count() > 1 {
                 return Err(GitError::Merge {
-                    id: short(*id),
+                    id: short(Id(*id)),
                     subject: c.summary().ok().flatten().unwrap_or("").to_string(),
                 });
             }
         }
-        let mut expected = base.id;
+        let mut expected = base.id.0;
         for id in &ids {
             let c = self
                 .repo
@@ -320,18 +338,19 @@ impl Tree {
                 return Err(GitError::NotOnBase {
                     range: range_text,
                     base: format!("{} ({})", base.name, short(base.id)),
-                    id: short(*id),
+                    id: short(Id(*id)),
                     subject,
-                    parent: short(parent),
+                    parent: short(Id(parent)),
                 });
             }
             expected = *id;
         }
-        Ok(ids)
+        Ok(ids.into_iter().map(Id).collect())
     }
 
     /// A commit as the mail `git format-patch` writes for it.
-    pub fn commit_mail(&self, id: Oid) -> Result<PatchMail, GitError> {
+    pub fn commit_mail(&self, id: Id) -> Result<PatchMail, GitError> {
+        let id = id.0;
         let c = self
             .repo
             .find_commit(id)
@@ -391,9 +410,9 @@ impl Tree {
     }
 
     /// The diffstat and summary between two commits, as in a cover letter.
-    pub fn stat_between(&self, a: Oid, b: Oid) -> Result<String, GitError> {
-        let ta = self.tree_of(a)?;
-        let tb = self.tree_of(b)?;
+    pub fn stat_between(&self, a: Id, b: Id) -> Result<String, GitError> {
+        let ta = self.tree_of(a.0)?;
+        let tb = self.tree_of(b.0)?;
         Ok(self.diff_trees(&ta, &tb, false)?.0)
     }
 
@@ -412,16 +431,16 @@ impl Tree {
             return Ok(None);
         };
         let start = self.tree_of(base)?;
-        let mut at = start.id();
+        let mut at = Id(start.id());
         for p in patches {
             match self.apply_to(at, p)? {
-                Ok(t) => at = t,
-                Err(_) => return Ok(None),
+                replay::Applied::Tree(t) => at = t,
+                replay::Applied::Rejected(_) => return Ok(None),
             }
         }
         let end = self
             .repo
-            .find_tree(at)
+            .find_tree(at.0)
             .doing(|| format!("reading tree {at}"))?;
         Ok(Some(self.diff_trees(&start, &end, false)?.0))
     }
@@ -833,7 +852,8 @@ fn path_bytes(p: Option<&[u8]>) -> Vec<u8> {
 }
 
 /// Twelve hex digits of an id, for messages.
-pub fn short(id: Oid) -> String {
+pub fn short(id: Id) -> String {
+    let id = id.0;
     id.to_string()[..12].to_string()
 }
 

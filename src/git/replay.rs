@@ -10,9 +10,9 @@ use git2::{ApplyOptions, Delta, Diff, Oid, Signature, Time};
 
 use super::offsets::file_mode;
 
-use super::{Doing, GitError, Tree};
+use super::{Doing, GitError, Id, Tree};
 use crate::mail::parse_rfc2822;
-use crate::model::PatchMail;
+use crate::model::{PatchMail, Person};
 
 /// A file left conflicted by a three-way merge.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -25,8 +25,34 @@ pub struct ConflictFile {
 /// The result of merging a patch onto a new parent.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Merge {
-    Clean(Oid),
+    Clean(Id),
     Conflict(Vec<ConflictFile>),
+}
+
+/// What applying a patch to a tree gave: the new tree, or why the patch
+/// does not apply (a hunk that does not match, a file that is not there).
+#[derive(Debug)]
+pub enum Applied {
+    Tree(Id),
+    Rejected(String),
+}
+
+impl Applied {
+    /// The new tree, or `f` of the reason.
+    pub fn or_else<E>(self, f: impl FnOnce(String) -> E) -> Result<Id, E> {
+        match self {
+            Applied::Tree(t) => Ok(t),
+            Applied::Rejected(why) => Err(f(why)),
+        }
+    }
+}
+
+/// Who commits, and when: the committer of the commits `series apply` makes.
+#[derive(Clone, Debug)]
+pub struct Committer {
+    pub who: Person,
+    pub secs: i64,
+    pub offset_minutes: i32,
 }
 
 /// The author of a mail as a signature, at the author date.
@@ -67,27 +93,17 @@ pub fn am_message(mail: &PatchMail) -> String {
 }
 
 impl Tree {
-    /// The committer `git am` would use: `GIT_COMMITTER_NAME`/`_EMAIL`, else
-    /// the tree's `user.name`/`user.email`; at `now`, else the clock.
-    pub fn user_signature(&self, now: Option<(i64, i32)>) -> Result<Signature<'static>, GitError> {
-        let env = |k: &str| std::env::var(k).ok().filter(|v| !v.is_empty());
-        let (name, email) = match (env("GIT_COMMITTER_NAME"), env("GIT_COMMITTER_EMAIL")) {
-            (Some(n), Some(e)) => (n, e),
-            _ => {
-                let sig = self.repo.signature().doing(|| {
-                    "finding who commits: set user.name and user.email in git config".into()
-                })?;
-                (
-                    sig.name().unwrap_or("").to_string(),
-                    sig.email().unwrap_or("").to_string(),
-                )
-            }
-        };
-        match now {
-            Some((secs, off)) => Signature::new(&name, &email, &Time::new(secs, off)),
-            None => Signature::now(&name, &email),
-        }
-        .doing(|| "making a signature".into())
+    /// The committer `git am` would use when `GIT_COMMITTER_NAME`/`EMAIL`
+    /// are not given: the tree's `user.name`/`user.email`.
+    pub fn config_identity(&self) -> Result<Person, GitError> {
+        let sig = self
+            .repo
+            .signature()
+            .doing(|| "finding who commits: set user.name and user.email in git config".into())?;
+        Ok(Person {
+            name: sig.name().unwrap_or("").to_string(),
+            email: sig.email().unwrap_or("").to_string(),
+        })
     }
 
     /// The mail's diff as a git2 diff.
@@ -104,15 +120,21 @@ impl Tree {
     /// Apply the mail's diff to `tree` in memory, as `git apply` does:
     /// offsets allowed, no fuzz. Returns the new tree, or why it does not
     /// apply (which hunk of which file).
-    pub fn apply_to(&self, tree: Oid, mail: &PatchMail) -> Result<Result<Oid, String>, GitError> {
+    pub fn apply_to(&self, tree: Id, mail: &PatchMail) -> Result<Applied, GitError> {
+        let tree = tree.0;
         let diff = match self.mail_diff(mail) {
             Ok(d) => d,
             // libgit2 cannot parse every diff git writes (a new empty file
             // has no ---/+++ lines); let git apply it.
-            Err(_) => return Ok(self.apply_with_git(tree, mail)),
+            Err(_) => {
+                return Ok(match self.apply_with_git(tree, mail) {
+                    Ok(t) => Applied::Tree(Id(t)),
+                    Err(why) => Applied::Rejected(why),
+                })
+            }
         };
         match super::offsets::apply(&self.repo, tree, &diff) {
-            Ok(t) => Ok(Ok(t)),
+            Ok(t) => Ok(Applied::Tree(Id(t))),
             Err(super::offsets::OffsetError::Git(e)) => Err(GitError::Git {
                 doing: format!("applying \"{}\"", mail.title),
                 source: e,
@@ -125,13 +147,13 @@ impl Tree {
                     .doing(|| format!("reading tree {tree}"))?;
                 let mut opts = ApplyOptions::new();
                 match self.repo.apply_to_tree(&base, &diff, Some(&mut opts)) {
-                    Ok(mut index) => Ok(Ok(index
+                    Ok(mut index) => Ok(Applied::Tree(Id(index
                         .write_tree_to(&self.repo)
-                        .doing(|| "writing a tree".into())?)),
-                    Err(e) => Ok(Err(e.message().to_string())),
+                        .doing(|| "writing a tree".into())?))),
+                    Err(e) => Ok(Applied::Rejected(e.message().to_string())),
                 }
             }
-            Err(why) => Ok(Err(why.to_string())),
+            Err(why) => Ok(Applied::Rejected(why.to_string())),
         }
     }
 
@@ -152,10 +174,10 @@ impl Tree {
     }
 
     /// The tree of a commit.
-    pub fn tree_id(&self, commit: Oid) -> Result<Oid, GitError> {
+    pub fn tree_id(&self, commit: Id) -> Result<Id, GitError> {
         self.repo
-            .find_commit(commit)
-            .map(|c| c.tree_id())
+            .find_commit(commit.0)
+            .map(|c| Id(c.tree_id()))
             .doing(|| format!("reading commit {commit}"))
     }
 
@@ -164,24 +186,35 @@ impl Tree {
     /// date (so replaying the same series gives the same commits).
     pub fn commit_mail_on(
         &self,
-        parent: Oid,
-        tree: Oid,
+        parent: Id,
+        tree: Id,
         mail: &PatchMail,
-        committer: Option<&Signature<'_>>,
-    ) -> Result<Oid, GitError> {
+        committer: Option<&Committer>,
+    ) -> Result<Id, GitError> {
         let author =
             committer_of(mail).doing(|| format!("reading the author of \"{}\"", mail.title))?;
-        let sig = committer.unwrap_or(&author);
+        let given = committer
+            .map(|c| {
+                Signature::new(
+                    &c.who.name,
+                    &c.who.email,
+                    &Time::new(c.secs, c.offset_minutes),
+                )
+            })
+            .transpose()
+            .doing(|| "making the committer's signature".into())?;
+        let sig = given.as_ref().unwrap_or(&author);
         let parent = self
             .repo
-            .find_commit(parent)
+            .find_commit(parent.0)
             .doing(|| format!("reading commit {parent}"))?;
         let tree = self
             .repo
-            .find_tree(tree)
+            .find_tree(tree.0)
             .doing(|| format!("reading tree {tree}"))?;
         self.repo
             .commit(None, &author, sig, &am_message(mail), &tree, &[&parent])
+            .map(Id)
             .doing(|| format!("committing \"{}\"", mail.title))
     }
 
@@ -189,7 +222,7 @@ impl Tree {
     /// (one patch), applied onto `ours`. Only the paths the patch changes
     /// are read, merged and written, so the cost follows the patch, not the
     /// tree.
-    pub fn merge3(&self, ancestor: Oid, ours: Oid, theirs: Oid) -> Result<Merge, GitError> {
+    pub fn merge3(&self, ancestor: Id, ours: Id, theirs: Id) -> Result<Merge, GitError> {
         self.merge3_resolved(ancestor, ours, theirs, &[])
     }
 
@@ -197,11 +230,12 @@ impl Tree {
     /// deletes it) taken as the user resolved them instead of merged.
     pub fn merge3_resolved(
         &self,
-        ancestor: Oid,
-        ours: Oid,
-        theirs: Oid,
+        ancestor: Id,
+        ours: Id,
+        theirs: Id,
         resolved: &[(String, Option<Vec<u8>>)],
     ) -> Result<Merge, GitError> {
+        let (ancestor, ours, theirs) = (ancestor.0, ours.0, theirs.0);
         let find = |id| {
             self.repo
                 .find_tree(id)
@@ -304,11 +338,9 @@ impl Tree {
         if !conflicts.is_empty() {
             return Ok(Merge::Conflict(conflicts));
         }
-        Ok(Merge::Clean(
-            update
-                .create_updated(&self.repo, &o)
-                .doing(|| "writing the merged tree".into())?,
-        ))
+        Ok(Merge::Clean(Id(update
+            .create_updated(&self.repo, &o)
+            .doing(|| "writing the merged tree".into())?)))
     }
 
     /// Merge one file's three versions; the merged blob, or the text with
@@ -355,11 +387,11 @@ impl Tree {
 
     /// Point branch `name` at `target`. Refuses to move an existing branch
     /// unless `force`. Returns whether the branch existed.
-    pub fn set_branch(&self, name: &str, target: Oid, force: bool) -> Result<bool, GitError> {
+    pub fn set_branch(&self, name: &str, target: Id, force: bool) -> Result<bool, GitError> {
         let existed = self.repo.find_branch(name, git2::BranchType::Local).is_ok();
         let commit = self
             .repo
-            .find_commit(target)
+            .find_commit(target.0)
             .doing(|| format!("reading commit {target}"))?;
         self.repo
             .branch(name, &commit, force)

@@ -3,13 +3,14 @@
 //! nothing is written to `series/` until every patch is clean. A conflict is
 //! data: the state to resume from and the files with conflict markers.
 
+pub mod paused;
+
 use std::path::{Path, PathBuf};
 
-use git2::Oid;
 use serde::{Deserialize, Serialize};
 
 use crate::git::replay::{ConflictFile, Merge};
-use crate::git::{GitError, Resolved, Tree};
+use crate::git::{GitError, Id, Resolved, Tree};
 use crate::model::{file_name_from_slug, slug_of_file_name, PatchMail};
 use crate::store::{self, Series};
 
@@ -40,7 +41,7 @@ pub struct State {
 /// What a finished replay made.
 #[derive(Clone, Debug, Default)]
 pub struct Replayed {
-    pub commits: Vec<Oid>,
+    pub commits: Vec<Id>,
     /// Patches (0-based) the new base already contains.
     pub merged: Vec<usize>,
     /// Patches applied directly because the tree lacks the old base.
@@ -79,6 +80,18 @@ pub enum RebaseError {
     Unresolved(PathBuf),
     #[error("the paused rebase's state is damaged: {0}")]
     BadState(String),
+    #[error("no rebase is in progress")]
+    NotPaused,
+    #[error("series/ changed since the rebase stopped")]
+    SeriesChanged,
+    #[error("a rebase is in progress (scratch folder {})", .0.display())]
+    InProgress(PathBuf),
+    #[error("cannot write the scratch folder {}: {source}", .path.display())]
+    Scratch {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
     #[error("the new base {base} already contains {}", describe(.patches))]
     AlreadyMerged {
         base: String,
@@ -113,8 +126,8 @@ pub fn replay(
     series: &Series,
     new_base: &Resolved,
     from: usize,
-    mut parent: Oid,
-    mut pre: Option<Oid>,
+    mut parent: Id,
+    mut pre: Option<Id>,
     mut done: Replayed,
     drop_merged: bool,
     series_digest: &str,
@@ -130,7 +143,7 @@ pub fn replay(
             Some(ancestor) => {
                 let theirs =
                     tree.apply_to(ancestor, mail)?
-                        .map_err(|why| RebaseError::Damaged {
+                        .or_else(|why| RebaseError::Damaged {
                             nr: i + 1,
                             title: mail.title.clone(),
                             old_base: series.manifest.base.name.clone(),
@@ -147,7 +160,7 @@ pub fn replay(
                             parent: parent.to_string(),
                             ancestor: ancestor.to_string(),
                             theirs: theirs.to_string(),
-                            commits: done.commits.iter().map(Oid::to_string).collect(),
+                            commits: done.commits.iter().map(Id::to_string).collect(),
                             merged: done.merged.clone(),
                             drop_merged,
                             files: files.iter().map(|f| f.path.clone()).collect(),
@@ -166,7 +179,7 @@ pub fn replay(
             None => {
                 done.without_ancestor.push(i);
                 tree.apply_to(ours, mail)?
-                    .map_err(|why| RebaseError::NoAncestor {
+                    .or_else(|why| RebaseError::NoAncestor {
                         nr: i + 1,
                         title: mail.title.clone(),
                         base: new_base.name.clone(),
@@ -204,13 +217,9 @@ pub fn start(
     progress: &mut dyn FnMut(usize, usize, &str),
 ) -> Result<Replayed, RebaseError> {
     let old = &series.manifest.base.commit;
-    let pre = if tree.has_commit(old) {
-        Some(tree.tree_id(Oid::from_str(old).map_err(|e| GitError::Git {
-            doing: format!("reading the old base {old}"),
-            source: e,
-        })?)?)
-    } else {
-        None
+    let pre = match old.parse::<Id>() {
+        Ok(id) if tree.has_commit(old) => Some(tree.tree_id(id)?),
+        _ => None,
     };
     replay(
         tree,
@@ -275,6 +284,37 @@ pub fn finish(
 /// The folder of a paused rebase, beside `series/`.
 pub fn state_dir(project: &Path) -> PathBuf {
     project.join(".series-rebase")
+}
+
+/// Rebase `series` onto `new_base`, or go on from a paused rebase in `dir`
+/// (`cont`): the replayed commits, ready for [`finish`]. On a conflict the
+/// paused state is written to `dir` and the error says where.
+pub fn run(
+    tree: &Tree,
+    series: &Series,
+    dir: &Path,
+    onto: Option<&str>,
+    drop_merged: bool,
+    progress: &mut dyn FnMut(usize, usize, &str),
+) -> Result<(Resolved, Replayed), RebaseError> {
+    let result = match onto {
+        None => {
+            let state = paused::read(dir)?;
+            if state.series_digest != digest(series) {
+                return Err(RebaseError::SeriesChanged);
+            }
+            paused::resume(tree, series, &state, dir, progress)
+        }
+        Some(_) if dir.exists() => return Err(RebaseError::InProgress(paused::scratch(dir))),
+        Some(name) => {
+            let new_base = tree.resolve(name)?;
+            start(tree, series, &new_base, drop_merged, progress).map(|done| (new_base, done))
+        }
+    };
+    if let Err(RebaseError::Conflict { files, state, .. }) = &result {
+        paused::write(dir, files, state)?;
+    }
+    result
 }
 
 /// Conflict hunks of merged text: each region between markers with up to
