@@ -58,6 +58,10 @@ pub fn read(dir: &Path) -> Result<State, RebaseError> {
         .map_err(|e| RebaseError::BadState(format!("{}: {}", path.display(), e.to_string().trim())))
 }
 
+/// One conflicted file as the user left it: its path and content (None:
+/// deleted).
+type Resolution = (String, Option<Vec<u8>>);
+
 fn parse(s: &str) -> Result<Id, RebaseError> {
     s.parse::<Id>()
         .map_err(|e| RebaseError::BadState(e.to_string()))
@@ -66,7 +70,7 @@ fn parse(s: &str) -> Result<Id, RebaseError> {
 /// The user's resolution of each conflicted file: its content, or None
 /// when the user removed it (resolved as deleted). A file that cannot be
 /// read is an error, never taken for a deletion.
-fn resolutions(dir: &Path, state: &State) -> Result<Vec<(String, Option<Vec<u8>>)>, RebaseError> {
+fn resolutions(dir: &Path, state: &State) -> Result<Vec<Resolution>, RebaseError> {
     let work = scratch(dir);
     let mut resolved = Vec::new();
     for path in &state.files {
