@@ -319,8 +319,12 @@ fn check_header(what: &'static str, value: &str) -> Result<(), RenderError> {
     }
 }
 
+/// How many times this process has rendered a version (`SERIES_TRACE=1`).
+pub static RENDERS: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+
 /// Render the cover letter and every patch of the current version.
 pub fn render(series: &Series, prose: &str, opts: &Options) -> Result<Vec<Message>, RenderError> {
+    RENDERS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
     let m = &series.manifest;
     let total = series.patches.len();
     if total == 0 {

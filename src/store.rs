@@ -226,11 +226,16 @@ impl Series {
     }
 }
 
+/// How many times this process has read `series/` (`SERIES_TRACE=1` shows
+/// it, so a test can see that a command loads once).
+pub static LOADS: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+
 /// Read `series/` at `dir`. Reading never changes anything: when a save
 /// was interrupted after moving the old copy aside (only on file systems
 /// without an atomic exchange), the old copy is read where it lies and the
 /// next writer puts it back.
 pub fn load(dir: &Path) -> Result<Series, StoreError> {
+    LOADS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
     let aside = old_path(dir);
     let dir = if !dir.exists() && aside.is_dir() {
         aside.as_path()

@@ -3,7 +3,6 @@
 //! samples, or the summary when only that is known. Tables and plots are
 //! rendered from these, never typed.
 
-pub mod bigfree;
 pub mod plot;
 pub mod run;
 pub mod stats;

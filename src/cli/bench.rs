@@ -8,7 +8,7 @@ use regex::Regex;
 
 use super::progress::Progress;
 use super::{CliError, Context};
-use crate::bench::{self, bigfree, plot, run, stats, table, Bench, BenchError, Summary};
+use crate::bench::{self, plot, run, stats, table, Bench, BenchError, Summary};
 use crate::store::{self, Series};
 
 /// Record benchmark results in the series; render tables and plots from them
@@ -25,7 +25,6 @@ pub enum BenchCommand {
     Record(RecordArgs),
     Show(ShowArgs),
     Plot(PlotArgs),
-    Bigfree(BigfreeArgs),
 }
 
 impl Args {
@@ -33,7 +32,6 @@ impl Args {
     pub fn writes(&self) -> bool {
         match &self.command {
             BenchCommand::New(_) | BenchCommand::Run(_) | BenchCommand::Record(_) => true,
-            BenchCommand::Bigfree(b) => b.record.is_some(),
             BenchCommand::Show(_) | BenchCommand::Plot(_) => false,
         }
     }
@@ -127,29 +125,6 @@ pub struct PlotArgs {
     pub output: PathBuf,
 }
 
-/// Time freeing a large anonymous mapping (munmap, or a process exit)
-#[derive(Debug, ClapArgs)]
-pub struct BigfreeArgs {
-    /// Memory to map and touch, e.g. 4G
-    #[arg(long, default_value = "1G")]
-    pub size: String,
-    /// Time the exit of a process holding the memory instead of munmap
-    #[arg(long)]
-    pub exit: bool,
-    /// Samples
-    #[arg(short = 'n', long, default_value_t = 5)]
-    pub runs: usize,
-    /// Record the samples in this bench
-    #[arg(long, value_name = "NAME")]
-    pub record: Option<String>,
-    /// Row label when recording [default: "munmap SIZE" or "exit SIZE"]
-    #[arg(long)]
-    pub row: Option<String>,
-    /// Internal: map, touch, print "ready" and wait to be killed
-    #[arg(long, hide = true)]
-    pub hold: bool,
-}
-
 impl From<BenchError> for CliError {
     fn from(e: BenchError) -> Self {
         let hint = match &e {
@@ -186,7 +161,6 @@ pub fn run(ctx: &Context, args: Args, out: &mut dyn Write) -> Result<(), CliErro
         BenchCommand::Record(a) => record(ctx, a, out),
         BenchCommand::Show(a) => show(ctx, a, out),
         BenchCommand::Plot(a) => plot_cmd(ctx, a, out),
-        BenchCommand::Bigfree(a) => bigfree_cmd(ctx, a, out),
     }
 }
 
@@ -439,87 +413,5 @@ fn plot_cmd(ctx: &Context, a: PlotArgs, out: &mut dyn Write) -> Result<(), CliEr
     std::fs::write(&path, bytes)
         .map_err(|e| CliError::user(format!("cannot write {}: {e}", path.display())))?;
     writeln!(out, "Wrote {}.", super::rel(&path, &ctx.cwd))?;
-    Ok(())
-}
-
-fn bigfree_cmd(ctx: &Context, a: BigfreeArgs, out: &mut dyn Write) -> Result<(), CliError> {
-    let bytes = bigfree::parse_size(&a.size).map_err(|e| CliError::usage(e.to_string()))?;
-    if a.hold {
-        bigfree::hold(bytes).map_err(|e| CliError::user(e.to_string()))?;
-        return Ok(());
-    }
-    if a.runs == 0 {
-        return Err(CliError::usage("-n must be at least 1"));
-    }
-    let exe = std::env::current_exe().map_err(|e| CliError::internal(e.to_string()))?;
-    let hold_args = vec![
-        "bench".to_string(),
-        "bigfree".into(),
-        "--hold".into(),
-        "--size".into(),
-        a.size.clone(),
-    ];
-    let what = if a.exit { "exit" } else { "munmap" };
-    let mut samples = Vec::with_capacity(a.runs);
-    let mut bar = Progress::new();
-    for i in 0..a.runs {
-        bar.show(&format!(
-            "bigfree: {what} of {}: run {}/{}",
-            a.size,
-            i + 1,
-            a.runs
-        ));
-        let t = if a.exit {
-            bigfree::time_exit(&exe, &hold_args)
-        } else {
-            bigfree::time_munmap(bytes)
-        };
-        match t {
-            Ok(t) => samples.push(t),
-            Err(e) => return Err(CliError::user(e.to_string())),
-        }
-    }
-    bar.done();
-    let st = bench::Stats::of(&samples);
-    writeln!(
-        out,
-        "{what} of {}: mean {}s \u{b1}{}% (n={}, min {}s, max {}s)",
-        a.size,
-        table::sig(st.mean, 4),
-        table::sig(st.rsd, 2),
-        samples.len(),
-        table::sig(st.min.unwrap_or(0.0), 4),
-        table::sig(st.max.unwrap_or(0.0), 4)
-    )?;
-    if let Some(name) = a.record {
-        bench::check_name(&name)?;
-        let mut series = store::load(&ctx.series_dir)?;
-        let mut b = match get(&series, &name) {
-            Ok(b) => b,
-            Err(BenchError::Unknown(_)) => {
-                let mut b = Bench::new(
-                    "time to free touched anonymous memory, THP off",
-                    "s",
-                    "operation",
-                );
-                b.setup = "series bench bigfree".into();
-                b
-            }
-            Err(e) => return Err(e.into()),
-        };
-        let label = a.row.unwrap_or_else(|| format!("{what} {}", a.size));
-        let row = b.row_mut(&label);
-        row.samples = samples;
-        row.summary = None;
-        row.command = std::iter::once("series".to_string())
-            .chain(["bench", "bigfree", "--size", &a.size].map(String::from))
-            .chain(a.exit.then(|| "--exit".to_string()))
-            .collect();
-        row.machine = Some(run::machine());
-        row.date = today(ctx);
-        put(&mut series, &name, &b);
-        store::save(&ctx.series_dir, &series)?;
-        writeln!(out, "Recorded as row {label:?} of bench {name}.")?;
-    }
     Ok(())
 }

@@ -166,7 +166,18 @@ pub fn main() -> ExitCode {
         }
     };
     let mut stdout = std::io::stdout().lock();
-    match run(cli, &mut stdout) {
+    let trace = std::env::var("SERIES_TRACE").is_ok_and(|v| v == "1");
+    let result = run(cli, &mut stdout);
+    if trace {
+        use std::sync::atomic::Ordering::Relaxed;
+        let _ = writeln!(
+            std::io::stderr(),
+            "trace: {} loads of series/, {} renders",
+            crate::store::LOADS.load(Relaxed),
+            crate::outgoing::RENDERS.load(Relaxed)
+        );
+    }
+    match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) if e.is_broken_pipe() => ExitCode::SUCCESS,
         Err(e) => {

@@ -217,39 +217,34 @@ fn fresh(ctx: &Context, series: Series, args: &Args) -> Result<Sending, CliError
     let mut addressing = args.addressing.clone();
     addressing.to = expand_aliases(ctx, &addressing.to);
     addressing.cc = expand_aliases(ctx, &addressing.cc);
-    let plan = Plan::new(ctx, &series, &addressing)?;
-    let mut p = format::prepare(ctx, series, &plan)?;
     if args.auto_cc {
         let tree = ctx.tree_path().map_err(|e| {
             CliError::user(e.message).hint("--auto-cc runs the tree's scripts/get_maintainer.pl")
         })?;
-        let mut more = addressing.clone();
-        for m in &p.messages[1..] {
-            let limit = Duration::from_secs(args.maintainers_timeout.max(1));
-            let found = maintainers::for_patch(&tree, &m.bytes, limit)
+        // get_maintainer.pl reads the diff; the stored patch files have the
+        // same diffs as the mails, so the mails are rendered once, after.
+        let limit = Duration::from_secs(args.maintainers_timeout.max(1));
+        for i in 0..series.patches.len() {
+            let found = maintainers::for_patch(&tree, &series.stored_patch(i), limit)
                 .map_err(|e| CliError::user(e.to_string()).with_code(TOOL))?;
             for person in found.people {
-                if !more.to.iter().any(|t| outgoing::same_address(t, &person)) {
-                    more.to.push(person);
+                if !addressing
+                    .to
+                    .iter()
+                    .any(|t| outgoing::same_address(t, &person))
+                {
+                    addressing.to.push(person);
                 }
             }
             for l in found.lists {
-                if !more.cc.iter().any(|t| outgoing::same_address(t, &l)) {
-                    more.cc.push(l);
+                if !addressing.cc.iter().any(|t| outgoing::same_address(t, &l)) {
+                    addressing.cc.push(l);
                 }
             }
         }
-        // Render once more with the new recipients (the headers change).
-        p = format::prepare(
-            ctx,
-            p.series,
-            &Plan {
-                addressing: more.clone(),
-                ..plan.clone()
-            },
-        )?;
-        return Ok(Sending::new(p, &plan, more.in_reply_to));
     }
+    let plan = Plan::new(ctx, &series, &addressing)?;
+    let p = format::prepare(ctx, series, &plan)?;
     Ok(Sending::new(p, &plan, addressing.in_reply_to))
 }
 

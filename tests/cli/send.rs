@@ -708,3 +708,36 @@ fn a_get_maintainer_that_hangs_is_stopped() {
     );
     assert_fails(&out, 4, &["get_maintainer.pl", "did not finish within 1s"]);
 }
+
+#[test]
+fn a_send_loads_once_renders_once_and_sends_what_it_checked() {
+    let env = Env::new();
+    series_of(&env, 3);
+    let smtp = Smtp::start(env.dir.path(), None);
+    let cfg = point_at(&env, smtp.port);
+    let tree = env.tree().to_string_lossy().into_owned();
+    let out = env.series_env(
+        &["--tree", &tree, "send", "--to", "linux-mm", "--yes"],
+        &[("GIT_CONFIG_GLOBAL", cfg.as_str()), ("SERIES_TRACE", "1")],
+    );
+    assert_ok(&out);
+    assert!(
+        stderr(&out).contains("trace: 1 loads of series/, 1 renders"),
+        "{}",
+        stderr(&out)
+    );
+    // What went out is byte for byte what was written (and checked).
+    let dir = env.work().join("outgoing/v1");
+    let mut files: Vec<_> = fs::read_dir(&dir)
+        .unwrap()
+        .flatten()
+        .map(|e| e.path())
+        .collect();
+    files.sort();
+    let got = smtp.received();
+    assert_eq!(got.len(), files.len());
+    for ((mail, _), file) in got.iter().zip(&files) {
+        let sent = fs::read_to_string(file).unwrap();
+        assert_eq!(body(mail), body(&sent), "{}", file.display());
+    }
+}
