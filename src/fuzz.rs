@@ -29,7 +29,7 @@ pub const TARGETS: [Target; 8] = [
 pub fn mail(data: &[u8]) {
     if let Ok(text) = std::str::from_utf8(data) {
         let _ = crate::mail::parse_rfc2822(text);
-        let _ = crate::outgoing::Moment::parse(text);
+        let _ = crate::clock::Moment::parse(text);
     }
     let Ok((m, sig)) = crate::mail::parse_patch(data) else {
         return;

@@ -7,6 +7,7 @@ pub mod apply;
 pub mod bench;
 pub mod check;
 pub mod cli;
+pub mod clock;
 pub mod diff;
 #[doc(hidden)]
 pub mod fuzz;
@@ -14,6 +15,7 @@ pub mod git;
 pub mod import;
 pub mod mail;
 pub mod model;
+pub mod names;
 pub mod outgoing;
 pub mod process;
 pub mod rebase;

@@ -28,19 +28,6 @@ pub struct Args {
     pub checkout: bool,
 }
 
-impl From<ApplyError> for CliError {
-    fn from(e: ApplyError) -> Self {
-        match e {
-            ApplyError::Git(g) => g.into(),
-            ApplyError::NoBase { .. } => CliError::user(e.to_string())
-                .hint("fetch the base into the tree, or `series rebase` onto a base it has"),
-            ApplyError::DoesNotApply { .. } => {
-                CliError::user(e.to_string()).hint("`series check` shows why; rebase the series")
-            }
-        }
-    }
-}
-
 pub fn run(ctx: &Context, args: Args, out: &mut dyn Write) -> Result<(), CliError> {
     let series = store::load(&ctx.series_dir)?;
     let tree = Tree::open(&ctx.tree_path()?)?;

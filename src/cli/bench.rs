@@ -125,21 +125,6 @@ pub struct PlotArgs {
     pub output: PathBuf,
 }
 
-impl From<BenchError> for CliError {
-    fn from(e: BenchError) -> Self {
-        let hint = match &e {
-            BenchError::Unknown(_) => {
-                "create it with `series bench new NAME --title ...`, or list series/bench/"
-            }
-            BenchError::Empty(_) => "record rows with `series bench run` or `series bench record`",
-            BenchError::NoRow { .. } => "`series bench show NAME` lists its rows",
-            BenchError::Malformed { .. } => "fix the file by hand or restore it from git",
-            BenchError::BadName(_) => "bench names become file names",
-        };
-        CliError::user(e.to_string()).hint(hint)
-    }
-}
-
 /// Read bench `name` of a loaded series.
 pub fn get(series: &Series, name: &str) -> Result<Bench, BenchError> {
     bench::check_name(name)?;

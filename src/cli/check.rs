@@ -106,17 +106,6 @@ pub fn run(ctx: &Context, args: Args, out: &mut dyn Write) -> Result<(), CliErro
     Ok(())
 }
 
-impl From<check::CheckError> for CliError {
-    fn from(e: check::CheckError) -> Self {
-        match e {
-            check::CheckError::Git(g) => g.into(),
-            check::CheckError::Rules(r) => CliError::user(r.to_string())
-                .hint("fix the rule file; docs/FORMAT.md describes checks/*.toml"),
-            other => CliError::user(other.to_string()).with_code(super::error::TOOL),
-        }
-    }
-}
-
 impl Args {
     /// The domain options these flags ask for.
     pub fn options(&self, ctx: &Context) -> check::Options {

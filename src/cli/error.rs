@@ -1,9 +1,16 @@
 //! One error type for the command line: a message, a hint of what to do next,
 //! and the exit code. Domain errors turn into it here and nowhere else.
 
+use crate::apply::ApplyError;
+use crate::bench::BenchError;
+use crate::check::CheckError;
+use crate::clock::BadNow;
 use crate::git::cmd::CmdError;
 use crate::git::GitError;
-use crate::outgoing::{BadNow, RenderError, WriteError};
+use crate::import::ImportError;
+use crate::outgoing::{RenderError, WriteError};
+use crate::rebase::RebaseError;
+use crate::send::journal::JournalError;
 use crate::store::StoreError;
 use crate::template::TemplateError;
 use crate::tree::TreeError;
@@ -14,10 +21,43 @@ pub const CONFLICT: u8 = 3;
 pub const TOOL: u8 = 4;
 pub const INTERNAL: u8 = 255;
 
+/// What kind of failure, which decides the exit code.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Kind {
+    /// Findings, or something the user can fix (1).
+    User,
+    /// The command line itself is wrong (2).
+    Usage,
+    /// A rebase conflict to resolve (3).
+    Conflict,
+    /// An external tool failed; its stderr is in the message (4).
+    Tool,
+    /// A bug (255).
+    Internal,
+}
+
+impl Kind {
+    fn code(self) -> u8 {
+        match self {
+            Kind::User => USER,
+            Kind::Usage => USAGE,
+            Kind::Conflict => CONFLICT,
+            Kind::Tool => TOOL,
+            Kind::Internal => INTERNAL,
+        }
+    }
+}
+
+/// The one error of the command line: what failed, the chain of causes
+/// that led to it, and a hint of what to do next.
 #[derive(Debug)]
 pub struct CliError {
+    pub kind: Kind,
     pub message: String,
+    /// The causes under the message, outermost first (each shown once).
+    pub causes: Vec<String>,
     pub hint: Option<String>,
+    /// The exit code of `kind`.
     pub code: u8,
     broken_pipe: bool,
 }
@@ -25,29 +65,51 @@ pub struct CliError {
 impl CliError {
     pub fn user(message: impl Into<String>) -> Self {
         CliError {
+            kind: Kind::User,
             message: message.into(),
+            causes: Vec::new(),
             hint: None,
             code: USER,
             broken_pipe: false,
         }
     }
 
-    pub fn usage(message: impl Into<String>) -> Self {
+    /// A user error from a domain error: its message, and the causes under
+    /// it that the message does not already say.
+    pub fn caused(e: &dyn std::error::Error) -> Self {
+        let message = e.to_string();
+        let mut causes: Vec<String> = Vec::new();
+        let mut next = e.source();
+        while let Some(c) = next {
+            let text = c.to_string();
+            if !message.contains(&text) && !causes.iter().any(|k| k.contains(&text)) {
+                causes.push(text);
+            }
+            next = c.source();
+        }
         CliError {
-            code: USAGE,
+            causes,
             ..CliError::user(message)
         }
+    }
+
+    pub fn usage(message: impl Into<String>) -> Self {
+        CliError::user(message).with_code(USAGE)
     }
 
     pub fn internal(message: impl Into<String>) -> Self {
-        CliError {
-            code: INTERNAL,
-            ..CliError::user(message)
-        }
+        CliError::user(message).with_code(INTERNAL)
     }
 
     pub fn with_code(mut self, code: u8) -> Self {
-        self.code = code;
+        self.kind = match code {
+            USAGE => Kind::Usage,
+            CONFLICT => Kind::Conflict,
+            TOOL => Kind::Tool,
+            INTERNAL => Kind::Internal,
+            _ => Kind::User,
+        };
+        self.code = self.kind.code();
         self
     }
 
@@ -87,7 +149,7 @@ impl From<StoreError> for CliError {
             StoreError::Io { .. } => "check the path and its permissions",
             StoreError::Locked { .. } => "let it finish and run this again, or raise SERIES_LOCK_WAIT (seconds)",
         };
-        CliError::user(e.to_string()).hint(hint)
+        CliError::caused(&e).hint(hint)
     }
 }
 
@@ -102,7 +164,7 @@ impl From<GitError> for CliError {
             GitError::NotOnBase { .. } => Some("pass --base with the parent of the first patch, or a RANGE that starts at the base"),
             GitError::Git { .. } => None,
         };
-        let err = CliError::user(e.to_string());
+        let err = CliError::caused(&e);
         match hint {
             Some(h) => err.hint(h),
             None => err,
@@ -112,13 +174,13 @@ impl From<GitError> for CliError {
 
 impl From<TreeError> for CliError {
     fn from(e: TreeError) -> Self {
-        CliError::user(e.to_string())
+        CliError::caused(&e)
     }
 }
 
 impl From<CmdError> for CliError {
     fn from(e: CmdError) -> Self {
-        CliError::user(e.to_string()).with_code(TOOL)
+        CliError::caused(&e).with_code(TOOL)
     }
 }
 
@@ -133,19 +195,128 @@ impl From<RenderError> for CliError {
     fn from(e: RenderError) -> Self {
         match e {
             RenderError::Template(t) => t.into(),
-            other => CliError::user(other.to_string()),
+            other => CliError::caused(&other),
         }
     }
 }
 
 impl From<WriteError> for CliError {
     fn from(e: WriteError) -> Self {
-        CliError::user(e.to_string()).hint("choose a writable folder with -o DIR")
+        CliError::caused(&e).hint("choose a writable folder with -o DIR")
     }
 }
 
 impl From<BadNow> for CliError {
     fn from(e: BadNow) -> Self {
         CliError::usage(e.to_string())
+    }
+}
+
+impl From<ImportError> for CliError {
+    fn from(e: ImportError) -> Self {
+        match e {
+            ImportError::Git(g) => g.into(),
+        }
+    }
+}
+
+impl From<RebaseError> for CliError {
+    fn from(e: RebaseError) -> Self {
+        match e {
+            RebaseError::Git(g) => g.into(),
+            RebaseError::AlreadyMerged { .. } => {
+                CliError::caused(&e).hint("rerun with --drop-merged to drop them from the series")
+            }
+            RebaseError::NoAncestor { .. } => CliError::caused(&e)
+                .with_code(CONFLICT)
+                .hint("fetch the old base into the tree so the patch can be merged, or rebase onto a nearer base"),
+            RebaseError::Damaged { .. } => {
+                CliError::caused(&e).hint("restore the patch file from git or re-import it with `series init`")
+            }
+            RebaseError::Conflict { .. } => CliError::caused(&e).with_code(CONFLICT),
+            RebaseError::Unresolved(_) => CliError::caused(&e)
+                .with_code(CONFLICT)
+                .hint("resolve the markers, then run `series rebase --continue`"),
+            RebaseError::BadState(_) | RebaseError::SeriesChanged => {
+                CliError::caused(&e).hint("run `series rebase --abort` and start again")
+            }
+            RebaseError::NotPaused => {
+                CliError::caused(&e).hint("start one with `series rebase BASE`")
+            }
+            RebaseError::InProgress(_) => CliError::caused(&e).hint(
+                "finish it with `series rebase --continue`, or drop it with `series rebase --abort`",
+            ),
+            RebaseError::Scratch { .. } => CliError::caused(&e),
+        }
+    }
+}
+
+impl From<JournalError> for CliError {
+    fn from(e: JournalError) -> Self {
+        CliError::caused(&e)
+            .hint("the journal records what was sent; restore it from git if it was damaged")
+    }
+}
+
+impl From<BenchError> for CliError {
+    fn from(e: BenchError) -> Self {
+        let hint = match &e {
+            BenchError::Unknown(_) => {
+                "create it with `series bench new NAME --title ...`, or list series/bench/"
+            }
+            BenchError::Empty(_) => "record rows with `series bench run` or `series bench record`",
+            BenchError::NoRow { .. } => "`series bench show NAME` lists its rows",
+            BenchError::Malformed { .. } => "fix the file by hand or restore it from git",
+            BenchError::BadName(_) => "bench names become file names",
+        };
+        CliError::caused(&e).hint(hint)
+    }
+}
+
+impl From<CheckError> for CliError {
+    fn from(e: CheckError) -> Self {
+        match e {
+            CheckError::Git(g) => g.into(),
+            CheckError::Rules(r) => CliError::caused(&r)
+                .hint("fix the rule file; docs/FORMAT.md describes checks/*.toml"),
+            other => CliError::caused(&other).with_code(TOOL),
+        }
+    }
+}
+
+impl From<ApplyError> for CliError {
+    fn from(e: ApplyError) -> Self {
+        match e {
+            ApplyError::Git(g) => g.into(),
+            ApplyError::NoBase { .. } => CliError::caused(&e)
+                .hint("fetch the base into the tree, or `series rebase` onto a base it has"),
+            ApplyError::DoesNotApply { .. } => {
+                CliError::caused(&e).hint("`series check` shows why; rebase the series")
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[derive(Debug, thiserror::Error)]
+    #[error("cannot save series/")]
+    struct Outer(#[source] Middle);
+
+    #[derive(Debug, thiserror::Error)]
+    #[error("writing series.toml")]
+    struct Middle(#[source] std::io::Error);
+
+    #[test]
+    fn the_cause_chain_is_shown_once_each() {
+        let e = Outer(Middle(std::io::Error::other("disk full")));
+        let c = CliError::caused(&e);
+        assert_eq!(c.message, "cannot save series/");
+        assert_eq!(c.causes, vec!["writing series.toml", "disk full"]);
+        assert_eq!((c.kind, c.code), (Kind::User, USER));
+        let t = CliError::caused(&e).with_code(TOOL);
+        assert_eq!((t.kind, t.code), (Kind::Tool, TOOL));
     }
 }

@@ -6,8 +6,10 @@ use std::path::PathBuf;
 use clap::Args as ClapArgs;
 
 use super::{CliError, Context};
+use crate::clock::Moment;
+use crate::mail::address;
 use crate::model::Person;
-use crate::outgoing::{self, Message, Moment, Options};
+use crate::outgoing::{self, Message, Options};
 use crate::send::recipients;
 use crate::store::{self, Series};
 use crate::template;
@@ -136,7 +138,7 @@ pub fn prepare(ctx: &Context, mut series: Series, plan: &Plan) -> Result<Prepare
                     learned = true;
                 }
             }
-            if !outv.iter().any(|o| outgoing::same_address(o, &addr)) {
+            if !outv.iter().any(|o| address::same_address(o, &addr)) {
                 outv.push(addr);
             }
         }
@@ -148,7 +150,7 @@ pub fn prepare(ctx: &Context, mut series: Series, plan: &Plan) -> Result<Prepare
     // An address appears once: To wins over Cc.
     let cc: Vec<String> = cc
         .into_iter()
-        .filter(|c| !to.iter().any(|t| outgoing::same_address(t, c)))
+        .filter(|c| !to.iter().any(|t| address::same_address(t, c)))
         .collect();
     let prose = render_prose(&series, ctx)?;
     let opts = Options {

@@ -41,14 +41,6 @@ pub struct Args {
     pub prefix: String,
 }
 
-impl From<crate::import::ImportError> for CliError {
-    fn from(e: crate::import::ImportError) -> Self {
-        match e {
-            crate::import::ImportError::Git(g) => g.into(),
-        }
-    }
-}
-
 pub fn run(ctx: &Context, args: Args, out: &mut dyn Write) -> Result<(), CliError> {
     let dir = &ctx.series_dir;
     if dir.exists() {

@@ -83,7 +83,7 @@ pub struct Context {
     pub tree_flag: Option<PathBuf>,
     pub cwd: PathBuf,
     /// `SERIES_NOW`: a fixed clock for reproducible output.
-    pub fixed_now: Option<crate::outgoing::Moment>,
+    pub fixed_now: Option<crate::clock::Moment>,
     /// `SERIES_TREE`.
     pub tree_env: Option<PathBuf>,
     /// `GIT_COMMITTER_NAME` and `GIT_COMMITTER_EMAIL`.
@@ -100,8 +100,8 @@ impl Context {
     }
 
     /// The clock: `SERIES_NOW` when it was set, else the real one.
-    pub fn now(&self) -> crate::outgoing::Moment {
-        self.fixed_now.unwrap_or_else(crate::outgoing::Moment::now)
+    pub fn now(&self) -> crate::clock::Moment {
+        self.fixed_now.unwrap_or_else(crate::clock::Moment::now)
     }
 
     /// The kernel tree, located as DESIGN.md says, or an error with a hint.
@@ -184,6 +184,9 @@ pub fn main() -> ExitCode {
             let _ = stdout.flush();
             let mut err = std::io::stderr().lock();
             let _ = writeln!(err, "error: {}", e.message);
+            for c in &e.causes {
+                let _ = writeln!(err, "  caused by: {c}");
+            }
             if let Some(h) = &e.hint {
                 let _ = writeln!(err, "hint: {h}");
             }
@@ -203,7 +206,7 @@ pub fn run(cli: Cli, out: &mut dyn Write) -> Result<(), CliError> {
     };
     let env = |k: &str| std::env::var(k).ok().filter(|v| !v.trim().is_empty());
     let fixed_now = match env("SERIES_NOW") {
-        Some(v) => Some(crate::outgoing::Moment::parse(&v).ok_or(crate::outgoing::BadNow(v))?),
+        Some(v) => Some(crate::clock::Moment::parse(&v).ok_or(crate::clock::BadNow(v))?),
         None => None,
     };
     crate::store::set_test_hooks(env("SERIES_CRASH_AT"), env("SERIES_NO_EXCHANGE").is_some());

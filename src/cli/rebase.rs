@@ -33,37 +33,6 @@ pub struct Args {
     pub abort: bool,
 }
 
-impl From<RebaseError> for CliError {
-    fn from(e: RebaseError) -> Self {
-        match e {
-            RebaseError::Git(g) => g.into(),
-            RebaseError::AlreadyMerged { .. } => {
-                CliError::user(e.to_string()).hint("rerun with --drop-merged to drop them from the series")
-            }
-            RebaseError::NoAncestor { .. } => CliError::user(e.to_string())
-                .with_code(CONFLICT)
-                .hint("fetch the old base into the tree so the patch can be merged, or rebase onto a nearer base"),
-            RebaseError::Damaged { .. } => {
-                CliError::user(e.to_string()).hint("restore the patch file from git or re-import it with `series init`")
-            }
-            RebaseError::Conflict { .. } => CliError::user(e.to_string()).with_code(CONFLICT),
-            RebaseError::Unresolved(_) => CliError::user(e.to_string())
-                .with_code(CONFLICT)
-                .hint("resolve the markers, then run `series rebase --continue`"),
-            RebaseError::BadState(_) | RebaseError::SeriesChanged => {
-                CliError::user(e.to_string()).hint("run `series rebase --abort` and start again")
-            }
-            RebaseError::NotPaused => {
-                CliError::user(e.to_string()).hint("start one with `series rebase BASE`")
-            }
-            RebaseError::InProgress(_) => CliError::user(e.to_string()).hint(
-                "finish it with `series rebase --continue`, or drop it with `series rebase --abort`",
-            ),
-            RebaseError::Scratch { .. } => CliError::user(e.to_string()),
-        }
-    }
-}
-
 pub fn run(ctx: &Context, args: Args, out: &mut dyn Write) -> Result<(), CliError> {
     let dir = rebase::state_dir(&ctx.project());
     if args.abort {

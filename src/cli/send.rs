@@ -11,9 +11,11 @@ use clap::Args as ClapArgs;
 use super::error::TOOL;
 use super::format::{self, Addressing, Plan, Prepared};
 use super::{CliError, Context};
+use crate::clock::Moment;
 use crate::git::cmd;
+use crate::mail::address;
 use crate::model::{Person, Severity};
-use crate::outgoing::{self, Moment};
+use crate::outgoing;
 use crate::send::journal::{self, Entry, Journal};
 use crate::send::{maintainers, recipients};
 use crate::store::{self, Series};
@@ -59,13 +61,6 @@ pub struct Args {
     /// Seconds git send-email may take for one message
     #[arg(long, value_name = "SECONDS", default_value_t = 300)]
     pub send_timeout: u64,
-}
-
-impl From<journal::JournalError> for CliError {
-    fn from(e: journal::JournalError) -> Self {
-        CliError::user(e.to_string())
-            .hint("the journal records what was sent; restore it from git if it was damaged")
-    }
 }
 
 /// Expand `sendemail.aliasesFile` aliases among the recipients.
@@ -231,13 +226,13 @@ fn fresh(ctx: &Context, series: Series, args: &Args) -> Result<Sending, CliError
                 if !addressing
                     .to
                     .iter()
-                    .any(|t| outgoing::same_address(t, &person))
+                    .any(|t| address::same_address(t, &person))
                 {
                     addressing.to.push(person);
                 }
             }
             for l in found.lists {
-                if !addressing.cc.iter().any(|t| outgoing::same_address(t, &l)) {
+                if !addressing.cc.iter().any(|t| address::same_address(t, &l)) {
                     addressing.cc.push(l);
                 }
             }
@@ -330,13 +325,13 @@ fn show_plan(
             .iter()
             .flatten()
             .chain(prev.cc.iter().flatten())
-            .map(|a| outgoing::bare_address(a))
+            .map(|a| address::bare_address(a))
             .collect();
         let now: Vec<String> = messages[0]
             .to
             .iter()
             .chain(&messages[0].cc)
-            .map(|a| outgoing::bare_address(a))
+            .map(|a| address::bare_address(a))
             .collect();
         let added: Vec<&String> = now.iter().filter(|a| !before.contains(a)).collect();
         let dropped: Vec<&String> = before.iter().filter(|a| !now.contains(a)).collect();
@@ -419,7 +414,10 @@ fn confirm(messages: &[outgoing::Message], yes: bool, out: &mut dyn Write) -> Re
     write!(out, "Send these {} messages? [y/N] ", messages.len())?;
     out.flush()?;
     let mut line = String::new();
-    stdin.lock().read_line(&mut line)?;
+    stdin
+        .lock()
+        .read_line(&mut line)
+        .map_err(|e| CliError::user(format!("reading the answer from the terminal: {e}")))?;
     if matches!(line.trim(), "y" | "Y" | "yes") {
         Ok(())
     } else {

@@ -1,6 +1,8 @@
 //! Patch mails: render them byte for byte as `git format-patch` does, and parse
 //! them back into [`PatchMail`].
 
+pub mod address;
+pub mod msgid;
 pub mod text;
 
 use crate::model::{ExtraHeaders, Numbering, PatchMail, Person};
@@ -437,7 +439,7 @@ pub fn parse_rfc2822(date: &str) -> Option<(i64, i32)> {
     }
     let h: i32 = digits[..2].parse().ok()?;
     let m: i32 = digits[2..].parse().ok()?;
-    if m >= 60 || !(0..=crate::outgoing::LAST_SECOND).contains(&secs) {
+    if m >= 60 || !(0..=crate::clock::LAST_SECOND).contains(&secs) {
         return None;
     }
     Some((secs, sign * (h * 60 + m)))

@@ -41,7 +41,7 @@ pub fn resolve(
     let names = tree_lists.keys().chain(known.keys()).map(String::as_str);
     Err(RecipientError::Unknown {
         name: name.to_string(),
-        near: crate::git::nearest(name, names),
+        near: crate::names::nearest(name, names),
     })
 }
 
@@ -81,7 +81,7 @@ fn cc_trailer(key: &str) -> bool {
 
 /// The people in a patch's trailers, without `sender` and without repeats.
 pub fn trailer_cc(mail: &crate::model::PatchMail, sender: &str) -> Vec<String> {
-    let me = crate::outgoing::bare_address(sender);
+    let me = crate::mail::address::bare_address(sender);
     let mut out: Vec<String> = Vec::new();
     for (k, v) in mail.trailers() {
         if !cc_trailer(&k) || !v.contains('@') {
@@ -92,8 +92,12 @@ pub fn trailer_cc(mail: &crate::model::PatchMail, sender: &str) -> Vec<String> {
             Some(end) => v[..=end].trim().to_string(),
             None => v.split_whitespace().next().unwrap_or("").to_string(),
         };
-        let bare = crate::outgoing::bare_address(&v);
-        if bare == me || out.iter().any(|o| crate::outgoing::bare_address(o) == bare) {
+        let bare = crate::mail::address::bare_address(&v);
+        if bare == me
+            || out
+                .iter()
+                .any(|o| crate::mail::address::bare_address(o) == bare)
+        {
             continue;
         }
         out.push(v);

@@ -1,0 +1,258 @@
+//! Saving `series/` as one step, and the lock that keeps two writers apart:
+//! the new folder is staged beside the old, exchanged with it atomically,
+//! and the parent fsynced; files the store does not manage are carried over
+//! as what they are.
+
+use std::fs;
+use std::path::{Path, PathBuf};
+
+use super::{io, StoreError, BENCH, COVER, MANIFEST, PATCHES};
+
+pub(super) fn parent_of(dir: &Path) -> PathBuf {
+    match dir.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
+        _ => PathBuf::from("."),
+    }
+}
+
+pub(super) fn old_path(dir: &Path) -> PathBuf {
+    let name = dir
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_else(|| "series".into());
+    parent_of(dir).join(format!(".{name}.old"))
+}
+
+/// Move `staged` to `dir`. When `dir` exists the two are exchanged in one
+/// step (`renameat2(RENAME_EXCHANGE)`), then the old copy, now at the staged
+/// path, is removed. Where the file system cannot exchange, `dir` first
+/// moves aside to a fixed name; [`load`] reads that copy and [`recover`]
+/// puts it back if the process dies in between.
+pub(super) fn swap_in(dir: &Path, staged: &Path) -> Result<(), StoreError> {
+    let parent = parent_of(dir);
+    if dir.exists() {
+        match exchange(staged, dir) {
+            Ok(()) => {
+                crash_point("swapped");
+                sync_dir(&parent)?;
+                fs::remove_dir_all(staged).map_err(io(staged))?;
+                return Ok(());
+            }
+            Err(e) if !exchange_unsupported(&e) => return Err(io(dir)(e)),
+            Err(_) => {}
+        }
+        let old = old_path(dir);
+        fs::rename(dir, &old).map_err(io(dir))?;
+        crash_point("moved-aside");
+        if let Err(e) = fs::rename(staged, dir) {
+            let _ = fs::rename(&old, dir);
+            return Err(io(dir)(e));
+        }
+        crash_point("swapped");
+        sync_dir(&parent)?;
+        fs::remove_dir_all(&old).map_err(io(&old))?;
+    } else {
+        fs::rename(staged, dir).map_err(io(dir))?;
+        sync_dir(&parent)?;
+    }
+    Ok(())
+}
+
+/// Exchange two paths atomically (Linux's renameat2 with RENAME_EXCHANGE).
+fn exchange(a: &Path, b: &Path) -> std::io::Result<()> {
+    use std::os::unix::ffi::OsStrExt;
+    let ca = std::ffi::CString::new(a.as_os_str().as_bytes())?;
+    let cb = std::ffi::CString::new(b.as_os_str().as_bytes())?;
+    if HOOKS.get().is_some_and(|h| h.no_exchange) {
+        // A test hook: take the path of file systems that cannot exchange.
+        return Err(std::io::Error::from_raw_os_error(libc::EINVAL));
+    }
+    // SAFETY: both pointers are valid NUL-terminated strings for the call.
+    let r = unsafe {
+        libc::syscall(
+            libc::SYS_renameat2,
+            libc::AT_FDCWD,
+            ca.as_ptr(),
+            libc::AT_FDCWD,
+            cb.as_ptr(),
+            libc::RENAME_EXCHANGE,
+        )
+    };
+    if r == 0 {
+        Ok(())
+    } else {
+        Err(std::io::Error::last_os_error())
+    }
+}
+
+fn exchange_unsupported(e: &std::io::Error) -> bool {
+    matches!(
+        e.raw_os_error(),
+        Some(libc::EINVAL) | Some(libc::ENOSYS) | Some(libc::EOPNOTSUPP)
+    )
+}
+
+/// fsync a folder, so a rename in it survives a power cut.
+fn sync_dir(dir: &Path) -> Result<(), StoreError> {
+    fs::File::open(dir)
+        .and_then(|f| f.sync_all())
+        .map_err(io(dir))
+}
+
+/// Finish what an interrupted save left: a `series/` moved aside with no new
+/// one in place is moved back; a leftover old copy beside a new one, and
+/// staging folders of saves that died, are removed. Only a writer calls
+/// this, under the lock, so no other process is staging at the time.
+pub fn recover(dir: &Path) -> Result<(), StoreError> {
+    let old = old_path(dir);
+    if old.exists() {
+        if dir.exists() {
+            fs::remove_dir_all(&old).map_err(io(&old))?;
+        } else {
+            fs::rename(&old, dir).map_err(io(&old))?;
+        }
+    }
+    let parent = parent_of(dir);
+    if let Ok(entries) = fs::read_dir(&parent) {
+        for e in entries.flatten() {
+            if e.file_name().to_string_lossy().starts_with(".series-new-") {
+                let _ = fs::remove_dir_all(e.path());
+            }
+        }
+    }
+    Ok(())
+}
+
+/// The series lock: an advisory `flock` on the folder that holds `series/`,
+/// held by every command that writes, from before it reads the series to
+/// after its last save. Dropping it releases the lock.
+#[derive(Debug)]
+pub struct Lock {
+    _dir: fs::File,
+}
+
+/// Take the series lock for `dir`, waiting up to `wait` for another writer
+/// to finish; then clean up what an interrupted save left.
+pub fn lock(dir: &Path, wait: std::time::Duration) -> Result<Lock, StoreError> {
+    use std::os::unix::io::AsRawFd;
+    let parent = parent_of(dir);
+    fs::create_dir_all(&parent).map_err(io(&parent))?;
+    let f = fs::File::open(&parent).map_err(io(&parent))?;
+    let start = std::time::Instant::now();
+    loop {
+        // SAFETY: flock(2) on a descriptor we own.
+        let r = unsafe { libc::flock(f.as_raw_fd(), libc::LOCK_EX | libc::LOCK_NB) };
+        if r == 0 {
+            break;
+        }
+        let e = std::io::Error::last_os_error();
+        if e.raw_os_error() != Some(libc::EWOULDBLOCK) {
+            return Err(io(&parent)(e));
+        }
+        if start.elapsed() >= wait {
+            return Err(StoreError::Locked {
+                path: dir.to_path_buf(),
+                waited: wait.as_secs(),
+            });
+        }
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    let lock = Lock { _dir: f };
+    recover(dir)?;
+    Ok(lock)
+}
+
+/// Test hooks, set once by the command line from `SERIES_CRASH_AT` and
+/// `SERIES_NO_EXCHANGE`.
+struct Hooks {
+    crash_at: Option<String>,
+    no_exchange: bool,
+}
+
+static HOOKS: std::sync::OnceLock<Hooks> = std::sync::OnceLock::new();
+
+/// Set the test hooks: die at the named [`crash_point`], and save as on a
+/// file system without an atomic exchange.
+pub fn set_test_hooks(crash_at: Option<String>, no_exchange: bool) {
+    let _ = HOOKS.set(Hooks {
+        crash_at,
+        no_exchange,
+    });
+}
+
+/// A test hook: when the crash point is set to `point` the process dies
+/// there, to prove that any interruption leaves old or new, never a mix.
+pub fn crash_point(point: &str) {
+    if HOOKS
+        .get()
+        .and_then(|h| h.crash_at.as_deref())
+        .is_some_and(|p| p == point)
+    {
+        std::process::abort();
+    }
+}
+
+/// Carry over files in `series/` that the store does not manage (notes, a
+/// journal, other data), so a save never loses them.
+pub(super) fn copy_unmanaged(from: &Path, to: &Path) -> Result<(), StoreError> {
+    for e in fs::read_dir(from).map_err(io(from))? {
+        let e = e.map_err(io(from))?;
+        let name = e.file_name();
+        let name_s = name.to_string_lossy();
+        let src = e.path();
+        let dst = to.join(&name);
+        let managed = name_s == MANIFEST || name_s == COVER || name_s == PATCHES;
+        if managed {
+            continue;
+        }
+        let real_dir = fs::symlink_metadata(&src).is_ok_and(|m| m.is_dir());
+        if name_s == BENCH && real_dir {
+            // Non-TOML files under bench/ (plots, raw logs) are kept.
+            fs::create_dir_all(&dst).map_err(io(&dst))?;
+            for b in fs::read_dir(&src).map_err(io(&src))? {
+                let b = b.map_err(io(&src))?;
+                if !b.file_name().to_string_lossy().ends_with(".toml") {
+                    copy_any(&b.path(), &dst.join(b.file_name()))?;
+                }
+            }
+            continue;
+        }
+        copy_any(&src, &dst)?;
+    }
+    Ok(())
+}
+
+/// Copy a file, a folder or a symbolic link as what it is: a link is made
+/// again as a link (never followed, so a link to `..` or to a tree is not
+/// copied in), a FIFO is made again without being opened, and a socket or a
+/// device is left out.
+fn copy_any(src: &Path, dst: &Path) -> Result<(), StoreError> {
+    use std::os::unix::ffi::OsStrExt;
+    use std::os::unix::fs::{FileTypeExt, PermissionsExt};
+    let meta = fs::symlink_metadata(src).map_err(io(src))?;
+    let kind = meta.file_type();
+    if kind.is_symlink() {
+        let target = fs::read_link(src).map_err(io(src))?;
+        std::os::unix::fs::symlink(target, dst).map_err(io(dst))
+    } else if kind.is_dir() {
+        fs::create_dir_all(dst).map_err(io(dst))?;
+        for e in fs::read_dir(src).map_err(io(src))? {
+            let e = e.map_err(io(src))?;
+            copy_any(&e.path(), &dst.join(e.file_name()))?;
+        }
+        Ok(())
+    } else if kind.is_file() {
+        fs::copy(src, dst).map(|_| ()).map_err(io(src))
+    } else if kind.is_fifo() {
+        // Made again, empty, with its mode: a FIFO holds no data to copy.
+        let c =
+            std::ffi::CString::new(dst.as_os_str().as_bytes()).map_err(|e| io(dst)(e.into()))?;
+        // SAFETY: mkfifo(3) with a valid NUL-terminated path.
+        if unsafe { libc::mkfifo(c.as_ptr(), meta.permissions().mode() & 0o7777) } != 0 {
+            return Err(io(dst)(std::io::Error::last_os_error()));
+        }
+        Ok(())
+    } else {
+        Ok(())
+    }
+}
