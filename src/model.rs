@@ -214,6 +214,7 @@ pub fn file_name_from_slug(version: Option<u32>, nr: usize, slug: &str) -> Strin
 
 /// git's `%f`: keep letters, digits, `.` and `_`, turn runs of anything else
 /// into one `-`, squeeze `..`, and trim trailing `.` and `-`.
+// Follows git's pretty.c, format_sanitized_subject.
 pub fn sanitize_subject(title: &str) -> String {
     let b = title.as_bytes();
     let mut out = String::new();

@@ -28,7 +28,7 @@ pub struct Options {
     pub sender: Person,
     /// Exact To and Cc of each message (cover first), as a send journal
     /// recorded them; when set, `to`, `cc` and `patch_cc` are not used.
-    pub exact: Option<Vec<(Vec<String>, Vec<String>)>>,
+    pub exact: Option<Vec<Addressed>>,
     pub now: Moment,
     /// The project folder holding `series/` (for `templates/`).
     pub project: PathBuf,
@@ -150,38 +150,13 @@ fn check_header(what: &'static str, value: &str) -> Result<(), RenderError> {
     }
 }
 
-/// How many times this process has rendered a version (`SERIES_TRACE=1`).
-pub static RENDERS: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+/// The To and Cc of one message.
+pub type Addressed = (Vec<String>, Vec<String>);
 
-/// Render the cover letter and every patch of the current version.
-pub fn render(series: &Series, prose: &str, opts: &Options) -> Result<Vec<Message>, RenderError> {
-    RENDERS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-    let m = &series.manifest;
-    let total = series.patches.len();
-    if total == 0 {
-        return Err(RenderError::Empty);
-    }
-    check_header("the subject", &m.subject)?;
-    check_header("the prefix", &m.prefix)?;
-    for p in &series.patches {
-        check_header("a patch title", &p.title)?;
-        check_header("an author name", &p.author.name)?;
-    }
-    for a in opts
-        .to
-        .iter()
-        .chain(&opts.cc)
-        .chain(opts.patch_cc.iter().flatten())
-        .chain(opts.in_reply_to.iter())
-        .chain(
-            opts.exact
-                .iter()
-                .flatten()
-                .flat_map(|(to, cc)| to.iter().chain(cc)),
-        )
-    {
-        check_header("a recipient", a)?;
-    }
+/// Who gets each message (the cover first): the To of all, each patch's
+/// Cc (the Cc asked for, then its trailers' people, none repeated from To),
+/// the cover's Cc their union; or exactly what a journal recorded.
+fn addresses(series: &Series, opts: &Options) -> Result<Vec<Addressed>, RenderError> {
     let total_patches = series.patches.len();
     let patch_cc = |i: usize| -> Vec<String> {
         let mut cc: Vec<String> = Vec::new();
@@ -209,14 +184,6 @@ pub fn render(series: &Series, prose: &str, opts: &Options) -> Result<Vec<Messag
             cover_cc.push(a.clone());
         }
     }
-    // Who gets message k (0 is the cover).
-    let addressed = |k: usize| -> (Vec<String>, Vec<String>) {
-        match opts.exact.as_ref().and_then(|e| e.get(k)) {
-            Some((to, cc)) => (to.clone(), cc.clone()),
-            None if k == 0 => (opts.to.clone(), cover_cc.clone()),
-            None => (opts.to.clone(), patch_cc(k - 1)),
-        }
-    };
     if let Some(e) = &opts.exact {
         if e.len() != total_patches + 1 {
             return Err(RenderError::Recipients {
@@ -224,7 +191,53 @@ pub fn render(series: &Series, prose: &str, opts: &Options) -> Result<Vec<Messag
                 want: total_patches + 1,
             });
         }
+        return Ok(e.clone());
     }
+    let mut all = vec![(opts.to.clone(), cover_cc)];
+    all.extend((0..total_patches).map(|i| (opts.to.clone(), patch_cc(i))));
+    Ok(all)
+}
+
+/// Every value that goes into a header is one line.
+fn check_headers(series: &Series, opts: &Options) -> Result<(), RenderError> {
+    let m = &series.manifest;
+    check_header("the subject", &m.subject)?;
+    check_header("the prefix", &m.prefix)?;
+    for p in &series.patches {
+        check_header("a patch title", &p.title)?;
+        check_header("an author name", &p.author.name)?;
+    }
+    for a in opts
+        .to
+        .iter()
+        .chain(&opts.cc)
+        .chain(opts.patch_cc.iter().flatten())
+        .chain(opts.in_reply_to.iter())
+        .chain(
+            opts.exact
+                .iter()
+                .flatten()
+                .flat_map(|(to, cc)| to.iter().chain(cc)),
+        )
+    {
+        check_header("a recipient", a)?;
+    }
+    Ok(())
+}
+
+/// How many times this process has rendered a version (`SERIES_TRACE=1`).
+pub static RENDERS: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+
+/// Render the cover letter and every patch of the current version.
+pub fn render(series: &Series, prose: &str, opts: &Options) -> Result<Vec<Message>, RenderError> {
+    RENDERS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let m = &series.manifest;
+    let total = series.patches.len();
+    if total == 0 {
+        return Err(RenderError::Empty);
+    }
+    check_headers(series, opts)?;
+    let addressed = addresses(series, opts)?;
     let version = (m.version > 1).then_some(m.version);
     let from = opts.sender.clone();
     check_header("the sender", &from.to_string())?;
@@ -246,7 +259,7 @@ pub fn render(series: &Series, prose: &str, opts: &Options) -> Result<Vec<Messag
         .map(|p| p.commit.clone())
         .unwrap_or_default();
     let mut head = format!("From {tip} {}\n", mail::FROM_LINE_DATE);
-    let (cover_to, cover_cc) = addressed(0);
+    let (cover_to, cover_cc) = addressed[0].clone();
     let cover_extra = ExtraHeaders {
         message_id: Some(cover_id.clone()),
         references: opts.in_reply_to.iter().cloned().collect(),
@@ -281,7 +294,7 @@ pub fn render(series: &Series, prose: &str, opts: &Options) -> Result<Vec<Messag
     for (i, p) in series.patches.iter().enumerate() {
         let nr = i + 1;
         let id = message_id(series, &from, opts.now, nr);
-        let (to, cc) = addressed(nr);
+        let (to, cc) = addressed[nr].clone();
         let extra = ExtraHeaders {
             message_id: Some(id.clone()),
             references: refs.clone(),

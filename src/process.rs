@@ -155,6 +155,8 @@ impl Run {
     }
 
     /// Run to the end, whatever the exit status.
+    // Spawn, feed, watch and reap are one sequence over the same child and
+    // pipes; the waiting loop is in Waiting::wait.
     pub fn output(self) -> Result<Finished, RunError> {
         let name = self.program_name();
         let mut cmd = Command::new(&self.program);
@@ -191,45 +193,26 @@ impl Run {
             spawn_reader(err, false, tx, None);
         }
         let deadline = start + self.limit;
-        let mut status = None;
-        let mut stdout = None;
-        let mut stderr = None;
-        let timed_out = loop {
-            if status.is_none() {
-                match child.try_wait() {
-                    Ok(Some(s)) => status = Some(s),
-                    Ok(None) => {}
-                    Err(source) => {
-                        kill_group(pid);
-                        return Err(RunError::Spawn {
-                            program: name,
-                            source,
-                        });
-                    }
-                }
-            }
-            while let Ok((is_out, bytes)) = rx.try_recv() {
-                if is_out {
-                    stdout = Some(bytes);
-                } else {
-                    stderr = Some(bytes);
-                }
-            }
-            if status.is_some() && stdout.is_some() && stderr.is_some() {
-                break false;
-            }
-            let now = Instant::now();
-            if now >= deadline {
-                break true;
-            }
-            if let (Some(idle), None) = (self.idle, status) {
-                let quiet = millis(start).saturating_sub(last_out.load(Ordering::Relaxed));
-                if Duration::from_millis(quiet) >= idle {
-                    break true;
-                }
-            }
-            std::thread::sleep(Duration::from_millis(5));
+        let mut w = Waiting {
+            status: None,
+            stdout: None,
+            stderr: None,
         };
+        let timed_out = match w.wait(&mut child, &rx, deadline, self.idle, start, &last_out) {
+            Ok(t) => t,
+            Err(source) => {
+                kill_group(pid);
+                return Err(RunError::Spawn {
+                    program: name,
+                    source,
+                });
+            }
+        };
+        let Waiting {
+            status,
+            mut stdout,
+            mut stderr,
+        } = w;
         // Whatever is left of the group (a straggler, or all of it on a
         // time-out) goes now.
         kill_group(pid);
@@ -276,6 +259,54 @@ impl Run {
                 status: f.status.to_string(),
                 stderr: f.stderr_text(),
             })
+        }
+    }
+}
+
+/// What a run has given so far.
+struct Waiting {
+    status: Option<ExitStatus>,
+    stdout: Option<Vec<u8>>,
+    stderr: Option<Vec<u8>>,
+}
+
+impl Waiting {
+    /// Wait for the child to exit and both pipes to close, until the
+    /// deadline (or, with `idle`, a quiet stdout) passes. Returns whether
+    /// time ran out.
+    fn wait(
+        &mut self,
+        child: &mut std::process::Child,
+        rx: &mpsc::Receiver<(bool, Vec<u8>)>,
+        deadline: Instant,
+        idle: Option<Duration>,
+        start: Instant,
+        last_out: &AtomicU64,
+    ) -> std::io::Result<bool> {
+        loop {
+            if self.status.is_none() {
+                self.status = child.try_wait()?;
+            }
+            while let Ok((is_out, bytes)) = rx.try_recv() {
+                if is_out {
+                    self.stdout = Some(bytes);
+                } else {
+                    self.stderr = Some(bytes);
+                }
+            }
+            if self.status.is_some() && self.stdout.is_some() && self.stderr.is_some() {
+                return Ok(false);
+            }
+            if Instant::now() >= deadline {
+                return Ok(true);
+            }
+            if let (Some(idle), None) = (idle, self.status) {
+                let quiet = millis(start).saturating_sub(last_out.load(Ordering::Relaxed));
+                if Duration::from_millis(quiet) >= idle {
+                    return Ok(true);
+                }
+            }
+            std::thread::sleep(Duration::from_millis(5));
         }
     }
 }

@@ -38,6 +38,9 @@ fn nice_step(max: f64, target: f64) -> f64 {
 }
 
 /// Render the bench as an SVG document.
+// One pass that lays out the picture top to bottom (axes, bars or the
+// line, error bars, legend); split, the coordinates would be threaded
+// through a dozen helpers.
 pub fn svg(name: &str, bench: &Bench) -> Result<String, BenchError> {
     let mut points = Vec::new();
     for r in &bench.rows {

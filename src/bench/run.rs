@@ -124,6 +124,50 @@ impl Spec {
     }
 }
 
+/// One row to measure: its label and what to run.
+pub type Planned = (String, Spec);
+
+/// Measure every row of `plan` into `bench`: `warmup` runs then `runs`
+/// samples each, recorded with the machine and `date`. Stops at the first
+/// run that fails; the samples taken before it stay in `bench`. Returns how
+/// many samples were taken and the failure, if any. `progress` hears
+/// (row, what, i, of).
+pub fn measure(
+    bench: &mut super::Bench,
+    plan: &[Planned],
+    warmup: usize,
+    runs: usize,
+    date: Option<String>,
+    progress: &mut dyn FnMut(&str, &str, usize, usize),
+) -> (usize, Option<(String, RunError)>) {
+    let machine = machine();
+    let mut taken = 0usize;
+    for (label, spec) in plan {
+        for i in 0..warmup {
+            progress(label, "warmup", i + 1, warmup);
+            if let Err(e) = spec.sample() {
+                return (taken, Some((label.clone(), e)));
+            }
+        }
+        for i in 0..runs {
+            progress(label, "run", i + 1, runs);
+            match spec.sample() {
+                Ok(v) => {
+                    let row = bench.row_mut(label);
+                    row.samples.push(v);
+                    row.summary = None;
+                    row.command = spec.command.clone();
+                    row.machine = Some(machine.clone());
+                    row.date = date.clone();
+                    taken += 1;
+                }
+                Err(e) => return (taken, Some((label.clone(), e))),
+            }
+        }
+    }
+    (taken, None)
+}
+
 /// The machine we run on, read from /proc.
 pub fn machine() -> Machine {
     let cpuinfo = std::fs::read_to_string("/proc/cpuinfo").unwrap_or_default();

@@ -22,6 +22,8 @@ pub enum BuildError {
 /// Check out each commit in turn in a scratch worktree of `tree` and run
 /// `command` (through `sh -c`, as the user wrote it) there. Stops at the
 /// first patch that breaks the build; `limit` bounds each build.
+// The scratch worktree made, used at each commit and always removed,
+// in one place so that the removal cannot be missed.
 pub fn run(
     tree: &Path,
     commits: &[Id],

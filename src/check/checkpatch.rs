@@ -340,6 +340,44 @@ fn check_members(
     Ok(out)
 }
 
+/// A cached result for the mail whose key is `key`, as patch `patch`.
+fn from_cache(opts: &Options, patch: usize, key: &str) -> Option<Outcome> {
+    let cached = opts
+        .cache
+        .as_ref()
+        .and_then(|d| std::fs::read(d.join(format!("{key}.json"))).ok())
+        .and_then(|b| serde_json::from_slice::<Vec<Finding>>(&b).ok())?;
+    Some(Outcome {
+        patch,
+        findings: cached
+            .into_iter()
+            .map(|mut f| {
+                f.patch = Some(patch);
+                f
+            })
+            .collect(),
+        cached: true,
+    })
+}
+
+/// Keep a result for next time, written atomically; a time-out or a
+/// failure of checkpatch itself is never kept.
+fn to_cache(opts: &Options, key: &str, findings: &[Finding]) {
+    let failed = findings
+        .iter()
+        .any(|f| f.rule == "CHECKPATCH_TIMEOUT" || f.rule == "CHECKPATCH_FAILED");
+    let (Some(dir), false) = (&opts.cache, failed) else {
+        return;
+    };
+    let _ = std::fs::create_dir_all(dir);
+    if let Ok(json) = serde_json::to_vec(findings) {
+        let tmp = dir.join(format!(".{key}.{}", std::process::id()));
+        if std::fs::write(&tmp, json).is_ok() {
+            let _ = std::fs::rename(&tmp, dir.join(format!("{key}.json")));
+        }
+    }
+}
+
 /// A mail's index and what checking it gave.
 type Checked = (usize, Result<Vec<Finding>, CheckpatchError>);
 
@@ -360,24 +398,7 @@ pub fn run(
     let mut outcomes: Vec<Option<Outcome>> = inputs
         .iter()
         .zip(&keys)
-        .map(|(input, key)| {
-            let cached = opts
-                .cache
-                .as_ref()
-                .and_then(|d| std::fs::read(d.join(format!("{key}.json"))).ok())
-                .and_then(|b| serde_json::from_slice::<Vec<Finding>>(&b).ok())?;
-            Some(Outcome {
-                patch: input.patch,
-                findings: cached
-                    .into_iter()
-                    .map(|mut f| {
-                        f.patch = Some(input.patch);
-                        f
-                    })
-                    .collect(),
-                cached: true,
-            })
-        })
+        .map(|(input, key)| from_cache(opts, input.patch, key))
         .collect();
     let todo: Vec<usize> = (0..inputs.len())
         .filter(|&i| outcomes[i].is_none())
@@ -422,18 +443,7 @@ pub fn run(
     });
     for (i, result) in results.into_inner().unwrap_or_default() {
         let findings = result?;
-        let failed = findings
-            .iter()
-            .any(|f| f.rule == "CHECKPATCH_TIMEOUT" || f.rule == "CHECKPATCH_FAILED");
-        if let (Some(dir), false) = (&opts.cache, failed) {
-            let _ = std::fs::create_dir_all(dir);
-            if let Ok(json) = serde_json::to_vec(&findings) {
-                let tmp = dir.join(format!(".{}.{}", keys[i], std::process::id()));
-                if std::fs::write(&tmp, json).is_ok() {
-                    let _ = std::fs::rename(&tmp, dir.join(format!("{}.json", keys[i])));
-                }
-            }
-        }
+        to_cache(opts, &keys[i], &findings);
         outcomes[i] = Some(Outcome {
             patch: inputs[i].patch,
             findings,

@@ -71,70 +71,16 @@ pub fn run(
     findings.extend(consistency(series, &stored, prose));
 
     let tree = tree_path.map(Tree::open).transpose()?;
-    let mut apply_note = Some("skipped: no kernel tree".to_string());
-    let mut build_note = opts
-        .build
-        .as_ref()
-        .map(|_| "skipped: no kernel tree".to_string());
-    if let Some(t) = &tree {
-        let (f, note) = apply_check(t, series);
-        findings.extend(f);
-        apply_note = note;
-        if let Some(cmd) = &opts.build {
-            match crate::apply::apply(t, series, None, &mut |_, _, _| {}) {
-                Ok(commits) => {
-                    let f =
-                        build::run(t.path(), &commits, cmd, opts.build_timeout, &mut |i, n| {
-                            progress("build", i, n)
-                        })?;
-                    build_note = Some(if f.is_empty() {
-                        format!("`{cmd}` passed at every patch")
-                    } else {
-                        format!("`{cmd}` failed")
-                    });
-                    findings.extend(f);
-                }
-                Err(e) => build_note = Some(format!("skipped: {e}")),
-            }
-        }
-    }
-
-    let checkpatch = match tree_path {
-        Some(tp) if tp.join("scripts/checkpatch.pl").is_file() => {
-            let cp = checkpatch::Options {
-                tree: tp.to_path_buf(),
-                args: opts.checkpatch_args.clone(),
-                timeout: opts.checkpatch_timeout,
-                jobs: opts.jobs,
-                cache: opts.cache.clone(),
-            };
-            let inputs: Vec<checkpatch::Input> = messages
-                .iter()
-                .skip(1)
-                .enumerate()
-                .map(|(i, m)| checkpatch::Input {
-                    patch: i + 1,
-                    bytes: &m.bytes,
-                })
-                .collect();
-            let outcomes =
-                checkpatch::run(&cp, &inputs, &|done, n| progress("checkpatch", done, n))?;
-            let cached = outcomes.iter().filter(|o| o.cached).count();
-            for o in outcomes {
-                findings.extend(o.findings);
-            }
-            CheckpatchStatus::Ran {
-                checked: inputs.len(),
-                cached,
-            }
-        }
-        Some(tp) => CheckpatchStatus::Skipped {
-            reason: format!("{} has no scripts/checkpatch.pl", tp.display()),
-        },
-        None => CheckpatchStatus::Skipped {
-            reason: "no kernel tree (pass --tree or set SERIES_TREE)".into(),
-        },
+    let (apply_note, build_note) = match &tree {
+        Some(t) => on_tree(t, series, opts, progress, &mut findings)?,
+        None => (
+            Some("skipped: no kernel tree".to_string()),
+            opts.build
+                .as_ref()
+                .map(|_| "skipped: no kernel tree".to_string()),
+        ),
     };
+    let checkpatch = run_checkpatch(messages, tree_path, opts, progress, &mut findings)?;
     findings.sort_by(|a, b| {
         (
             a.patch.map_or(usize::MAX, |p| p),
@@ -156,6 +102,86 @@ pub fn run(
         checkpatch,
         apply: apply_note,
         build: build_note,
+    })
+}
+
+/// The checks that need the tree: the apply check, then the build at every
+/// patch when asked. Returns their notes.
+fn on_tree(
+    t: &Tree,
+    series: &Series,
+    opts: &Options,
+    progress: ProgressFn<'_>,
+    findings: &mut Vec<Finding>,
+) -> Result<(Option<String>, Option<String>), CheckError> {
+    let (f, apply_note) = apply_check(t, series);
+    findings.extend(f);
+    let Some(cmd) = &opts.build else {
+        return Ok((apply_note, None));
+    };
+    let build_note = match crate::apply::apply(t, series, None, &mut |_, _, _| {}) {
+        Ok(commits) => {
+            let f = build::run(t.path(), &commits, cmd, opts.build_timeout, &mut |i, n| {
+                progress("build", i, n)
+            })?;
+            let note = if f.is_empty() {
+                format!("`{cmd}` passed at every patch")
+            } else {
+                format!("`{cmd}` failed")
+            };
+            findings.extend(f);
+            note
+        }
+        Err(e) => format!("skipped: {e}"),
+    };
+    Ok((apply_note, Some(build_note)))
+}
+
+/// checkpatch.pl on every patch mail (the cover is not a patch).
+fn run_checkpatch(
+    messages: &[Message],
+    tree_path: Option<&Path>,
+    opts: &Options,
+    progress: ProgressFn<'_>,
+    findings: &mut Vec<Finding>,
+) -> Result<CheckpatchStatus, CheckError> {
+    let tp = match tree_path {
+        Some(tp) if tp.join("scripts/checkpatch.pl").is_file() => tp,
+        Some(tp) => {
+            return Ok(CheckpatchStatus::Skipped {
+                reason: format!("{} has no scripts/checkpatch.pl", tp.display()),
+            })
+        }
+        None => {
+            return Ok(CheckpatchStatus::Skipped {
+                reason: "no kernel tree (pass --tree or set SERIES_TREE)".into(),
+            })
+        }
+    };
+    let cp = checkpatch::Options {
+        tree: tp.to_path_buf(),
+        args: opts.checkpatch_args.clone(),
+        timeout: opts.checkpatch_timeout,
+        jobs: opts.jobs,
+        cache: opts.cache.clone(),
+    };
+    let inputs: Vec<checkpatch::Input> = messages
+        .iter()
+        .skip(1)
+        .enumerate()
+        .map(|(i, m)| checkpatch::Input {
+            patch: i + 1,
+            bytes: &m.bytes,
+        })
+        .collect();
+    let outcomes = checkpatch::run(&cp, &inputs, &|done, n| progress("checkpatch", done, n))?;
+    let cached = outcomes.iter().filter(|o| o.cached).count();
+    for o in outcomes {
+        findings.extend(o.findings);
+    }
+    Ok(CheckpatchStatus::Ran {
+        checked: inputs.len(),
+        cached,
     })
 }
 

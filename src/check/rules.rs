@@ -311,6 +311,8 @@ fn declares_charset(rendered: &[u8]) -> bool {
 }
 
 /// Run one rule on one message.
+// One match over the rule kinds, each arm a few lines; kept together so
+// every kind is seen beside the others.
 pub fn run(rule: &Rule, t: &Target<'_>) -> Vec<Finding> {
     let mut out = Vec::new();
     let texts: Vec<(Option<String>, Option<u32>, String)> = match rule.scope {

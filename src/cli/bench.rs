@@ -171,6 +171,8 @@ fn today(ctx: &Context) -> Option<String> {
     Some(crate::mail::text::iso_day(m.secs, m.offset_minutes))
 }
 
+// Parses and checks the flags, then one call to run::measure; the
+// length is flag handling.
 fn run_cmd(ctx: &Context, a: RunArgs, out: &mut dyn Write) -> Result<(), CliError> {
     bench::check_name(&a.name)?;
     if a.runs == 0 {
@@ -225,55 +227,22 @@ fn run_cmd(ctx: &Context, a: RunArgs, out: &mut dyn Write) -> Result<(), CliErro
         env: Vec::new(),
         limit: std::time::Duration::from_secs(a.timeout.max(1)),
     };
-    let plan: Vec<(String, run::Spec)> = match &sweep {
+    let plan: Vec<run::Planned> = match &sweep {
         Some((param, values)) => values
             .iter()
             .map(|v| (v.clone(), base.with_param(param, v)))
             .collect(),
         None => vec![(a.row.clone().unwrap_or_default(), base)],
     };
-    let machine = run::machine();
-    let date = today(ctx);
-    let mut failure = None;
-    let mut taken = 0usize;
     let mut bar = Progress::new();
-    'rows: for (label, spec) in &plan {
-        for i in 0..a.warmup {
-            bar.show(&format!(
-                "bench {}: {label}: warmup {}/{}",
-                a.name,
-                i + 1,
-                a.warmup
-            ));
-            if let Err(e) = spec.sample() {
-                failure = Some((label.clone(), e));
-                break 'rows;
-            }
-        }
-        for i in 0..a.runs {
-            bar.show(&format!(
-                "bench {}: {label}: run {}/{}",
-                a.name,
-                i + 1,
-                a.runs
-            ));
-            match spec.sample() {
-                Ok(v) => {
-                    let row = b.row_mut(label);
-                    row.samples.push(v);
-                    row.summary = None;
-                    row.command = spec.command.clone();
-                    row.machine = Some(machine.clone());
-                    row.date = date.clone();
-                    taken += 1;
-                }
-                Err(e) => {
-                    failure = Some((label.clone(), e));
-                    break 'rows;
-                }
-            }
-        }
-    }
+    let (taken, failure) = run::measure(
+        &mut b,
+        &plan,
+        a.warmup,
+        a.runs,
+        today(ctx),
+        &mut |label, what, i, n| bar.show(&format!("bench {}: {label}: {what} {i}/{n}", a.name)),
+    );
     bar.done();
     if taken > 0 {
         put(&mut series, &a.name, &b);

@@ -164,6 +164,7 @@ fn location(f: &Finding) -> String {
     }
 }
 
+// Printing: the findings grouped per patch, then the status lines.
 fn print(series: &store::Series, report: &Report, out: &mut dyn Write) -> Result<(), CliError> {
     let total = series.patches.len();
     let title = |p: Option<usize>| match p {

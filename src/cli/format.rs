@@ -7,7 +7,6 @@ use clap::Args as ClapArgs;
 
 use super::{CliError, Context};
 use crate::clock::Moment;
-use crate::mail::address;
 use crate::model::Person;
 use crate::outgoing::{self, Message, Options};
 use crate::send::recipients;
@@ -124,34 +123,23 @@ pub fn prepare(ctx: &Context, mut series: Series, plan: &Plan) -> Result<Prepare
         .map(|t| crate::tree::tree_lists(&t))
         .unwrap_or_default();
     let (mut learned, stale_diffstat) = fresh_diffstat(ctx, &mut series)?;
-    let mut resolve_all = |names: &[String],
-                           defaults: &[String]|
-     -> Result<Vec<String>, CliError> {
-        let mut outv: Vec<String> = Vec::new();
-        for n in defaults.iter().chain(names) {
-            let (addr, learn) = recipients::resolve(n, &tree_lists, &series.manifest.lists).map_err(|e| {
-                CliError::user(e.to_string()).hint("give a full address, or run with --tree pointing at a kernel tree whose MAINTAINERS lists it")
-            })?;
-            if let Some((k, v)) = learn {
-                if series.manifest.lists.get(&k) != Some(&v) {
-                    series.manifest.lists.insert(k, v);
-                    learned = true;
-                }
-            }
-            if !outv.iter().any(|o| address::same_address(o, &addr)) {
-                outv.push(addr);
-            }
-        }
-        Ok(outv)
-    };
     let addressing = &plan.addressing;
-    let to = resolve_all(&addressing.to, &series.manifest.recipients.to.clone())?;
-    let cc = resolve_all(&addressing.cc, &series.manifest.recipients.cc.clone())?;
-    // An address appears once: To wins over Cc.
-    let cc: Vec<String> = cc
-        .into_iter()
-        .filter(|c| !to.iter().any(|t| address::same_address(t, c)))
-        .collect();
+    let m = &series.manifest;
+    let (to, cc, names) = recipients::resolve_to_cc(
+        (&m.recipients.to, &addressing.to),
+        (&m.recipients.cc, &addressing.cc),
+        &tree_lists,
+        &m.lists,
+    )
+    .map_err(|e| {
+        CliError::caused(&e).hint("give a full address, or run with --tree pointing at a kernel tree whose MAINTAINERS lists it")
+    })?;
+    for (k, v) in names {
+        if series.manifest.lists.get(&k) != Some(&v) {
+            series.manifest.lists.insert(k, v);
+            learned = true;
+        }
+    }
     let prose = render_prose(&series, ctx)?;
     let opts = Options {
         to: to.clone(),

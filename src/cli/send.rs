@@ -103,22 +103,7 @@ pub fn run(ctx: &Context, args: Args, out: &mut dyn Write) -> Result<(), CliErro
     let v = series.manifest.version;
     let jpath = journal::path(&ctx.series_dir, v);
     let existing = Journal::load(&jpath)?;
-    if let Some(h) = series
-        .manifest
-        .history
-        .iter()
-        .find(|h| h.version == v && !h.message_ids.is_empty())
-    {
-        writeln!(
-            out,
-            "v{v} was sent on {} (cover {}); nothing was sent.",
-            h.date.as_deref().unwrap_or("an unknown day"),
-            h.message_ids.first().map(String::as_str).unwrap_or("")
-        )?;
-        writeln!(
-            out,
-            "To send a new version, raise `version` in series/series.toml."
-        )?;
+    if already_sent(&series, out)? {
         return Ok(());
     }
     let p = match &existing {
@@ -176,34 +161,63 @@ pub fn run(ctx: &Context, args: Args, out: &mut dyn Write) -> Result<(), CliErro
         _ => {
             gate(ctx, &p, args.force, out)?;
             confirm(&p.messages, args.yes, out)?;
-            Journal {
-                version: v,
-                secs: p.now.secs,
-                offset_minutes: p.now.offset_minutes,
-                nanos: p.now.nanos,
-                series_digest: crate::rebase::digest(&p.series),
-                from: Some(p.sender.to_string()),
-                to: p.to.clone(),
-                cc: p.cc.clone(),
-                in_reply_to: p.in_reply_to.clone(),
-                messages: p
-                    .messages
-                    .iter()
-                    .map(|m| Entry {
-                        file: m.file.clone(),
-                        subject: m.subject.clone(),
-                        message_id: m.message_id.clone(),
-                        to: m.to.clone(),
-                        cc: m.cc.clone(),
-                        digest: journal::digest(&m.bytes),
-                        accepted: None,
-                    })
-                    .collect(),
-            }
+            new_journal(&p, v)
         }
     };
     let limit = Duration::from_secs(args.send_timeout.max(1));
     deliver(ctx, &p, journal, &jpath, &args.link, limit, out)
+}
+
+/// The journal of a new send: every message, none accepted yet.
+fn new_journal(p: &Sending, v: u32) -> Journal {
+    Journal {
+        version: v,
+        secs: p.now.secs,
+        offset_minutes: p.now.offset_minutes,
+        nanos: p.now.nanos,
+        series_digest: crate::rebase::digest(&p.series),
+        from: Some(p.sender.to_string()),
+        to: p.to.clone(),
+        cc: p.cc.clone(),
+        in_reply_to: p.in_reply_to.clone(),
+        messages: p
+            .messages
+            .iter()
+            .map(|m| Entry {
+                file: m.file.clone(),
+                subject: m.subject.clone(),
+                message_id: m.message_id.clone(),
+                to: m.to.clone(),
+                cc: m.cc.clone(),
+                digest: journal::digest(&m.bytes),
+                accepted: None,
+            })
+            .collect(),
+    }
+}
+
+/// Say so when this version was sent already: nothing goes twice.
+fn already_sent(series: &Series, out: &mut dyn Write) -> Result<bool, CliError> {
+    let v = series.manifest.version;
+    let Some(h) = series
+        .manifest
+        .history
+        .iter()
+        .find(|h| h.version == v && !h.message_ids.is_empty())
+    else {
+        return Ok(false);
+    };
+    writeln!(
+        out,
+        "v{v} was sent on {} (cover {}); nothing was sent.",
+        h.date.as_deref().unwrap_or("an unknown day"),
+        h.message_ids.first().map(String::as_str).unwrap_or("")
+    )?;
+    writeln!(
+        out,
+        "To send a new version, raise `version` in series/series.toml."
+    )?;
+    Ok(true)
 }
 
 /// A first send: the recipients kept in series.toml (those of the last

@@ -60,6 +60,7 @@ fn lines(n: usize) -> String {
     format!("{n} line{}", if n == 1 { "" } else { "s" })
 }
 
+// Printing: one line after another of the status, as the user reads it.
 pub fn run(ctx: &Context, args: Args, out: &mut dyn Write) -> Result<(), CliError> {
     let s = store::load(&ctx.series_dir)?;
     let m = &s.manifest;

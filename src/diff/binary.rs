@@ -25,6 +25,7 @@ pub fn inflate(data: &[u8]) -> std::io::Result<Vec<u8>> {
     dec.finish()
 }
 
+// Follows git's base85.c (encode_85) and diff.c (emit_binary_diff_body).
 fn encode_85(out: &mut Vec<u8>, data: &[u8]) {
     for chunk in data.chunks(4) {
         let mut acc: u32 = 0;

@@ -23,6 +23,7 @@ fn decimal_width(n: usize) -> usize {
     n.to_string().len()
 }
 
+// Follows git's diff.c, scale_linear.
 fn scale_linear(it: usize, width: usize, max_change: usize) -> usize {
     if it == 0 {
         0
@@ -32,6 +33,8 @@ fn scale_linear(it: usize, width: usize, max_change: usize) -> usize {
 }
 
 /// Render the stat block (file lines and the totals line) at `width` columns.
+// Follows git's diff.c show_stats (widths, scaling, the summary line)
+// step by step.
 pub fn render_stat(files: &[FileStat], width: usize) -> String {
     let mut out = String::new();
     if files.is_empty() {

@@ -13,6 +13,8 @@ use crate::mail::text::display_path;
 impl Tree {
     /// Diff two trees as format-patch does: stat+summary text, and (when
     /// `with_patch`) the patch text with git's exact file headers.
+    // Follows git's diff.c (builtin_diff, show_stats) step by step, so that
+    // it can be read beside it.
     pub(super) fn diff_trees(
         &self,
         old: &git2::Tree<'_>,

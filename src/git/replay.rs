@@ -228,6 +228,8 @@ impl Tree {
 
     /// [`Tree::merge3`], with the paths in `resolved` (path, content; None
     /// deletes it) taken as the user resolved them instead of merged.
+    // One pass over the changes of the patch, each delta kind handled where
+    // the next one is, as a three-way merge reads best.
     pub fn merge3_resolved(
         &self,
         ancestor: Id,

@@ -40,6 +40,8 @@ fn spans(data: &[u8], is_text: bool) -> HashMap<u32, u64> {
 }
 
 /// The similarity percentage git reports for a rename from `src` to `dst`.
+// Follows git's diffcore-delta.c (hash_chars, diffcore_count_changes) and
+// diffcore-rename.c (estimate_similarity).
 pub fn rename_score(src: &[u8], dst: &[u8]) -> u32 {
     if src == dst {
         return 100;

@@ -216,6 +216,8 @@ fn find(hay: &[u8], needle: &[u8], from: usize) -> Option<usize> {
 
 /// Parse a patch mail as `git format-patch` writes it. Returns the mail and
 /// its signature text.
+// One pass down the mail, header by header, in the order git writes
+// them; the checks stand where each part is read.
 pub fn parse_patch(bytes: &[u8]) -> Result<(PatchMail, String), ParseError> {
     let first_end = find(bytes, b"\n", 0).ok_or(ParseError::FromLine)?;
     if first_end > 0 && bytes[first_end - 1] == b'\r' {

@@ -54,6 +54,8 @@ pub fn last_line_len(out: &str) -> usize {
 
 /// Append `text` as UTF-8 Q-encoded words, folding before 76 columns and never
 /// splitting a character.
+// Follows git's pretty.c, add_rfc2047 (the encoded-word rules and line
+// length of format-patch headers).
 pub fn push_rfc2047(out: &mut String, text: &str, kind: EncodedWordKind) {
     const OPEN: &str = "=?UTF-8?q?";
     let mut line_len = last_line_len(out) + OPEN.len();
@@ -88,6 +90,7 @@ fn rfc822_special(c: char) -> bool {
 }
 
 /// Quote a display name as an RFC 822 quoted string when it holds specials.
+// Follows git's pretty.c, add_rfc822_quoted and needs_rfc822_quoting.
 pub fn rfc822_quote(name: &str) -> Option<String> {
     if !name.chars().any(rfc822_special) {
         return None;
@@ -131,7 +134,8 @@ pub fn str_width(s: &str) -> usize {
 
 /// Append `text` wrapped at `width` columns. A negative `indent1` says that many
 /// columns of the first line are already used; `indent2` indents later lines.
-/// This follows git's `strbuf_add_wrapped_text` so folded headers match git's.
+/// This follows git's `strbuf_add_wrapped_text` (utf8.c) so folded headers
+/// match git's.
 pub fn push_wrapped(out: &mut String, text: &str, indent1: isize, indent2: usize, width: usize) {
     let chars: Vec<char> = text.chars().collect();
     let at = |i: usize| chars.get(i).copied().unwrap_or('\0');
@@ -256,6 +260,7 @@ pub fn iso_day(secs: i64, offset_minutes: i32) -> String {
 
 /// Quote a path the way git does in diff headers and diffstats when it holds
 /// control characters, quotes, backslashes or non-ASCII bytes.
+// Follows git's quote.c, quote_c_style.
 pub fn c_quote(path: &[u8]) -> Option<String> {
     let needs = path
         .iter()

@@ -120,6 +120,8 @@ pub fn digest(series: &Series) -> String {
 
 /// Replay patches `from..` of `series` onto `parent`. `pre` is the tree the
 /// patch `from` applied to in the old series, when the tree has the old base.
+// The replay loop: each patch merged, a conflict turned into the state
+// to resume from, in one place.
 #[allow(clippy::too_many_arguments)]
 pub fn replay(
     tree: &Tree,

@@ -4,6 +4,8 @@
 
 use std::collections::BTreeMap;
 
+use crate::mail::address::same_address;
+
 /// A name that is not an address and not a known list.
 #[derive(Debug, thiserror::Error)]
 pub enum RecipientError {
@@ -45,6 +47,39 @@ pub fn resolve(
     })
 }
 
+/// A recipients list and the list names it taught: name -> address.
+pub type Resolved = (Vec<String>, Vec<String>, Vec<(String, String)>);
+
+/// Resolve the To and Cc of a version, each the kept recipients then the
+/// ones asked for: list names become addresses, each address appears once,
+/// and one in To is not repeated in Cc. Returns To, Cc and the list names
+/// resolved (to remember).
+pub fn resolve_to_cc(
+    to: (&[String], &[String]),
+    cc: (&[String], &[String]),
+    tree_lists: &BTreeMap<String, String>,
+    known: &BTreeMap<String, String>,
+) -> Result<Resolved, RecipientError> {
+    let mut learned = Vec::new();
+    let mut all = |kept: &[String], asked: &[String]| -> Result<Vec<String>, RecipientError> {
+        let mut out: Vec<String> = Vec::new();
+        for n in kept.iter().chain(asked) {
+            let (addr, learn) = resolve(n, tree_lists, known)?;
+            learned.extend(learn);
+            if !out.iter().any(|o| same_address(o, &addr)) {
+                out.push(addr);
+            }
+        }
+        Ok(out)
+    };
+    let to = all(to.0, to.1)?;
+    let cc = all(cc.0, cc.1)?
+        .into_iter()
+        .filter(|c| !to.iter().any(|t| same_address(t, c)))
+        .collect();
+    Ok((to, cc, learned))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -68,6 +103,27 @@ mod tests {
             other => panic!("{other:?}"),
         }
         assert!(resolve("a@b\nBcc: x", &none, &none).is_err());
+    }
+
+    #[test]
+    fn to_and_cc_resolve_once_each_and_to_wins() {
+        let tree: BTreeMap<_, _> =
+            [("linux-mm".to_string(), "linux-mm@kvack.org".to_string())].into();
+        let none = BTreeMap::new();
+        let s = |v: &[&str]| v.iter().map(|x| x.to_string()).collect::<Vec<_>>();
+        let (to, cc, learned) = resolve_to_cc(
+            (
+                &s(&["linux-mm"]),
+                &s(&["A <a@x.org>", "linux-mm@kvack.org"]),
+            ),
+            (&s(&["a@x.org"]), &s(&["linux-mm", "b@y.org"])),
+            &tree,
+            &none,
+        )
+        .unwrap();
+        assert_eq!(to, s(&["linux-mm@kvack.org", "A <a@x.org>"]));
+        assert_eq!(cc, s(&["b@y.org"]));
+        assert_eq!(learned[0], ("linux-mm".into(), "linux-mm@kvack.org".into()));
     }
 }
 
