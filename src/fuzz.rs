@@ -34,13 +34,7 @@ pub fn mail(data: &[u8]) {
     let Ok((m, sig)) = crate::mail::parse_patch(data) else {
         return;
     };
-    let n = Numbering {
-        prefix: "PATCH".into(),
-        version: None,
-        nr: 1,
-        total: 1,
-        numbered: false,
-    };
+    let n = Numbering::single();
     let once = crate::mail::render_patch(&m, &n, &ExtraHeaders::default(), &sig);
     let (again, sig2) = match crate::mail::parse_patch(&once) {
         Ok(p) => p,

@@ -88,6 +88,17 @@ pub struct Numbering {
 }
 
 impl Numbering {
+    /// `[PATCH]`: one patch, no cover, no version.
+    pub fn single() -> Numbering {
+        Numbering {
+            prefix: "PATCH".into(),
+            version: None,
+            nr: 1,
+            total: 1,
+            numbered: false,
+        }
+    }
+
     /// The subject tag followed by a space, or nothing.
     pub fn tag(&self) -> String {
         let mut inner = self.prefix.clone();

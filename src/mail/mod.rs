@@ -379,13 +379,7 @@ mod tests {
         let mut m = sample();
         m.author.name = "Jérôme Glisse".into();
         m.title = "mm: fix ± sign".into();
-        let n = Numbering {
-            prefix: "PATCH".into(),
-            version: None,
-            nr: 1,
-            total: 1,
-            numbered: false,
-        };
+        let n = Numbering::single();
         let bytes = render_patch(&m, &n, &ExtraHeaders::default(), "x");
         let text = String::from_utf8(bytes.clone()).unwrap();
         assert!(text.contains("From: =?UTF-8?q?J=C3=A9r=C3=B4me=20Glisse?= <aaron.lu@intel.com>"));

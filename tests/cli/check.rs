@@ -3,46 +3,13 @@
 //! unpacks them with scripts/kernel-source.sh).
 
 use std::fs;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use crate::common::*;
 
-/// The unpacked scripts of linux-source-6.12. A test that needs them fails
-/// when they are missing (`.ci/run` unpacks them); it never passes quietly.
-fn kernel_scripts() -> PathBuf {
-    let dir = std::env::var_os("SERIES_LINUX_SCRIPTS")
-        .map(PathBuf::from)
-        .or_else(|| {
-            std::env::var_os("HOME")
-                .map(|h| PathBuf::from(h).join(".cache/series/linux-6.12-scripts"))
-        })
-        .unwrap_or_default();
-    assert!(
-        dir.join("scripts/checkpatch.pl").is_file(),
-        "no linux-6.12 scripts at {}: run scripts/kernel-source.sh scripts",
-        dir.display()
-    );
-    dir
-}
-
 /// Make the fixture tree look like a kernel tree to checkpatch.
 fn kernelish(env: &Env, scripts: &Path) {
-    for d in [
-        "Documentation",
-        "arch",
-        "include",
-        "drivers",
-        "fs",
-        "init",
-        "ipc",
-        "kernel",
-        "lib",
-    ] {
-        env.write(&format!("{d}/.keep"), "");
-    }
-    for f in ["COPYING", "CREDITS", "Kbuild", "Makefile", "README"] {
-        env.write(f, "");
-    }
+    kernel_layout(env);
     for f in ["checkpatch.pl", "spelling.txt", "const_structs.checkpatch"] {
         fs::copy(
             scripts.join("scripts").join(f),
@@ -76,7 +43,7 @@ fn good_series(env: &Env) {
 }
 
 fn setup(series: impl Fn(&Env)) -> Env {
-    let scripts = kernel_scripts();
+    let scripts = linux_scripts();
     let env = Env::new();
     env.base("v4.11-rc2");
     kernelish(&env, &scripts);

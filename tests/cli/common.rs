@@ -256,3 +256,43 @@ pub fn files(dir: &Path) -> Vec<(String, Vec<u8>)> {
     v.sort();
     v
 }
+
+/// Lay the fixture tree out as a kernel tree, as checkpatch.pl and
+/// get_maintainer.pl check for one (not committed).
+pub fn kernel_layout(env: &Env) {
+    for d in [
+        "Documentation",
+        "arch",
+        "include",
+        "drivers",
+        "fs",
+        "init",
+        "ipc",
+        "kernel",
+        "lib",
+    ] {
+        env.write(&format!("{d}/.keep"), "");
+    }
+    for f in ["COPYING", "CREDITS", "Kbuild", "Makefile", "README"] {
+        env.write(f, "");
+    }
+}
+
+/// The unpacked scripts of linux-source-6.12. A test that needs them fails
+/// when they are missing (`.ci/run` unpacks them); it never passes quietly.
+pub fn linux_scripts() -> PathBuf {
+    let dir = std::env::var_os("SERIES_LINUX_SCRIPTS")
+        .map(PathBuf::from)
+        .or_else(|| {
+            std::env::var_os("HOME")
+                .map(|h| PathBuf::from(h).join(".cache/series/linux-6.12-scripts"))
+        })
+        .unwrap_or_default();
+    assert!(
+        dir.join("scripts/checkpatch.pl").is_file()
+            && dir.join("scripts/get_maintainer.pl").is_file(),
+        "no linux-6.12 scripts at {}: run scripts/kernel-source.sh scripts",
+        dir.display()
+    );
+    dir
+}

@@ -143,14 +143,7 @@ fn clean_rebase_with_offsets_matches_git_rebase_and_leaves_the_checkout_alone() 
 #[test]
 fn a_conflict_stops_with_exit_3_and_continue_takes_the_resolution() {
     let env = fixture();
-    env.git(&["checkout", "-q", "-b", "clash", "v4.11-rc2"]);
-    env.write(
-        "mm/memory.c",
-        memory(|i| (i == 150).then(|| "line 150 upstream\n".into())),
-    );
-    env.commit("mm: upstream touches line 150");
-    env.git(&["tag", "clash-base"]);
-    env.git(&["checkout", "-q", "main"]);
+    clash_base(&env);
     let series_before = Env::snapshot(&env.series_dir());
 
     let out = env.series_t(&["rebase", "clash-base"]);
@@ -512,8 +505,8 @@ fn continue_refuses_a_changed_series_or_a_damaged_state() {
     );
 }
 
-/// A paused rebase of the fixture onto a base that clashes with patch 2.
-fn paused(env: &Env) -> std::path::PathBuf {
+/// A new base, `clash-base`, that touches the line patch 2 changes.
+fn clash_base(env: &Env) {
     env.git(&["checkout", "-q", "-b", "clash", "v4.11-rc2"]);
     env.write(
         "mm/memory.c",
@@ -522,6 +515,11 @@ fn paused(env: &Env) -> std::path::PathBuf {
     env.commit("mm: upstream touches line 150");
     env.git(&["tag", "clash-base"]);
     env.git(&["checkout", "-q", "main"]);
+}
+
+/// A paused rebase of the fixture onto a base that clashes with patch 2.
+fn paused(env: &Env) -> std::path::PathBuf {
+    clash_base(env);
     assert_eq!(
         env.series_t(&["rebase", "clash-base"]).status.code(),
         Some(3)

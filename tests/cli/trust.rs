@@ -28,6 +28,14 @@ fn set_manifest(env: &Env, text: &str) {
     fs::write(env.series_dir().join("series.toml"), text).unwrap();
 }
 
+/// The first line of `text` that starts with `prefix`.
+fn line_of(text: &str, prefix: &str) -> String {
+    text.lines()
+        .find(|l| l.starts_with(prefix))
+        .unwrap_or_else(|| panic!("no {prefix:?} line in:\n{text}"))
+        .to_string()
+}
+
 fn series_cmd(env: &Env, args: &[&str]) -> Command {
     let mut c = Command::new(assert_cmd::cargo::cargo_bin!("series"));
     hermetic(&mut c, env.dir.path());
@@ -144,11 +152,7 @@ fn manifest_file_names_outside_series_are_refused() {
     )
     .unwrap();
     let good = manifest(&env);
-    let file_line = good
-        .lines()
-        .find(|l| l.starts_with("file = "))
-        .unwrap()
-        .to_string();
+    let file_line = line_of(&good, "file = ");
     for bad in [
         outside.to_string_lossy().into_owned(),
         "../outside.patch".to_string(),
@@ -193,11 +197,7 @@ fn header_injection_through_the_manifest_is_refused() {
 fn format_overflow_version_zero_and_repeated_change_ids_are_refused() {
     let env = with_series();
     let good = manifest(&env);
-    let id_line = good
-        .lines()
-        .find(|l| l.starts_with("change-id = "))
-        .unwrap()
-        .to_string();
+    let id_line = line_of(&good, "change-id = ");
     let patch = good[good.find("[[patch]]").unwrap()..]
         .split("\n\n")
         .next()
