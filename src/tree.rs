@@ -46,9 +46,17 @@ pub fn maintainers_lists(text: &str) -> BTreeMap<String, String> {
         let Some(addr) = rest.split_whitespace().next() else {
             continue;
         };
-        if let Some((local, _)) = addr.split_once('@') {
-            out.entry(local.to_string())
-                .or_insert_with(|| addr.to_string());
+        // A list address: a local part (the name) and a domain, printable.
+        match addr.split_once('@') {
+            Some((local, domain))
+                if !local.is_empty()
+                    && !domain.is_empty()
+                    && !addr.chars().any(|c| c.is_control() || c == '<' || c == '>') =>
+            {
+                out.entry(local.to_string())
+                    .or_insert_with(|| addr.to_string());
+            }
+            _ => {}
         }
     }
     out
