@@ -17,6 +17,7 @@ pub mod mail;
 pub mod model;
 pub mod names;
 pub mod outgoing;
+pub mod prepare;
 pub mod process;
 pub mod rebase;
 pub mod send;

@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use clap::Args as ClapArgs;
 
-use super::format::{self, Addressing};
+use super::format;
 use super::progress::Progress;
 use super::{CliError, Context};
 use crate::check::{self, CheckpatchStatus, Report};
@@ -64,8 +64,8 @@ fn cache_dir() -> Option<std::path::PathBuf> {
 
 pub fn run(ctx: &Context, args: Args, out: &mut dyn Write) -> Result<(), CliError> {
     let series = store::load(&ctx.series_dir)?;
-    let plan = format::Plan::new(ctx, &series, &Addressing::default())?;
-    let p = format::prepare(ctx, series, &plan)?;
+    let plan = format::plan(ctx, &series, Default::default());
+    let p = format::prepare_in(ctx, series, &plan, None)?;
     let mut report = gather(ctx, &p, &args.options(ctx))?;
     if p.stale_diffstat {
         report.findings.insert(

@@ -297,6 +297,32 @@ impl From<ApplyError> for CliError {
     }
 }
 
+
+impl From<crate::prepare::PrepareError> for CliError {
+    fn from(e: crate::prepare::PrepareError) -> Self {
+        use crate::prepare::PrepareError;
+        match e {
+            PrepareError::Recipient(r) => CliError::caused(&r).hint(
+                "give a full address, or run with --tree pointing at a kernel tree whose MAINTAINERS lists it",
+            ),
+            PrepareError::Render(r) => r.into(),
+            PrepareError::Template(t) => t.into(),
+            PrepareError::Git(g) => g.into(),
+        }
+    }
+}
+
+impl From<crate::send::DeliverError> for CliError {
+    fn from(e: crate::send::DeliverError) -> Self {
+        match e {
+            crate::send::DeliverError::Journal(j) => j.into(),
+            send @ crate::send::DeliverError::Send { .. } => CliError::caused(&send)
+                .with_code(TOOL)
+                .hint("fix the cause, then run `series send --resume` to send only the rest (a message cut off mid-transfer may arrive twice)"),
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

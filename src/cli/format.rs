@@ -6,12 +6,10 @@ use std::path::PathBuf;
 use clap::Args as ClapArgs;
 
 use super::{CliError, Context};
-use crate::clock::Moment;
-use crate::model::Person;
-use crate::outgoing::{self, Message, Options};
-use crate::send::recipients;
+use crate::outgoing;
+use crate::prepare::{self, Place};
+pub use crate::prepare::{Asked, Plan, Prepared};
 use crate::store::{self, Series};
-use crate::template;
 
 /// Write the cover letter and patches of the current version to a folder
 #[derive(Debug, ClapArgs)]
@@ -44,174 +42,51 @@ pub struct Addressing {
     pub suppress_cc: bool,
 }
 
-/// A rendered version, ready to write or send.
-pub struct Prepared {
-    pub series: Series,
-    pub messages: Vec<Message>,
-    /// The cover's diffstat describes other patches than the files hold.
-    pub stale_diffstat: bool,
-    /// The cover letter prose as rendered from `cover.md`.
-    pub prose: String,
-    /// The recipients asked for, resolved, before each patch's trailer Cc.
-    pub to: Vec<String>,
-    pub cc: Vec<String>,
-    pub dir: PathBuf,
-    /// Whether resolving list names taught the series new names to save.
-    pub learned: bool,
-}
-
-/// Render the cover letter prose from `cover.md`, with `bench_table(NAME)`
-/// (and `bench_table(NAME, ascii=true)` for `+-`) available to it.
-pub fn render_prose(series: &Series, ctx: &Context) -> Result<String, CliError> {
-    let file = super::rel(&ctx.series_dir.join(store::COVER), &ctx.cwd);
-    let benches = series.bench.clone();
-    Ok(template::render_with(
-        &file,
-        &series.cover,
-        minijinja::Value::UNDEFINED,
-        move |env| {
-            env.add_function(
-                "bench_table",
-                move |name: String, kwargs: minijinja::value::Kwargs| {
-                    let ascii: Option<bool> = kwargs.get("ascii")?;
-                    kwargs.assert_all_used()?;
-                    let fail = |msg: String| {
-                        minijinja::Error::new(minijinja::ErrorKind::InvalidOperation, msg)
-                    };
-                    let text = benches
-                        .get(&crate::bench::file_name(&name))
-                        .ok_or_else(|| fail(format!("no bench {name:?} in series/bench/")))?;
-                    let b =
-                        crate::bench::Bench::parse(&name, text).map_err(|e| fail(e.to_string()))?;
-                    let t = crate::bench::table::render(&name, &b, ascii.unwrap_or(false))
-                        .map_err(|e| fail(e.to_string()))?;
-                    Ok(t.trim_end_matches('\n').to_string())
-                },
-            );
-        },
-    )?)
-}
-
-/// How to render a version: recipients as given, the clock, and (for a
-/// resumed send) the exact recipients of each message.
-#[derive(Clone, Debug)]
-pub struct Plan {
-    pub addressing: Addressing,
-    pub now: Moment,
-    pub sender: Person,
-    pub exact: Option<Vec<(Vec<String>, Vec<String>)>>,
-    pub output: Option<PathBuf>,
-}
-
-impl Plan {
-    /// A plan with the real (or `SERIES_NOW`) clock and the sender's identity.
-    pub fn new(ctx: &Context, series: &Series, addressing: &Addressing) -> Result<Plan, CliError> {
-        Ok(Plan {
-            addressing: addressing.clone(),
-            now: ctx.now(),
-            sender: ctx.sender(series),
-            exact: None,
-            output: None,
-        })
-    }
-}
-
-/// Resolve recipients and render every message of a loaded series, once.
-pub fn prepare(ctx: &Context, mut series: Series, plan: &Plan) -> Result<Prepared, CliError> {
-    let tree_lists = ctx
-        .tree_path_opt()
-        .map(|t| crate::tree::tree_lists(&t))
-        .unwrap_or_default();
-    let (mut learned, stale_diffstat) = fresh_diffstat(ctx, &mut series)?;
-    let addressing = &plan.addressing;
-    let m = &series.manifest;
-    let (to, cc, names) = recipients::resolve_to_cc(
-        (&m.recipients.to, &addressing.to),
-        (&m.recipients.cc, &addressing.cc),
-        &tree_lists,
-        &m.lists,
-    )
-    .map_err(|e| {
-        CliError::caused(&e).hint("give a full address, or run with --tree pointing at a kernel tree whose MAINTAINERS lists it")
-    })?;
-    for (k, v) in names {
-        if series.manifest.lists.get(&k) != Some(&v) {
-            series.manifest.lists.insert(k, v);
-            learned = true;
+impl Addressing {
+    /// What the flags ask for.
+    pub fn asked(&self) -> Asked {
+        Asked {
+            to: self.to.clone(),
+            cc: self.cc.clone(),
+            in_reply_to: self.in_reply_to.clone(),
+            suppress_cc: self.suppress_cc,
         }
     }
-    let prose = render_prose(&series, ctx)?;
-    let opts = Options {
-        to: to.clone(),
-        cc: cc.clone(),
-        patch_cc: if addressing.suppress_cc {
-            Vec::new()
-        } else {
-            let sender = plan.sender.to_string();
-            series
-                .patches
-                .iter()
-                .map(|m| recipients::trailer_cc(m, &sender))
-                .collect()
-        },
-        in_reply_to: addressing.in_reply_to.as_ref().map(|s| {
-            s.trim()
-                .trim_start_matches('<')
-                .trim_end_matches('>')
-                .to_string()
-        }),
-        sender: plan.sender.clone(),
-        exact: plan.exact.clone(),
-        now: plan.now,
-        project: ctx.project(),
-    };
-    let messages = outgoing::render(&series, &prose, &opts)?;
-    let dir = plan
-        .output
-        .clone()
+}
+
+/// A plan with the clock (`SERIES_NOW` or the real one) and the sender's
+/// identity.
+pub fn plan(ctx: &Context, series: &Series, asked: Asked) -> Plan {
+    Plan {
+        asked,
+        now: ctx.now(),
+        sender: ctx.sender(series),
+        exact: None,
+    }
+}
+
+/// Render the version once, where `ctx` says (`output` overrides
+/// outgoing/vN beside series/).
+pub fn prepare_in(
+    ctx: &Context,
+    series: Series,
+    plan: &Plan,
+    output: Option<PathBuf>,
+) -> Result<Prepared, CliError> {
+    let dir = output
         .map(|o| if o.is_absolute() { o } else { ctx.cwd.join(o) })
         .unwrap_or_else(|| {
             ctx.project()
                 .join("outgoing")
                 .join(format!("v{}", series.manifest.version))
         });
-    Ok(Prepared {
-        series,
-        messages,
-        stale_diffstat,
-        prose,
-        to,
-        cc,
+    let place = Place {
+        tree: ctx.tree_path_opt(),
+        project: ctx.project(),
         dir,
-        learned,
-    })
-}
-
-/// Make sure the cover's diffstat describes the patch files as they are:
-/// when they changed since it was computed (a hand edit), compute it again
-/// on a tree that has the base. Returns whether it changed, and whether it
-/// is stale still (no tree with the base at hand, or a patch that does not
-/// apply there).
-fn fresh_diffstat(ctx: &Context, series: &mut Series) -> Result<(bool, bool), CliError> {
-    let now = series.diffs_digest();
-    if series.manifest.diffstat_of.as_deref() == Some(now.as_str()) {
-        return Ok((false, false));
-    }
-    let stat = match ctx.tree_path_opt() {
-        Some(t) => crate::git::Tree::open(&t)?
-            .series_stat(&series.manifest.base.commit, &series.patches)?,
-        None => None,
+        cover_name: super::rel(&ctx.series_dir.join(store::COVER), &ctx.cwd),
     };
-    match stat {
-        Some(stat) => {
-            series.manifest.diffstat = stat;
-            series.manifest.diffstat_of = Some(now);
-            Ok((true, false))
-        }
-        // A series written before the digest was kept: trusted as it is.
-        None if series.manifest.diffstat_of.is_none() => Ok((false, false)),
-        None => Ok((false, true)),
-    }
+    Ok(prepare::prepare(series, plan, &place)?)
 }
 
 /// The error for a cover diffstat that no longer describes the patches.
@@ -236,9 +111,8 @@ pub fn write_out(ctx: &Context, p: &Prepared, out: &mut dyn Write) -> Result<(),
 
 pub fn run(ctx: &Context, args: Args, out: &mut dyn Write) -> Result<(), CliError> {
     let series = store::load(&ctx.series_dir)?;
-    let mut plan = Plan::new(ctx, &series, &args.addressing)?;
-    plan.output = args.output;
-    let p = prepare(ctx, series, &plan)?;
+    let plan = plan(ctx, &series, args.addressing.asked());
+    let p = prepare_in(ctx, series, &plan, args.output)?;
     if p.stale_diffstat {
         return Err(stale_diffstat());
     }

@@ -17,7 +17,7 @@ use crate::mail::address;
 use crate::model::{Person, Severity};
 use crate::outgoing;
 use crate::send::journal::{self, Entry, Journal};
-use crate::send::{maintainers, recipients};
+use crate::send::{maintainers, recipients, Delivered};
 use crate::store::{self, Series};
 
 /// Send the current version: check, render outgoing/vN, confirm, send
@@ -252,8 +252,8 @@ fn fresh(ctx: &Context, series: Series, args: &Args) -> Result<Sending, CliError
             }
         }
     }
-    let plan = Plan::new(ctx, &series, &addressing)?;
-    let p = format::prepare(ctx, series, &plan)?;
+    let plan = format::plan(ctx, &series, addressing.asked());
+    let p = format::prepare_in(ctx, series, &plan, None)?;
     Ok(Sending::new(p, &plan, addressing.in_reply_to))
 }
 
@@ -270,7 +270,7 @@ fn resumed(ctx: &Context, series: Series, j: &Journal) -> Result<Sending, CliErr
         ))
         .hint("series/ changed since the send started; restore it (git checkout -- series/), then run `series send --resume`"));
     }
-    let mut plan = Plan::new(ctx, &series, &Addressing::default())?;
+    let mut plan = format::plan(ctx, &series, Default::default());
     plan.now = Moment {
         secs: j.secs,
         offset_minutes: j.offset_minutes,
@@ -279,16 +279,16 @@ fn resumed(ctx: &Context, series: Series, j: &Journal) -> Result<Sending, CliErr
     if let Some(from) = &j.from {
         plan.sender = Person::parse(from).unwrap_or(plan.sender);
     }
-    plan.addressing.in_reply_to = j.in_reply_to.clone();
-    plan.addressing.to = j.to.clone();
-    plan.addressing.cc = j.cc.clone();
+    plan.asked.in_reply_to = j.in_reply_to.clone();
+    plan.asked.to = j.to.clone();
+    plan.asked.cc = j.cc.clone();
     plan.exact = Some(
         j.messages
             .iter()
             .map(|e| (e.to.clone(), e.cc.clone()))
             .collect(),
     );
-    let p = format::prepare(ctx, series, &plan)?;
+    let p = format::prepare_in(ctx, series, &plan, None)?;
     Ok(Sending::new(p, &plan, j.in_reply_to.clone()))
 }
 
@@ -451,50 +451,35 @@ fn deliver(
     limit: Duration,
     out: &mut dyn Write,
 ) -> Result<(), CliError> {
-    journal.save(jpath)?;
     let dir = ctx.config_dir();
     let from = match ctx.config("sendemail.from") {
         Some(_) => None,
         None => Some(p.sender.to_string()),
     };
-    for (i, m) in p.messages.iter().enumerate() {
-        if journal.messages[i].accepted.is_some() {
-            writeln!(out, "Already sent: {}", m.subject)?;
-            continue;
-        }
+    let mut send_one = |m: &outgoing::Message| -> Result<(), String> {
         let file = p.dir.join(&m.file);
-        cmd::send_email(&dir, &file, from.as_deref(), &m.to, &m.cc, limit).map_err(|e| {
-            CliError::user(format!(
-                "git send-email failed on {} after {} of {} messages were accepted: {e}",
-                m.file,
-                journal.sent(),
-                journal.messages.len()
-            ))
-            .with_code(TOOL)
-            .hint("fix the cause, then run `series send --resume` to send only the rest (a message cut off mid-transfer may arrive twice)")
-        })?;
-        journal.messages[i].accepted = Some(ctx.now().rfc2822());
-        journal.save(jpath)?;
-        store::crash_point(&format!("sent-{i}"));
-        writeln!(out, "Sent {} <{}>", m.subject, m.message_id)?;
-    }
+        cmd::send_email(&dir, &file, from.as_deref(), &m.to, &m.cc, limit)
+            .map(|_| ())
+            .map_err(|e| e.to_string())
+    };
+    // Each message is reported as it goes; a closed stdout must not stop
+    // a send halfway, so write errors here are left for the end.
+    crate::send::deliver(
+        &p.messages,
+        &mut journal,
+        jpath,
+        &mut send_one,
+        &|| ctx.now().rfc2822(),
+        &mut |d| {
+            let _ = match d {
+                Delivered::Already(m) => writeln!(out, "Already sent: {}", m.subject),
+                Delivered::Sent(m) => writeln!(out, "Sent {} <{}>", m.subject, m.message_id),
+            };
+        },
+    )?;
     // Every message is accepted: record the version as sent.
-    let mut series = p.series.clone();
+    let series = crate::send::record_sent(&p.series, &p.messages, &journal, link);
     let cover = &p.messages[0];
-    let day = crate::mail::text::iso_day(journal.secs, journal.offset_minutes);
-    let entry = series.current_version_mut();
-    entry.date = Some(day);
-    entry.message_ids = p
-        .messages
-        .iter()
-        .map(|m| format!("<{}>", m.message_id))
-        .collect();
-    entry.link = Some(link.replace("{msgid}", &cover.message_id));
-    entry.to = Some(cover.to.clone());
-    entry.cc = Some(cover.cc.clone());
-    // The next version goes to the same people unless told otherwise.
-    series.manifest.recipients.to = journal.to.clone();
-    series.manifest.recipients.cc = journal.cc.clone();
     store::save(&ctx.series_dir, &series)?;
     writeln!(
         out,

@@ -1,6 +1,90 @@
 //! Sending: who receives the series, the journal that makes sending
-//! resumable, and get_maintainer.pl.
+//! resumable, get_maintainer.pl, and the delivery of a rendered version.
 
 pub mod journal;
 pub mod maintainers;
 pub mod recipients;
+
+use std::path::Path;
+
+use crate::outgoing::Message;
+use crate::store::Series;
+use journal::{Journal, JournalError};
+
+/// Why a delivery stopped.
+#[derive(Debug, thiserror::Error)]
+pub enum DeliverError {
+    #[error(transparent)]
+    Journal(#[from] JournalError),
+    #[error(
+        "git send-email failed on {file} after {sent} of {total} messages were accepted: {why}"
+    )]
+    Send {
+        file: String,
+        sent: usize,
+        total: usize,
+        why: String,
+    },
+}
+
+/// What became of one message.
+pub enum Delivered<'a> {
+    /// The journal had it as accepted already: not sent again.
+    Already(&'a Message),
+    /// The server accepted it now.
+    Sent(&'a Message),
+}
+
+/// Send every message the journal has not seen accepted, in order, with
+/// `send` (git send-email), saving the journal after each acceptance, so
+/// that a message accepted is never sent again. `now` stamps acceptances;
+/// `told` hears of each message.
+pub fn deliver<'a>(
+    messages: &'a [Message],
+    journal: &mut Journal,
+    jpath: &Path,
+    send: &mut dyn FnMut(&Message) -> Result<(), String>,
+    now: &dyn Fn() -> String,
+    told: &mut dyn FnMut(Delivered<'a>),
+) -> Result<(), DeliverError> {
+    journal.save(jpath)?;
+    for (i, m) in messages.iter().enumerate() {
+        if journal.messages[i].accepted.is_some() {
+            told(Delivered::Already(m));
+            continue;
+        }
+        send(m).map_err(|why| DeliverError::Send {
+            file: m.file.clone(),
+            sent: journal.sent(),
+            total: journal.messages.len(),
+            why,
+        })?;
+        journal.messages[i].accepted = Some(now());
+        journal.save(jpath)?;
+        crate::store::crash_point(&format!("sent-{i}"));
+        told(Delivered::Sent(m));
+    }
+    Ok(())
+}
+
+/// The series once every message of its version was accepted: the date,
+/// the Message-Ids, the link (`link` with `{msgid}` for the cover's) and
+/// the recipients in the history, and the recipients asked for kept as the
+/// next version's.
+pub fn record_sent(series: &Series, messages: &[Message], journal: &Journal, link: &str) -> Series {
+    let mut series = series.clone();
+    let cover = &messages[0];
+    let day = crate::mail::text::iso_day(journal.secs, journal.offset_minutes);
+    let entry = series.current_version_mut();
+    entry.date = Some(day);
+    entry.message_ids = messages
+        .iter()
+        .map(|m| format!("<{}>", m.message_id))
+        .collect();
+    entry.link = Some(link.replace("{msgid}", &cover.message_id));
+    entry.to = Some(cover.to.clone());
+    entry.cc = Some(cover.cc.clone());
+    series.manifest.recipients.to = journal.to.clone();
+    series.manifest.recipients.cc = journal.cc.clone();
+    series
+}
