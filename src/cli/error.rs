@@ -297,7 +297,6 @@ impl From<ApplyError> for CliError {
     }
 }
 
-
 impl From<crate::prepare::PrepareError> for CliError {
     fn from(e: crate::prepare::PrepareError) -> Self {
         use crate::prepare::PrepareError;

@@ -80,8 +80,16 @@ fn hunks(patch: &Patch<'_>) -> Result<Vec<Hunk>, git2::Error> {
         let mut trailing = 0usize;
         for l in 0..n {
             let line = patch.line_in_hunk(h, l)?;
-            let content = line.content().to_vec();
             let kind = line.origin_value();
+            // Only text lines have content to read: libgit2 may leave the
+            // content of a marker line null, which git2 cannot take as a
+            // slice.
+            let content = match kind {
+                DiffLineType::Context | DiffLineType::Deletion | DiffLineType::Addition => {
+                    line.content().to_vec()
+                }
+                _ => Vec::new(),
+            };
             match kind {
                 DiffLineType::Context => {
                     pre.push(content.clone());

@@ -232,8 +232,9 @@ pub fn parse_patch(bytes: &[u8]) -> Result<(PatchMail, String), ParseError> {
         .ok_or(ParseError::FromLine)?
         .to_string();
     let head_end = find(bytes, b"\n\n", first_end).ok_or(ParseError::MissingHeader("Subject"))?;
-    let head =
-        std::str::from_utf8(&bytes[first_end + 1..head_end]).map_err(|_| ParseError::NotUtf8)?;
+    // No header lines at all leaves an empty head (then From: is missing).
+    let head = std::str::from_utf8(bytes.get(first_end + 1..head_end).unwrap_or_default())
+        .map_err(|_| ParseError::NotUtf8)?;
     let headers = unfold_headers(head);
     let get = |name: &'static str| {
         headers
