@@ -96,6 +96,7 @@ pub fn from_tree(tree: &Tree, opts: &Options) -> Result<Series, ImportError> {
         patches,
         bench: Default::default(),
         on_disk: Vec::new(),
+        to_keep: Vec::new(),
     };
     series.manifest.diffstat_of = Some(series.diffs_digest());
     Ok(series)

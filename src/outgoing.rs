@@ -32,6 +32,9 @@ pub struct Options {
     pub now: Moment,
     /// The project folder holding `series/` (for `templates/`).
     pub project: PathBuf,
+    /// A range-diff against an earlier version for the cover letter (the
+    /// version, the text), as `git format-patch --range-diff` adds it.
+    pub range_diff: Option<(u32, String)>,
 }
 
 /// One rendered message.
@@ -105,7 +108,12 @@ fn wrap_item(text: &str) -> String {
 }
 
 /// The cover letter body from the layout template and the rendered prose.
-pub fn cover_body(series: &Series, prose: &str, project: &Path) -> Result<String, TemplateError> {
+pub fn cover_body(
+    series: &Series,
+    prose: &str,
+    project: &Path,
+    range_diff: Option<&(u32, String)>,
+) -> Result<String, TemplateError> {
     let m = &series.manifest;
     let changes = m
         .history
@@ -135,6 +143,8 @@ pub fn cover_body(series: &Series, prose: &str, project: &Path) -> Result<String
             diffstat => m.diffstat.clone(),
             base_commit => m.base.commit.clone(),
             subject => m.subject.clone(),
+            range_diff => range_diff.map(|r| r.1.clone()),
+            range_diff_against => range_diff.map(|r| r.0),
         },
     )
 }
@@ -252,7 +262,7 @@ pub fn render(series: &Series, prose: &str, opts: &Options) -> Result<Vec<Messag
     let mut out = Vec::with_capacity(total + 1);
 
     // The cover letter.
-    let body = cover_body(series, prose, &opts.project)?;
+    let body = cover_body(series, prose, &opts.project, opts.range_diff.as_ref())?;
     let tip = series
         .patches
         .last()

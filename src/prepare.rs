@@ -23,6 +23,8 @@ pub struct Asked {
     pub in_reply_to: Option<String>,
     /// Leave out each patch's trailer Cc.
     pub suppress_cc: bool,
+    /// A range-diff for the cover letter: (against version, text).
+    pub range_diff: Option<(u32, String)>,
 }
 
 /// How to render a version.
@@ -123,6 +125,7 @@ pub fn prepare(mut series: Series, plan: &Plan, place: &Place) -> Result<Prepare
         exact: plan.exact.clone(),
         now: plan.now,
         project: place.project.clone(),
+        range_diff: asked.range_diff.clone(),
     };
     let messages = outgoing::render(&series, &prose, &opts)?;
     Ok(Prepared {

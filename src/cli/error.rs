@@ -345,3 +345,20 @@ mod tests {
         assert_eq!((t.kind, t.code), (Kind::Tool, TOOL));
     }
 }
+
+impl From<crate::versions::VersionError> for CliError {
+    fn from(e: crate::versions::VersionError) -> Self {
+        use crate::versions::VersionError as V;
+        match e {
+            V::Store(s) => s.into(),
+            V::Sent { version, .. } => CliError::caused(&e).hint(format!(
+                "run `series reroll` to start v{} from it, then change that",
+                version + 1
+            )),
+            V::NoSuchVersion(..) => CliError::caused(&e)
+                .hint("`series status` lists the versions; a version is kept by `series send` and `series reroll`"),
+            V::NothingKept(_) => CliError::caused(&e)
+                .hint("versions are kept by `series send` and `series reroll`; name both versions to compare others"),
+        }
+    }
+}

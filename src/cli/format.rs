@@ -33,9 +33,15 @@ pub struct Addressing {
     #[arg(long, value_name = "WHO")]
     pub cc: Vec<String>,
 
-    /// Thread the cover letter under this Message-Id (an earlier version)
-    #[arg(long, value_name = "MSGID")]
+    /// Thread the cover letter under this Message-Id, or under the cover of
+    /// an earlier version given as vN
+    #[arg(long, value_name = "MSGID|vN")]
     pub in_reply_to: Option<String>,
+
+    /// Add a range-diff against an earlier version (vN; default the last
+    /// one sent) to the cover letter, as git format-patch --range-diff does
+    #[arg(long, value_name = "vN", num_args = 0..=1, default_missing_value = "")]
+    pub range_diff: Option<String>,
 
     /// Do not Cc the people named in each patch's trailers
     #[arg(long)]
@@ -43,15 +49,51 @@ pub struct Addressing {
 }
 
 impl Addressing {
-    /// What the flags ask for.
-    pub fn asked(&self) -> Asked {
-        Asked {
+    /// What the flags ask for: `--in-reply-to vN` names that version's
+    /// cover, `--range-diff` is computed against the version it names.
+    pub fn asked(&self, ctx: &Context, series: &Series) -> Result<Asked, CliError> {
+        let in_reply_to = match &self.in_reply_to {
+            Some(r) => Some(earlier_cover(series, r)?),
+            None => None,
+        };
+        let range_diff = match &self.range_diff {
+            Some(v) => Some(super::diff::for_cover(ctx, series, v)?),
+            None => None,
+        };
+        Ok(Asked {
             to: self.to.clone(),
             cc: self.cc.clone(),
-            in_reply_to: self.in_reply_to.clone(),
+            in_reply_to,
             suppress_cc: self.suppress_cc,
-        }
+            range_diff,
+        })
     }
+}
+
+/// A version named as `vN` or `N`.
+pub fn version_arg(s: &str) -> Option<u32> {
+    s.strip_prefix('v').unwrap_or(s).parse().ok().filter(|&v| v >= 1)
+}
+
+/// `--in-reply-to`: a Message-Id as given, or `vN` for that version's
+/// cover letter as recorded when it was sent.
+fn earlier_cover(series: &Series, given: &str) -> Result<String, CliError> {
+    let Some(v) = version_arg(given) else {
+        return Ok(given.to_string());
+    };
+    series
+        .manifest
+        .history
+        .iter()
+        .find(|h| h.version == v)
+        .and_then(|h| h.message_ids.first())
+        .cloned()
+        .ok_or_else(|| {
+            CliError::user(format!(
+                "--in-reply-to {given}: v{v} has no recorded Message-Id (it was not sent by series)"
+            ))
+            .hint("give the cover letter's Message-Id itself")
+        })
 }
 
 /// A plan with the clock (`SERIES_NOW` or the real one) and the sender's
@@ -111,7 +153,8 @@ pub fn write_out(ctx: &Context, p: &Prepared, out: &mut dyn Write) -> Result<(),
 
 pub fn run(ctx: &Context, args: Args, out: &mut dyn Write) -> Result<(), CliError> {
     let series = store::load(&ctx.series_dir)?;
-    let plan = plan(ctx, &series, args.addressing.asked());
+    let asked = args.addressing.asked(ctx, &series)?;
+    let plan = plan(ctx, &series, asked);
     let p = prepare_in(ctx, series, &plan, args.output)?;
     if p.stale_diffstat {
         return Err(stale_diffstat());

@@ -5,11 +5,14 @@
 mod apply;
 mod bench;
 mod check;
+mod diff;
 pub mod error;
 mod format;
 mod init;
 mod progress;
 mod rebase;
+mod refresh;
+mod reroll;
 mod send;
 mod status;
 
@@ -48,6 +51,9 @@ pub enum Command {
     Rebase(rebase::Args),
     Apply(apply::Args),
     Check(check::Args),
+    Reroll(reroll::Args),
+    Diff(diff::Args),
+    Refresh(refresh::Args),
 }
 
 impl Command {
@@ -56,7 +62,13 @@ impl Command {
         match self {
             Command::Status(_) | Command::Check(_) | Command::Apply(_) => false,
             Command::Bench(b) => b.writes(),
-            Command::Init(_) | Command::Format(_) | Command::Send(_) | Command::Rebase(_) => true,
+            Command::Init(_)
+            | Command::Format(_)
+            | Command::Send(_)
+            | Command::Rebase(_)
+            | Command::Reroll(_)
+            | Command::Diff(_)
+            | Command::Refresh(_) => true,
         }
     }
 }
@@ -238,6 +250,9 @@ pub fn run(cli: Cli, out: &mut dyn Write) -> Result<(), CliError> {
         Command::Rebase(a) => rebase::run(&ctx, a, out),
         Command::Apply(a) => apply::run(&ctx, a, out),
         Command::Check(a) => check::run(&ctx, a, out),
+        Command::Reroll(a) => reroll::run(&ctx, a, out),
+        Command::Diff(a) => diff::run(&ctx, a, out),
+        Command::Refresh(a) => refresh::run(&ctx, a, out),
     }
 }
 

@@ -45,6 +45,7 @@ pub fn run(ctx: &Context, args: Args, out: &mut dyn Write) -> Result<(), CliErro
         return Ok(());
     }
     let series = store::load(&ctx.series_dir)?;
+    crate::versions::writable(&series)?;
     let tree = Tree::open(&ctx.tree_path()?)?;
     let mut bar = Progress::new();
     let mut progress = |i: usize, n: usize, t: &str| bar.step("rebase", i, n, t);

@@ -160,6 +160,7 @@ pub fn run(ctx: &Context, args: Args, out: &mut dyn Write) -> Result<(), CliErro
         }
         _ => {
             gate(ctx, &p, args.force, out)?;
+            versions_gate(ctx, &p.series, args.force, out)?;
             confirm(&p.messages, args.yes, out)?;
             new_journal(&p, v)
         }
@@ -180,6 +181,7 @@ fn new_journal(p: &Sending, v: u32) -> Journal {
         to: p.to.clone(),
         cc: p.cc.clone(),
         in_reply_to: p.in_reply_to.clone(),
+        range_diff_against: p.range_diff_against,
         messages: p
             .messages
             .iter()
@@ -215,7 +217,8 @@ fn already_sent(series: &Series, out: &mut dyn Write) -> Result<bool, CliError> 
     )?;
     writeln!(
         out,
-        "To send a new version, raise `version` in series/series.toml."
+        "To send a new version, run `series reroll` (it starts v{}).",
+        v + 1
     )?;
     Ok(true)
 }
@@ -252,9 +255,11 @@ fn fresh(ctx: &Context, series: Series, args: &Args) -> Result<Sending, CliError
             }
         }
     }
-    let plan = format::plan(ctx, &series, addressing.asked());
+    let asked = addressing.asked(ctx, &series)?;
+    let in_reply_to = asked.in_reply_to.clone();
+    let plan = format::plan(ctx, &series, asked);
     let p = format::prepare_in(ctx, series, &plan, None)?;
-    Ok(Sending::new(p, &plan, addressing.in_reply_to))
+    Ok(Sending::new(p, &plan, in_reply_to))
 }
 
 /// A resumed send: rendered with the journal's clock, sender, threading and
@@ -280,6 +285,9 @@ fn resumed(ctx: &Context, series: Series, j: &Journal) -> Result<Sending, CliErr
         plan.sender = Person::parse(from).unwrap_or(plan.sender);
     }
     plan.asked.in_reply_to = j.in_reply_to.clone();
+    if let Some(v) = j.range_diff_against {
+        plan.asked.range_diff = Some(super::diff::for_cover(ctx, &series, &format!("v{v}"))?);
+    }
     plan.asked.to = j.to.clone();
     plan.asked.cc = j.cc.clone();
     plan.exact = Some(
@@ -298,6 +306,7 @@ struct Sending {
     now: Moment,
     sender: Person,
     in_reply_to: Option<String>,
+    range_diff_against: Option<u32>,
 }
 
 impl Sending {
@@ -307,6 +316,7 @@ impl Sending {
             now: plan.now,
             sender: plan.sender.clone(),
             in_reply_to,
+            range_diff_against: plan.asked.range_diff.as_ref().map(|r| r.0),
         }
     }
 }
@@ -411,6 +421,48 @@ fn gate(ctx: &Context, p: &Prepared, force: bool, out: &mut dyn Write) -> Result
         if errors.len() == 1 { "" } else { "s" }
     ))
     .hint("fix the errors listed above, or pass --force to send anyway"))
+}
+
+/// A version after the first: warn when its changelog is empty, refuse it
+/// when its patches are those of the last version sent (unless --force).
+fn versions_gate(
+    ctx: &Context,
+    series: &Series,
+    force: bool,
+    out: &mut dyn Write,
+) -> Result<(), CliError> {
+    let v = series.manifest.version;
+    if v == 1 {
+        return Ok(());
+    }
+    let empty = series
+        .manifest
+        .history
+        .iter()
+        .find(|h| h.version == v)
+        .is_none_or(|h| h.changes.is_empty());
+    if empty {
+        writeln!(
+            out,
+            "warning: \"Changes in v{v}\" is empty; `series diff` drafts it from the last version sent"
+        )?;
+    }
+    let kept = store::kept_versions(&ctx.series_dir);
+    let Some(last) = crate::versions::default_old(series, &kept) else {
+        return Ok(());
+    };
+    let old = crate::versions::load_version(&ctx.series_dir, last)?;
+    if !crate::versions::compare(&old, series).identical() {
+        return Ok(());
+    }
+    if force {
+        writeln!(out, "v{v} has the patches of v{last}; sending anyway (--force).")?;
+        return Ok(());
+    }
+    Err(CliError::user(format!(
+        "v{v} has the same patches as v{last}; nothing was sent"
+    ))
+    .hint("change the patches first, or pass --force to send them again as a new version"))
 }
 
 /// Ask before sending, on a terminal; refuse without one unless --yes.

@@ -25,6 +25,12 @@ struct Status<'a> {
     patches: Vec<PatchStatus<'a>>,
     cover: CoverState,
     history: &'a [store::VersionEntry],
+    /// Versions kept in series/versions/.
+    kept: Vec<u32>,
+    /// Whether the current version was sent (it then never changes).
+    sent: bool,
+    /// Patches (1-based) whose files differ from what was sent.
+    edited_since_sent: Vec<usize>,
     /// The git work tree that holds series/ without tracking it, if any.
     #[serde(skip_serializing_if = "Option::is_none")]
     untracked_in: Option<String>,
@@ -60,6 +66,20 @@ fn lines(n: usize) -> String {
     format!("{n} line{}", if n == 1 { "" } else { "s" })
 }
 
+/// The patches of a sent version whose files were edited since the send.
+fn edited_since_sent(ctx: &Context, s: &Series) -> Vec<usize> {
+    if crate::versions::sent(s).is_none() {
+        return Vec::new();
+    }
+    let Ok(kept) = store::load_kept(&ctx.series_dir, s.manifest.version) else {
+        return Vec::new();
+    };
+    (0..s.patches.len())
+        .filter(|&i| i >= kept.patches.len() || s.stored_patch(i) != kept.stored_patch(i))
+        .map(|i| i + 1)
+        .collect()
+}
+
 // Printing: one line after another of the status, as the user reads it.
 pub fn run(ctx: &Context, args: Args, out: &mut dyn Write) -> Result<(), CliError> {
     let s = store::load(&ctx.series_dir)?;
@@ -87,6 +107,9 @@ pub fn run(ctx: &Context, args: Args, out: &mut dyn Write) -> Result<(), CliErro
             placeholders: placeholders(&s),
         },
         history: &m.history,
+        kept: store::kept_versions(&ctx.series_dir),
+        sent: crate::versions::sent(&s).is_some(),
+        edited_since_sent: edited_since_sent(ctx, &s),
         untracked_in: crate::git::untracked_in(&ctx.series_dir).map(|t| t.display().to_string()),
     };
     if args.json {
@@ -141,7 +164,33 @@ pub fn run(ctx: &Context, args: Args, out: &mut dyn Write) -> Result<(), CliErro
         if let Some(l) = &h.link {
             line.push_str(&format!(", {l}"));
         }
+        if status.kept.contains(&h.version) {
+            line.push_str(&format!(" [kept in versions/v{}]", h.version));
+        }
         writeln!(out, "{line}")?;
+    }
+    if status.sent {
+        writeln!(
+            out,
+            "v{} was sent and is final: `series reroll` starts v{}.",
+            m.version,
+            m.version + 1
+        )?;
+    }
+    if !status.edited_since_sent.is_empty() {
+        let list: Vec<String> = status
+            .edited_since_sent
+            .iter()
+            .map(|n| n.to_string())
+            .collect();
+        writeln!(
+            out,
+            "warning: patch {} differ{} from what was sent as v{}; run `series reroll` to make the edits v{}",
+            list.join(", "),
+            if list.len() == 1 { "s" } else { "" },
+            m.version,
+            m.version + 1
+        )?;
     }
     if let Some(top) = &status.untracked_in {
         writeln!(

@@ -30,6 +30,9 @@ pub struct Journal {
     /// The Message-Id the cover replies to, if any.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub in_reply_to: Option<String>,
+    /// The version the cover's range-diff was against, if it had one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub range_diff_against: Option<u32>,
     #[serde(rename = "message")]
     pub messages: Vec<Entry>,
 }

@@ -69,8 +69,8 @@ pub fn deliver<'a>(
 
 /// The series once every message of its version was accepted: the date,
 /// the Message-Ids, the link (`link` with `{msgid}` for the cover's) and
-/// the recipients in the history, and the recipients asked for kept as the
-/// next version's.
+/// the recipients in the history, the recipients asked for kept as the
+/// next version's, and the version itself kept, frozen, in `versions/vN/`.
 pub fn record_sent(series: &Series, messages: &[Message], journal: &Journal, link: &str) -> Series {
     let mut series = series.clone();
     let cover = &messages[0];
@@ -86,5 +86,8 @@ pub fn record_sent(series: &Series, messages: &[Message], journal: &Journal, lin
     entry.cc = Some(cover.cc.clone());
     series.manifest.recipients.to = journal.to.clone();
     series.manifest.recipients.cc = journal.cc.clone();
+    // What was sent is kept as it is: versions/vN/ never changes again.
+    let kept = crate::store::frozen(&series);
+    series.to_keep.push(kept);
     series
 }

@@ -6,7 +6,7 @@
 use std::fs;
 use std::path::{Path, PathBuf};
 
-use super::{io, StoreError, BENCH, COVER, MANIFEST, PATCHES};
+use super::{io, StoreError, BENCH, COVER, MANIFEST, PATCHES, VERSIONS};
 
 pub(super) fn parent_of(dir: &Path) -> PathBuf {
     match dir.parent() {
@@ -217,7 +217,28 @@ pub(super) fn copy_unmanaged(from: &Path, to: &Path) -> Result<(), StoreError> {
             }
             continue;
         }
+        if name_s == VERSIONS && real_dir {
+            link_tree(&src, &dst)?;
+            continue;
+        }
         copy_any(&src, &dst)?;
+    }
+    Ok(())
+}
+
+/// Carry kept versions over: they never change, so their regular files are
+/// hard-linked rather than copied (copied where links cannot be made).
+fn link_tree(src: &Path, dst: &Path) -> Result<(), StoreError> {
+    fs::create_dir_all(dst).map_err(io(dst))?;
+    for e in fs::read_dir(src).map_err(io(src))? {
+        let e = e.map_err(io(src))?;
+        let (from, to) = (e.path(), dst.join(e.file_name()));
+        let kind = fs::symlink_metadata(&from).map_err(io(&from))?.file_type();
+        if kind.is_dir() {
+            link_tree(&from, &to)?;
+        } else if !(kind.is_file() && fs::hard_link(&from, &to).is_ok()) {
+            copy_any(&from, &to)?;
+        }
     }
     Ok(())
 }

@@ -21,13 +21,16 @@ pub use atomic::{crash_point, lock, recover, set_test_hooks, Lock};
 use validate::validate;
 pub use validate::FileName;
 
-/// The format version this build reads and writes.
-pub const FORMAT: u32 = 1;
+/// The format version this build writes. Format 1 (before kept versions)
+/// is read and upgraded in memory: its fields mean the same in format 2.
+pub const FORMAT: u32 = 2;
 
 pub const MANIFEST: &str = "series.toml";
 pub const COVER: &str = "cover.md";
 pub const PATCHES: &str = "patches";
 pub const BENCH: &str = "bench";
+/// Kept versions: `versions/vN/` is version N frozen, itself a series folder.
+pub const VERSIONS: &str = "versions";
 
 /// The manifest, `series/series.toml`. Field order is the file's order.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -133,6 +136,9 @@ pub struct Series {
     /// The patch files as they were read (empty for a series made in
     /// memory), to tell a hand-edited file from what series writes.
     pub on_disk: Vec<Vec<u8>>,
+    /// Versions to keep at the next save as `versions/vN/`; one kept
+    /// already is never written again.
+    pub to_keep: Vec<Series>,
 }
 
 /// Errors reading or writing `series/`; each names the file.
@@ -287,7 +293,49 @@ pub fn load(dir: &Path) -> Result<Series, StoreError> {
         patches,
         bench,
         on_disk,
+        to_keep: Vec::new(),
     })
+}
+
+/// The folder of kept version `v`.
+pub fn kept_dir(dir: &Path, v: u32) -> PathBuf {
+    dir.join(VERSIONS).join(format!("v{v}"))
+}
+
+/// The versions kept in `series/versions/`, oldest first.
+pub fn kept_versions(dir: &Path) -> Vec<u32> {
+    let mut out: Vec<u32> = fs::read_dir(dir.join(VERSIONS))
+        .into_iter()
+        .flatten()
+        .flatten()
+        .filter(|e| e.file_type().is_ok_and(|t| t.is_dir()))
+        .filter_map(|e| {
+            let name = e.file_name().to_string_lossy().into_owned();
+            name.strip_prefix('v')?.parse().ok()
+        })
+        .filter(|&v| v >= 1)
+        .collect();
+    out.sort_unstable();
+    out
+}
+
+/// Kept version `v`, read as any series folder is.
+pub fn load_kept(dir: &Path, v: u32) -> Result<Series, StoreError> {
+    let kdir = kept_dir(dir, v);
+    if !kdir.is_dir() {
+        return Err(StoreError::Missing(kdir));
+    }
+    load(&kdir)
+}
+
+/// A copy of `series` to keep, frozen: its manifest, cover and patches.
+pub fn frozen(series: &Series) -> Series {
+    Series {
+        bench: BTreeMap::new(),
+        on_disk: Vec::new(),
+        to_keep: Vec::new(),
+        ..series.clone()
+    }
 }
 
 /// The bytes of a regular file in `series/`; a link, a FIFO or a device is
@@ -333,11 +381,11 @@ pub fn parse_manifest(path: &Path, text: &str) -> Result<Manifest, StoreError> {
         _ => {
             return Err(StoreError::Malformed {
                 path: path.to_path_buf(),
-                msg: "missing or invalid `format` (expected `format = 1`)".into(),
+                msg: format!("missing or invalid `format` (expected `format = {FORMAT}`)"),
             })
         }
     }
-    let m: Manifest = toml::from_str(text).map_err(|e| StoreError::Malformed {
+    let mut m: Manifest = toml::from_str(text).map_err(|e| StoreError::Malformed {
         path: path.to_path_buf(),
         msg: e.to_string().trim().to_string(),
     })?;
@@ -345,6 +393,8 @@ pub fn parse_manifest(path: &Path, text: &str) -> Result<Manifest, StoreError> {
         path: path.to_path_buf(),
         msg,
     })?;
+    // The upgrade from format 1: same fields, no kept versions yet.
+    m.format = FORMAT;
     Ok(m)
 }
 
@@ -368,6 +418,14 @@ pub fn save(dir: &Path, series: &Series) -> Result<(), StoreError> {
     write_tree(stage.path(), series)?;
     if dir.exists() {
         copy_unmanaged(dir, stage.path())?;
+    }
+    for kept in &series.to_keep {
+        let kdir = kept_dir(stage.path(), kept.manifest.version);
+        // A version kept already is frozen: never written again.
+        if !kdir.exists() {
+            fs::create_dir_all(&kdir).map_err(io(&kdir))?;
+            write_tree(&kdir, kept)?;
+        }
     }
     crash_point("staged");
     let staged = stage.keep();

@@ -12,3 +12,4 @@ mod rebase;
 mod send;
 mod store;
 mod trust;
+mod versions;

@@ -9,7 +9,7 @@ use std::process::{Child, Command, Stdio};
 use crate::common::*;
 
 /// An SMTP server on 127.0.0.1 that stores what it accepts.
-struct Smtp {
+pub(crate) struct Smtp {
     child: Child,
     port: u16,
     out: PathBuf,
@@ -48,7 +48,7 @@ impl Smtp {
     }
 
     /// The received messages, in order.
-    fn received(&self) -> Vec<(String, String)> {
+    pub(crate) fn received(&self) -> Vec<(String, String)> {
         let mut names: Vec<PathBuf> = fs::read_dir(&self.out)
             .map(|d| {
                 d.flatten()
@@ -90,7 +90,7 @@ fn point_at(env: &Env, port: u16) -> String {
     path.to_string_lossy().into_owned()
 }
 
-fn send(env: &Env, gitconfig: &str, args: &[&str]) -> std::process::Output {
+pub(crate) fn send(env: &Env, gitconfig: &str, args: &[&str]) -> std::process::Output {
     let tree = env.tree().to_string_lossy().into_owned();
     let mut full = vec!["--tree", &tree, "send"];
     full.extend_from_slice(args);
@@ -99,7 +99,7 @@ fn send(env: &Env, gitconfig: &str, args: &[&str]) -> std::process::Output {
 
 /// A series of `patches` patches and an SMTP server git send-email is
 /// pointed at: the environment, the server and the git config.
-fn sending(patches: usize) -> (Env, Smtp, String) {
+pub(crate) fn sending(patches: usize) -> (Env, Smtp, String) {
     let env = Env::new();
     series_of(&env, patches);
     let smtp = Smtp::start(env.dir.path(), None);
@@ -135,7 +135,7 @@ fn series_of(env: &Env, patches: usize) {
     .unwrap();
 }
 
-fn header<'a>(mail: &'a str, name: &str) -> Option<&'a str> {
+pub(crate) fn header<'a>(mail: &'a str, name: &str) -> Option<&'a str> {
     let head = mail.split("\n\n").next().unwrap_or("");
     head.lines()
         .find_map(|l| l.strip_prefix(&format!("{name}: ")))

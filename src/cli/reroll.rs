@@ -1,0 +1,36 @@
+//! `series reroll`: keep the current version as it is and start the next.
+
+use std::io::Write;
+
+use clap::Args as ClapArgs;
+
+use super::{CliError, Context};
+use crate::store;
+use crate::versions;
+
+/// Start the next version: keep this one, frozen, in series/versions/
+#[derive(Debug, ClapArgs)]
+pub struct Args {}
+
+pub fn run(ctx: &Context, _args: Args, out: &mut dyn Write) -> Result<(), CliError> {
+    let series = store::load(&ctx.series_dir)?;
+    let kept = store::kept_versions(&ctx.series_dir);
+    let r = versions::reroll(&series, &kept);
+    store::save(&ctx.series_dir, &r.series)?;
+    let old = series.manifest.version;
+    let new = r.series.manifest.version;
+    match (r.kept_now, r.was_sent) {
+        (_, true) => writeln!(out, "v{old} was sent and is kept in series/versions/v{old}/.")?,
+        (Some(_), false) => writeln!(
+            out,
+            "v{old} was never sent; kept as it is in series/versions/v{old}/."
+        )?,
+        (None, false) => writeln!(out, "v{old} is kept in series/versions/v{old}/.")?,
+    }
+    writeln!(out, "Now preparing v{new}: its changelog is empty.")?;
+    writeln!(
+        out,
+        "Next: change the patches (rebase, or apply, edit and `series refresh`), then `series diff` drafts \"Changes in v{new}\"."
+    )?;
+    Ok(())
+}

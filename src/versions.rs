@@ -1,0 +1,256 @@
+//! Versions of a series: starting the next one (`reroll`), the rule that a
+//! sent version never changes, comparing two versions (the range-diff) and
+//! the changelog drafted from that comparison.
+
+use crate::rangediff::{self, Mark, PatchText, Pairing, Row};
+use crate::store::{self, Series, VersionEntry};
+
+/// Why a version operation was refused.
+#[derive(Debug, thiserror::Error)]
+pub enum VersionError {
+    #[error("v{version} was sent on {date}; a sent version never changes")]
+    Sent { version: u32, date: String },
+    #[error("there is no v{0} to compare: series/versions/ keeps {1}")]
+    NoSuchVersion(u32, String),
+    #[error("nothing to compare v{0} with: no earlier version is kept in series/versions/")]
+    NothingKept(u32),
+    #[error(transparent)]
+    Store(#[from] store::StoreError),
+}
+
+/// The history entry of the current version when it was sent.
+pub fn sent(series: &Series) -> Option<&VersionEntry> {
+    let v = series.manifest.version;
+    series
+        .manifest
+        .history
+        .iter()
+        .find(|h| h.version == v && !h.message_ids.is_empty())
+}
+
+/// Refuse to change a sent version.
+pub fn writable(series: &Series) -> Result<(), VersionError> {
+    match sent(series) {
+        Some(h) => Err(VersionError::Sent {
+            version: h.version,
+            date: h.date.clone().unwrap_or_else(|| "an unknown day".into()),
+        }),
+        None => Ok(()),
+    }
+}
+
+/// What `reroll` did.
+pub struct Rerolled {
+    pub series: Series,
+    /// The version kept now (None when it was kept already, at its send).
+    pub kept_now: Option<u32>,
+    /// Whether the version left behind had been sent.
+    pub was_sent: bool,
+}
+
+/// Start version N+1: version N is kept as it is (unless kept already),
+/// the history gets N+1 with an empty changelog on the current base.
+pub fn reroll(series: &Series, kept: &[u32]) -> Rerolled {
+    let v = series.manifest.version;
+    let was_sent = sent(series).is_some();
+    let mut next = series.clone();
+    let kept_now = (!kept.contains(&v)).then(|| {
+        next.to_keep.push(store::frozen(series));
+        v
+    });
+    next.manifest.version = v + 1;
+    let base = next.manifest.base.name.clone();
+    let entry = next.current_version_mut();
+    entry.base = Some(base);
+    entry.changes.clear();
+    Rerolled {
+        series: next,
+        kept_now,
+        was_sent,
+    }
+}
+
+/// The version `diff` compares the current one with by default: the
+/// newest kept version that was sent, else the newest kept one.
+pub fn default_old(series: &Series, kept: &[u32]) -> Option<u32> {
+    let v = series.manifest.version;
+    let sent_kept = kept.iter().rev().find(|&&k| {
+        k < v
+            && series
+                .manifest
+                .history
+                .iter()
+                .any(|h| h.version == k && !h.message_ids.is_empty())
+    });
+    sent_kept
+        .or_else(|| kept.iter().rev().find(|&&k| k < v))
+        .copied()
+}
+
+/// The patches of a series as range-diff reads them.
+pub fn texts(series: &Series) -> Vec<PatchText> {
+    series
+        .patches
+        .iter()
+        .zip(&series.manifest.patches)
+        .map(|(p, e)| rangediff::patch_text(p, Some(&e.change_id)))
+        .collect()
+}
+
+/// Two versions compared.
+pub struct Comparison {
+    pub old_version: u32,
+    pub new_version: u32,
+    pub a: Vec<PatchText>,
+    pub b: Vec<PatchText>,
+    pub pairing: Pairing,
+    pub rows: Vec<Row>,
+    pub old_base: String,
+    pub new_base: String,
+}
+
+/// Compare `old` with `new`.
+pub fn compare(old: &Series, new: &Series) -> Comparison {
+    let a = texts(old);
+    let b = texts(new);
+    let pairing = rangediff::pair(&a, &b, rangediff::CREATION_FACTOR);
+    let rows = rangediff::rows(&a, &b, &pairing);
+    Comparison {
+        old_version: old.manifest.version,
+        new_version: new.manifest.version,
+        a,
+        b,
+        pairing,
+        rows,
+        old_base: old.manifest.base.name.clone(),
+        new_base: new.manifest.base.name.clone(),
+    }
+}
+
+impl Comparison {
+    /// The range-diff text, as `git range-diff` prints it.
+    pub fn render(&self, stat: bool) -> String {
+        rangediff::render(&self.a, &self.b, &self.rows, stat)
+    }
+
+    /// Whether the two versions have the same patches, in the same order.
+    pub fn identical(&self) -> bool {
+        self.a.len() == self.b.len()
+            && self
+                .rows
+                .iter()
+                .all(|r| r.mark == Mark::Same && r.a == r.b)
+    }
+
+    /// The patches of the newer version that moved: those outside the
+    /// longest run of paired patches that kept their relative order.
+    fn moved(&self) -> Vec<bool> {
+        let paired: Vec<(usize, usize)> = (0..self.b.len())
+            .filter_map(|j| self.pairing.b2a[j].map(|i| (j, i)))
+            .collect();
+        let keep = longest_increasing(&paired.iter().map(|p| p.1).collect::<Vec<_>>());
+        let mut moved = vec![false; self.b.len()];
+        for (k, (j, _)) in paired.iter().enumerate() {
+            moved[*j] = !keep.contains(&k);
+        }
+        moved
+    }
+
+    /// The changelog lines this comparison suggests, one per change: the
+    /// base, then each patch added, dropped, moved or modified (which
+    /// files, or the message), in the newer version's order.
+    pub fn draft(&self) -> Vec<String> {
+        let mut out = Vec::new();
+        if self.old_base != self.new_base {
+            out.push(format!("rebased on {}", self.new_base));
+        }
+        let total = self.b.len();
+        let moved = self.moved();
+        for row in &self.rows {
+            match (row.a, row.b) {
+                (Some(i), None) => out.push(format!(
+                    "dropped v{}'s patch {}: \"{}\"",
+                    self.old_version,
+                    i + 1,
+                    self.a[i].subject
+                )),
+                (None, Some(j)) => out.push(format!(
+                    "patch {}/{total} is new: \"{}\"",
+                    j + 1,
+                    self.b[j].subject
+                )),
+                (Some(i), Some(j)) => {
+                    let mut what = Vec::new();
+                    if moved[j] {
+                        what.push(format!("moved from {}", i + 1));
+                    }
+                    if row.mark == Mark::Changed {
+                        let (message, files) = rangediff::what_changed(&self.a[i], &self.b[j]);
+                        if self.a[i].subject != self.b[j].subject {
+                            what.push(format!("was \"{}\"", self.a[i].subject));
+                        } else if message {
+                            what.push("commit message reworded".into());
+                        }
+                        if !files.is_empty() {
+                            what.push(format!("changes in {}", files.join(", ")));
+                        }
+                    }
+                    if !what.is_empty() {
+                        out.push(format!(
+                            "patch {}/{total} \"{}\": {}",
+                            j + 1,
+                            self.b[j].subject,
+                            what.join("; ")
+                        ));
+                    }
+                }
+                (None, None) => {}
+            }
+        }
+        out
+    }
+}
+
+/// The positions (into `seq`) of one longest strictly increasing
+/// subsequence of `seq`.
+fn longest_increasing(seq: &[usize]) -> Vec<usize> {
+    // tails[k]: index in seq of the smallest tail of a run of length k+1.
+    let mut tails: Vec<usize> = Vec::new();
+    let mut prev = vec![usize::MAX; seq.len()];
+    for (i, &x) in seq.iter().enumerate() {
+        let k = tails.partition_point(|&t| seq[t] < x);
+        if k > 0 {
+            prev[i] = tails[k - 1];
+        }
+        if k == tails.len() {
+            tails.push(i);
+        } else {
+            tails[k] = i;
+        }
+    }
+    let mut out = Vec::new();
+    let mut at = tails.last().copied();
+    while let Some(i) = at {
+        out.push(i);
+        at = (prev[i] != usize::MAX).then(|| prev[i]);
+    }
+    out.reverse();
+    out
+}
+
+/// Load kept version `v`, or say which are kept.
+pub fn load_version(dir: &std::path::Path, v: u32) -> Result<Series, VersionError> {
+    let kept = store::kept_versions(dir);
+    if !kept.contains(&v) {
+        let list = if kept.is_empty() {
+            "none".to_string()
+        } else {
+            kept.iter()
+                .map(|k| format!("v{k}"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        };
+        return Err(VersionError::NoSuchVersion(v, list));
+    }
+    Ok(store::load_kept(dir, v)?)
+}
