@@ -216,6 +216,9 @@ impl From<ImportError> for CliError {
     fn from(e: ImportError) -> Self {
         match e {
             ImportError::Git(g) => g.into(),
+            ImportError::Mail(_) => CliError::caused(&e).hint(
+                "pass --version N to import another version, --base REF for the base; docs/FORMAT.md says how mails are read",
+            ),
         }
     }
 }
@@ -360,5 +363,23 @@ impl From<crate::versions::VersionError> for CliError {
             V::NothingKept(_) => CliError::caused(&e)
                 .hint("versions are kept by `series send` and `series reroll`; name both versions to compare others"),
         }
+    }
+}
+
+impl From<crate::lore::LoreError> for CliError {
+    fn from(e: crate::lore::LoreError) -> Self {
+        use crate::lore::LoreError as L;
+        let hint = match &e {
+            L::Unreachable { .. } => "check the network, or pass --lore URL for another archive, or --mbox FILE with the mails",
+            L::NotFound { .. } => "check the Message-Id, or pass --lore URL for the archive that has it",
+            _ => "pass --lore URL for another archive, or --mbox FILE with the mails",
+        };
+        CliError::caused(&e).with_code(TOOL).hint(hint)
+    }
+}
+
+impl From<crate::mailbox::MailboxError> for CliError {
+    fn from(e: crate::mailbox::MailboxError) -> Self {
+        CliError::caused(&e).hint("give an mbox, a maildir or a folder of .eml files")
     }
 }

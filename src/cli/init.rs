@@ -10,12 +10,30 @@ use crate::import;
 use crate::model::Version;
 use crate::store;
 
-/// Create series/ from the commits between a base and the tip
+/// Create series/ from the commits between a base and the tip, or from a
+/// posted series (--mbox, --from)
 #[derive(Debug, ClapArgs)]
 pub struct Args {
-    /// Where the series starts: a tag, branch, commit or a unique part of a ref name
-    #[arg(long)]
-    pub base: String,
+    /// Where the series starts: a tag, branch, commit or a unique part of a
+    /// ref name [for --mbox/--from: default the cover's base-commit]
+    #[arg(long, required_unless_present_any = ["mbox", "from"])]
+    pub base: Option<String>,
+
+    /// Import a posted series from an mbox, a maildir or a folder of .eml files
+    #[arg(long, value_name = "FILE", conflicts_with_all = ["from", "range"])]
+    pub mbox: Option<std::path::PathBuf>,
+
+    /// Import a posted series from its thread in a public-inbox archive
+    #[arg(long, value_name = "MSGID", conflicts_with = "range")]
+    pub from: Option<String>,
+
+    /// The public-inbox archive [default: git config series.lore, else https://lore.kernel.org/all]
+    #[arg(long, value_name = "URL")]
+    pub lore: Option<String>,
+
+    /// Seconds the archive may take to answer
+    #[arg(long, value_name = "SECONDS", default_value_t = 60)]
+    pub lore_timeout: u64,
 
     /// Record the base under this name instead (e.g. an mmotm tag the tree lacks)
     #[arg(long, value_name = "NAME")]
@@ -24,9 +42,10 @@ pub struct Args {
     /// The commits to import [default: BASE..HEAD]; `A..B`, or a tip commit
     pub range: Option<String>,
 
-    /// The version being prepared
-    #[arg(long = "version", short = 'v', default_value = "1", value_name = "N")]
-    pub version: Version,
+    /// The version being prepared [for --mbox/--from: the version to import,
+    /// default the newest complete one]
+    #[arg(long = "version", short = 'v', value_name = "N")]
+    pub version: Option<Version>,
 
     /// Short name of the series [default: the tree's current branch]
     #[arg(long)]
@@ -48,11 +67,14 @@ pub fn run(ctx: &Context, args: Args, out: &mut dyn Write) -> Result<(), CliErro
             .hint("remove it first, or pass --series DIR to make another"));
     }
     let tree = Tree::open(&ctx.tree_path()?)?;
+    if args.mbox.is_some() || args.from.is_some() {
+        return from_mails(ctx, &tree, args, out);
+    }
     let opts = import::Options {
-        base: args.base,
+        base: args.base.unwrap_or_default(),
         base_name: args.base_name,
         range: args.range,
-        version: args.version.0,
+        version: args.version.map_or(1, |v| v.0),
         name: args.name,
         subject: args.subject,
         prefix: args.prefix,
@@ -73,6 +95,82 @@ pub fn run(ctx: &Context, args: Args, out: &mut dyn Write) -> Result<(), CliErro
         out,
         "Next: write the cover letter in {}.",
         super::rel(&dir.join(store::COVER), &ctx.cwd)
+    )?;
+    Ok(())
+}
+
+/// The archive: --lore, else git config series.lore, else lore.kernel.org.
+pub fn lore_base(ctx: &Context, flag: Option<&str>) -> String {
+    flag.map(str::to_string)
+        .or_else(|| ctx.config("series.lore"))
+        .unwrap_or_else(|| crate::lore::DEFAULT.to_string())
+}
+
+/// `init --mbox` / `init --from`: the newest complete version of a thread.
+fn from_mails(ctx: &Context, tree: &Tree, args: Args, out: &mut dyn Write) -> Result<(), CliError> {
+    let (raw, source, lore) = match (&args.mbox, &args.from) {
+        (Some(path), _) => (
+            crate::mailbox::read_source(path)?,
+            super::rel(path, &ctx.cwd),
+            None,
+        ),
+        (None, Some(msgid)) => {
+            let base = lore_base(ctx, args.lore.as_deref());
+            let client = crate::lore::Lore::new(
+                &base,
+                std::time::Duration::from_secs(args.lore_timeout.max(1)),
+            )?;
+            (client.thread(msgid)?, format!("{base} (thread of <{}>)", msgid.trim_matches(['<', '>'])), Some(base))
+        }
+        (None, None) => return Err(CliError::internal("init from mails without --mbox or --from")),
+    };
+    let mut mails = Vec::new();
+    for (i, bytes) in raw.iter().enumerate() {
+        match crate::mailbox::parse(bytes, &format!("{source}: message {}", i + 1)) {
+            Ok(m) => mails.push(m),
+            // A thread holds mail that is not ours to read (no Message-Id,
+            // a From: git cannot use): said, then left out.
+            Err(e) => eprintln!("note: left out {e}"),
+        }
+    }
+    let opts = import::MailOptions {
+        base: args.base,
+        version: args.version.map(|v| v.0),
+        name: args.name,
+        lore,
+    };
+    let imported = import::from_mails(tree, &mails, &opts)?;
+    for n in &imported.notes {
+        eprintln!("note: {n}");
+    }
+    let series = imported.series;
+    store::create(&ctx.series_dir, &series)?;
+    let m = &series.manifest;
+    writeln!(
+        out,
+        "Imported v{} \"{}\" ({} patch{}) from {source} on {} ({}) into {}.",
+        m.version,
+        m.subject,
+        series.patches.len(),
+        if series.patches.len() == 1 { "" } else { "es" },
+        m.base.name,
+        m.base.commit.get(..12).unwrap_or(""),
+        super::rel(&ctx.series_dir, &ctx.cwd)
+    )?;
+    let earlier: Vec<String> = m
+        .history
+        .iter()
+        .filter(|h| h.version < m.version)
+        .map(|h| format!("v{}", h.version))
+        .collect();
+    if !earlier.is_empty() {
+        writeln!(out, "Earlier versions in the thread: {}.", earlier.join(", "))?;
+    }
+    writeln!(
+        out,
+        "v{} was posted, so it is final: `series reroll` starts v{}.",
+        m.version,
+        m.version + 1
     )?;
     Ok(())
 }

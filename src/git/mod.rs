@@ -218,6 +218,22 @@ impl Tree {
         }
     }
 
+    /// The short name of a tag or branch that points at `id`, tags first.
+    pub fn name_at(&self, id: Id) -> Option<String> {
+        let names = self.ref_names().ok()?;
+        let at = |full: &str| {
+            self.repo
+                .revparse_single(full)
+                .and_then(|o| o.peel_to_commit())
+                .is_ok_and(|c| c.id() == id.0)
+        };
+        let tags = names.iter().filter(|(_, f)| f.starts_with("refs/tags/"));
+        let others = names.iter().filter(|(_, f)| !f.starts_with("refs/tags/"));
+        tags.chain(others)
+            .find(|(_, full)| at(full))
+            .map(|(short, _)| short.clone())
+    }
+
     /// Short and full names of tags and branches, local and remote.
     fn ref_names(&self) -> Result<Vec<(String, String)>, GitError> {
         let refs = self.repo.references().doing(|| "listing refs".into())?;

@@ -7,6 +7,7 @@ mod common;
 mod corpus;
 mod errors;
 mod format_patch;
+mod import;
 mod outgoing;
 mod rebase;
 mod send;

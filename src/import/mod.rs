@@ -2,6 +2,10 @@
 //! commit of BASE..TIP as the mail `git format-patch` writes, a change id
 //! per patch, the cover diffstat and a history up to the version asked for.
 
+mod mails;
+
+pub use mails::{from_mails, Imported, MailOptions};
+
 use crate::git::{GitError, Tree};
 use crate::model::{patch_file_name, PatchMail};
 use crate::store::{Base, Manifest, PatchEntry, Recipients, Series, VersionEntry, FORMAT};
@@ -31,6 +35,9 @@ pub struct Options {
 pub enum ImportError {
     #[error(transparent)]
     Git(#[from] GitError),
+    /// The mails do not make a series; says which mail and why.
+    #[error("{0}")]
+    Mail(String),
 }
 
 /// The series of `opts.base..tip` in `tree`, in memory: nothing is written.

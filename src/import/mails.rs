@@ -1,0 +1,444 @@
+//! Making a series from posted mails (`series init --mbox` / `--from`): the
+//! newest complete version of the thread, applied on its base as `git am`
+//! would, each patch file then written as `git format-patch` writes it.
+
+use std::collections::BTreeMap;
+
+use crate::git::replay::Applied;
+use crate::git::Tree;
+use crate::mailbox::Posted;
+use crate::model::{patch_file_name, PatchMail};
+use crate::store::{self, Base, Manifest, PatchEntry, Recipients, Series, VersionEntry, FORMAT};
+
+use super::ImportError;
+
+/// What to import from the mails.
+#[derive(Clone, Debug, Default)]
+pub struct MailOptions {
+    /// The base to apply on; else the cover's `base-commit:`.
+    pub base: Option<String>,
+    /// The version to import; else the newest complete one.
+    pub version: Option<u32>,
+    pub name: Option<String>,
+    /// The archive the mails came from, for each version's link.
+    pub lore: Option<String>,
+}
+
+/// The series made, and what was left out or noticed on the way.
+pub struct Imported {
+    pub series: Series,
+    pub notes: Vec<String>,
+}
+
+/// One version's mails: the cover (if posted) and the patches by number.
+#[derive(Default)]
+struct Posting<'a> {
+    cover: Option<&'a Posted>,
+    patches: BTreeMap<usize, &'a Posted>,
+    totals: Vec<usize>,
+}
+
+impl Posting<'_> {
+    fn total(&self) -> usize {
+        self.totals.iter().copied().max().unwrap_or(0)
+    }
+
+    fn missing(&self) -> Vec<usize> {
+        (1..=self.total())
+            .filter(|n| !self.patches.contains_key(n))
+            .collect()
+    }
+
+    fn ids(&self) -> Vec<String> {
+        self.cover
+            .iter()
+            .chain(self.patches.values())
+            .map(|p| format!("<{}>", p.message_id))
+            .collect()
+    }
+
+    fn first(&self) -> Option<&Posted> {
+        self.cover.or_else(|| self.patches.values().next().copied())
+    }
+}
+
+fn refuse(msg: String) -> ImportError {
+    ImportError::Mail(msg)
+}
+
+/// Sort the mails into versions; replies, HTML-only and duplicate mails
+/// are left out with a note, conflicting ones refused.
+fn versions<'a>(
+    mails: &'a [Posted],
+    notes: &mut Vec<String>,
+) -> Result<BTreeMap<u32, Posting<'a>>, ImportError> {
+    let mut out: BTreeMap<u32, Posting> = BTreeMap::new();
+    let mut replies_with_diff = 0;
+    let mut seen_ids = std::collections::BTreeSet::new();
+    for m in mails {
+        if !seen_ids.insert(&m.message_id) {
+            continue;
+        }
+        let Some(tag) = &m.tag else { continue };
+        if m.is_reply {
+            if m.has_diff() {
+                replies_with_diff += 1;
+            }
+            continue;
+        }
+        if m.html_only {
+            return Err(refuse(format!(
+                "<{}> \"{}\" has only an HTML part; a patch must be plain text",
+                m.message_id, m.subject
+            )));
+        }
+        let posting = out.entry(tag.version).or_default();
+        if tag.nr == 0 {
+            posting.cover.get_or_insert(m);
+            posting.totals.push(tag.total);
+            continue;
+        }
+        if !m.has_diff() {
+            notes.push(format!(
+                "left out <{}> \"{}\": it has no diff",
+                m.message_id, m.subject
+            ));
+            continue;
+        }
+        posting.totals.push(tag.total);
+        match posting.patches.get(&tag.nr) {
+            Some(other) if other.body == m.body => {
+                notes.push(format!(
+                    "left out <{}>: the same v{} {}/{} as <{}>",
+                    m.message_id, tag.version, tag.nr, tag.total, other.message_id
+                ));
+            }
+            Some(other) => {
+                return Err(refuse(format!(
+                    "v{} patch {}/{} was posted twice with different contents: <{}> and <{}>",
+                    tag.version, tag.nr, tag.total, other.message_id, m.message_id
+                )))
+            }
+            None => {
+                posting.patches.insert(tag.nr, m);
+            }
+        }
+    }
+    if replies_with_diff > 0 {
+        notes.push(format!(
+            "left out {replies_with_diff} repl{} that carr{} a diff (a reply is not a patch of the series)",
+            if replies_with_diff == 1 { "y" } else { "ies" },
+            if replies_with_diff == 1 { "ies" } else { "y" }
+        ));
+    }
+    Ok(out)
+}
+
+/// The version to import: the one asked for, else the newest complete.
+fn choose(
+    found: &BTreeMap<u32, Posting>,
+    asked: Option<u32>,
+    notes: &mut Vec<String>,
+) -> Result<u32, ImportError> {
+    let describe = |v: u32, p: &Posting| -> String {
+        let mut totals = p.totals.clone();
+        totals.sort_unstable();
+        totals.dedup();
+        if totals.len() > 1 {
+            let t: Vec<String> = totals.iter().map(|t| format!("of {t}")).collect();
+            return format!("v{v} mixes two postings (patches {})", t.join(" and "));
+        }
+        let missing: Vec<String> = p.missing().iter().map(|n| format!("{n}/{}", p.total())).collect();
+        format!("v{v} lacks patch {}", missing.join(", "))
+    };
+    let complete = |p: &Posting| {
+        let mut t = p.totals.clone();
+        t.dedup();
+        p.total() > 0 && p.missing().is_empty() && t.iter().all(|&x| x == p.total())
+    };
+    if let Some(v) = asked {
+        let p = found.get(&v).ok_or_else(|| {
+            let have: Vec<String> = found.keys().map(|k| format!("v{k}")).collect();
+            refuse(format!(
+                "the mails hold no v{v} (they hold {})",
+                if have.is_empty() { "no patches".into() } else { have.join(", ") }
+            ))
+        })?;
+        if !complete(p) {
+            return Err(refuse(describe(v, p)));
+        }
+        return Ok(v);
+    }
+    if found.is_empty() {
+        return Err(refuse("the mails hold no patch ([PATCH] subject and a diff)".into()));
+    }
+    for (&v, p) in found.iter().rev() {
+        if complete(p) {
+            return Ok(v);
+        }
+        notes.push(format!("{}; importing an earlier version", describe(v, p)));
+    }
+    let (&v, p) = found.iter().next_back().expect("not empty");
+    Err(refuse(format!("no version is complete: {}", describe(v, p))))
+}
+
+/// The commit message and the diff section of a patch mail, as `git am`
+/// splits it: the message up to the `---` line, the diff up to the `-- `
+/// signature. An in-body `From:` names the author.
+fn patch_mail(m: &Posted) -> Result<(PatchMail, Option<String>), ImportError> {
+    let text = m.body.as_str();
+    let (message, rest) = match text.find("\n---\n") {
+        Some(i) => (&text[..i + 1], &text[i + 5..]),
+        None => match text.find("\ndiff --git ") {
+            Some(i) => (&text[..i + 1], &text[i + 1..]),
+            None => return Err(refuse(format!("<{}> has no diff", m.message_id))),
+        },
+    };
+    let (diff, signature) = match rest.rfind("\n-- \n") {
+        Some(i) => (&rest[..i + 1], Some(rest[i + 5..].trim_end().to_string())),
+        None => (rest, None),
+    };
+    let mut author = m.from.clone();
+    let mut message = message.trim_start_matches('\n');
+    if let Some(rest) = message.strip_prefix("From: ") {
+        if let Some((line, after)) = rest.split_once('\n') {
+            if let Some(p) = crate::mail::parse_person(line) {
+                author = p;
+                message = after.trim_start_matches('\n');
+            }
+        }
+    }
+    let mut body: String = message
+        .lines()
+        .map(|l| format!("{}\n", l.trim_end()))
+        .collect();
+    while body.ends_with("\n\n") {
+        body.pop();
+    }
+    if body.trim().is_empty() {
+        body.clear();
+    }
+    if crate::mail::parse_rfc2822(&m.date).is_none() {
+        return Err(refuse(format!(
+            "<{}> has a Date: git am cannot read: {:?}",
+            m.message_id, m.date
+        )));
+    }
+    let mail = PatchMail {
+        commit: m.commit.clone().unwrap_or_else(|| "0".repeat(40)),
+        author,
+        date: m.date.clone(),
+        title: m.title.clone(),
+        body,
+        diff: diff.as_bytes().to_vec(),
+    };
+    Ok((mail, signature))
+}
+
+/// The cover letter's own words: everything before what `series` (or git
+/// format-patch) generates — the changes list, links, shortlog, diffstat,
+/// base-commit and signature — and the changes listed under "Changes in
+/// vN:".
+fn cover_parts(body: &str) -> (String, Vec<String>) {
+    let lines: Vec<&str> = body.lines().collect();
+    let shortlog = regex::Regex::new(r"^\S.* \(\d+\):$").expect("valid pattern");
+    let mut end = lines.len();
+    let mut changes = Vec::new();
+    for (i, l) in lines.iter().enumerate() {
+        let generated = l.starts_with("Changes in v")
+            || shortlog.is_match(l)
+            || l.starts_with("base-commit: ")
+            || *l == "-- "
+            || l.starts_with("*** BLURB HERE ***");
+        if generated && i < end {
+            end = i;
+        }
+        if l.starts_with("Changes in v") {
+            for item in lines[i + 1..].iter().take_while(|l| !l.trim().is_empty()) {
+                match item.strip_prefix("- ") {
+                    Some(c) => changes.push(c.trim().to_string()),
+                    None => {
+                        if let Some(last) = changes.last_mut() {
+                            last.push(' ');
+                            last.push_str(item.trim());
+                        }
+                    }
+                }
+            }
+        }
+    }
+    // Links to earlier versions ("v1: https://...") are generated too.
+    let link = regex::Regex::new(r"^v\d+: \S+$").expect("valid pattern");
+    let mut prose: Vec<&str> = lines[..end].to_vec();
+    while prose.last().is_some_and(|l| l.trim().is_empty() || link.is_match(l)) {
+        prose.pop();
+    }
+    let mut text = prose.join("\n");
+    text.push('\n');
+    (text, changes)
+}
+
+/// `base-commit: <id>` from the cover, else from the last patch.
+fn posted_base(p: &Posting) -> Option<String> {
+    let last = p.patches.values().next_back().copied();
+    p.cover.into_iter().chain(last).find_map(|m| {
+        m.body
+            .lines()
+            .find_map(|l| l.strip_prefix("base-commit: "))
+            .map(|s| s.trim().to_string())
+    })
+}
+
+/// A short series name from a subject: its words, lower case, dashed.
+fn name_from(subject: &str) -> String {
+    let words: Vec<String> = subject
+        .split(|c: char| !c.is_ascii_alphanumeric())
+        .filter(|w| !w.is_empty())
+        .map(str::to_ascii_lowercase)
+        .collect();
+    let mut name = String::new();
+    for w in words.iter().skip_while(|w| subject.contains(&format!("{w}:")) && words.len() > 1).take(4) {
+        if !name.is_empty() {
+            name.push('-');
+        }
+        name.push_str(w);
+    }
+    if name.is_empty() {
+        "series".into()
+    } else {
+        name
+    }
+}
+
+fn history_entry(v: u32, p: &Posting, lore: Option<&str>) -> VersionEntry {
+    let first = p.first();
+    VersionEntry {
+        version: v,
+        date: first
+            .and_then(|m| crate::mail::parse_rfc2822(&m.date))
+            .map(|(s, o)| crate::mail::text::iso_day(s, o)),
+        message_ids: p.ids(),
+        link: match (lore, first) {
+            (Some(l), Some(m)) => Some(format!("{}/{}/", l.trim_end_matches('/'), m.message_id)),
+            _ => None,
+        },
+        ..VersionEntry::default()
+    }
+}
+
+/// The series of the newest complete version in `mails`, applied on its
+/// base in `tree`. Nothing is written but the objects of its commits.
+pub fn from_mails(tree: &Tree, mails: &[Posted], opts: &MailOptions) -> Result<Imported, ImportError> {
+    let mut notes = Vec::new();
+    let found = versions(mails, &mut notes)?;
+    let v = choose(&found, opts.version, &mut notes)?;
+    let posting = &found[&v];
+    let base = match (&opts.base, posted_base(posting)) {
+        (Some(b), _) => tree.resolve(b)?,
+        (None, Some(id)) if tree.has_commit(&id) => {
+            let mut found = tree.resolve(&id)?;
+            if let Some(name) = tree.name_at(found.id) {
+                found.name = name;
+            }
+            found
+        }
+        (None, Some(id)) => {
+            return Err(refuse(format!(
+                "the cover names base-commit {id}, which {} does not have",
+                tree.path().display()
+            )))
+        }
+        (None, None) => {
+            return Err(refuse("the mails name no base-commit".into()));
+        }
+    };
+    let mut parent = base.id;
+    let mut patches = Vec::new();
+    let mut signature = None;
+    for (nr, m) in &posting.patches {
+        let (mail, sig) = patch_mail(m)?;
+        signature = signature.or(sig);
+        let onto = tree.tree_id(parent)?;
+        let new_tree = match tree.apply_to(onto, &mail)? {
+            Applied::Tree(t) => t,
+            Applied::Rejected(why) => {
+                return Err(refuse(format!(
+                    "v{v} patch {nr}/{} \"{}\" does not apply on {}: {why}",
+                    posting.total(),
+                    mail.title,
+                    if *nr == 1 { base.name.clone() } else { format!("patch {}", nr - 1) }
+                )))
+            }
+        };
+        // Committed as the author at the author date, so the same mails
+        // give the same commits.
+        parent = tree.commit_mail_on(parent, new_tree, &mail, None)?;
+        let mut made = tree.commit_mail(parent)?;
+        if let Some(c) = &m.commit {
+            made.commit = c.clone();
+        }
+        patches.push((parent, made));
+    }
+    let tip = patches.last().map(|p| p.0).unwrap_or(base.id);
+    let first = posting.first().expect("a complete version has patches");
+    let subject = match posting.cover {
+        Some(c) => c.title.clone(),
+        None => first.title.clone(),
+    };
+    let (prose, changes) = match posting.cover {
+        Some(c) => cover_parts(&c.body),
+        None => (super::BLURB.to_string(), Vec::new()),
+    };
+    let mut history: Vec<VersionEntry> = found
+        .iter()
+        .filter(|(k, _)| **k < v)
+        .map(|(k, p)| history_entry(*k, p, opts.lore.as_deref()))
+        .collect();
+    let mut entry = history_entry(v, posting, opts.lore.as_deref());
+    entry.base = Some(base.name.clone());
+    entry.changes = changes;
+    entry.to = Some(first.to.clone());
+    entry.cc = Some(first.cc.clone());
+    history.push(entry);
+    let tag = first.tag.clone().unwrap_or_default();
+    let entries = patches
+        .iter()
+        .enumerate()
+        .map(|(i, (id, p))| PatchEntry {
+            change_id: p.commit[..16].to_string(),
+            file: patch_file_name(None, i + 1, &tree.first_line(*id).unwrap_or_else(|| p.title.clone())),
+        })
+        .collect();
+    let mut series = Series {
+        manifest: Manifest {
+            format: FORMAT,
+            name: opts.name.clone().unwrap_or_else(|| name_from(&subject)),
+            subject,
+            version: v,
+            prefix: if tag.prefix.is_empty() { "PATCH".into() } else { tag.prefix },
+            signature: signature.unwrap_or_else(|| format!("series {}", env!("CARGO_PKG_VERSION"))),
+            diffstat: tree.stat_between(base.id, tip)?,
+            diffstat_of: None,
+            base: Base {
+                name: base.name.clone(),
+                commit: base.id.to_string(),
+            },
+            recipients: Recipients {
+                to: first.to.clone(),
+                cc: first.cc.clone(),
+            },
+            lists: Default::default(),
+            patches: entries,
+            history,
+        },
+        cover: prose,
+        patches: patches.into_iter().map(|p| p.1).collect(),
+        bench: Default::default(),
+        on_disk: Vec::new(),
+        to_keep: Vec::new(),
+    };
+    series.manifest.diffstat_of = Some(series.diffs_digest());
+    // The version imported was posted: it is kept as posted, and final.
+    series.to_keep.push(store::frozen(&series));
+    Ok(Imported { series, notes })
+}
