@@ -281,14 +281,16 @@ pub fn parse(raw: &[u8], what: &str) -> Result<Posted, MailboxError> {
     };
     let mail = mailparse::parse_mail(mail_bytes).map_err(|e| bad(e.to_string()))?;
     let headers = mail.get_headers();
-    let get = |name: &str| {
-        mailparse::MailHeaderMap::get_first_value(&headers, name).unwrap_or_default()
-    };
+    let get =
+        |name: &str| mailparse::MailHeaderMap::get_first_value(&headers, name).unwrap_or_default();
     let message_id = ids_of(&get("Message-ID"))
         .into_iter()
         .next()
         .ok_or_else(|| bad("no Message-ID header".into()))?;
-    let subject = get("Subject").split_whitespace().collect::<Vec<_>>().join(" ");
+    let subject = get("Subject")
+        .split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ");
     let from_header = get("From");
     let from = crate::mail::parse_person(&from_header)
         .ok_or_else(|| bad(format!("a From: header git cannot use: {from_header:?}")))?;
@@ -359,7 +361,10 @@ mod tests {
         let (r, t, title) = parse_subject("Re: [RFC PATCH v3 2/7] mm: free");
         assert!(r);
         let t = t.unwrap();
-        assert_eq!((t.prefix.as_str(), t.version, t.nr, t.total), ("RFC PATCH", 3, 2, 7));
+        assert_eq!(
+            (t.prefix.as_str(), t.version, t.nr, t.total),
+            ("RFC PATCH", 3, 2, 7)
+        );
         assert_eq!(title, "mm: free");
         let (_, t, _) = parse_subject("[PATCH] mm: one");
         assert_eq!(t.unwrap().total, 1);
@@ -373,7 +378,11 @@ mod tests {
         let mbox = b"From mboxrd@z Thu Jan  1 00:00:00 1970\nSubject: a\n\n>From here\n>>From there\n\nFrom mboxrd@z Thu Jan  1 00:00:00 1970\nSubject: b\n\nbody\n";
         let m = split_mbox(mbox);
         assert_eq!(m.len(), 2);
-        assert!(m[0].ends_with(b"\nFrom here\n>From there\n"), "{:?}", String::from_utf8_lossy(&m[0]));
+        assert!(
+            m[0].ends_with(b"\nFrom here\n>From there\n"),
+            "{:?}",
+            String::from_utf8_lossy(&m[0])
+        );
         let plain = b"From 0123456789012345678901234567890123456789 Mon Sep 17 00:00:00 2001\nSubject: a\n\n>From kept\n";
         assert!(split_mbox(plain)[0].ends_with(b">From kept\n"));
     }

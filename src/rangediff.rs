@@ -41,6 +41,14 @@ impl PatchText {
     fn diff(&self) -> &str {
         &self.text[self.diff_offset..]
     }
+
+    /// The metadata and message sections (all of it when there is no diff).
+    fn message(&self) -> &str {
+        match self.diff_offset {
+            0 => &self.text,
+            n => &self.text[..n],
+        }
+    }
 }
 
 /// The name of a file in a `diff --git` header, unquoted and without its
@@ -86,7 +94,9 @@ fn unquote_c(s: &str) -> Option<String> {
                 digits
                     .iter()
                     .try_fold(u32::from(e - b'0'), |acc, d| {
-                        (b'0'..=b'7').contains(d).then(|| acc * 8 + u32::from(d - b'0'))
+                        (b'0'..=b'7')
+                            .contains(d)
+                            .then(|| acc * 8 + u32::from(d - b'0'))
                     })
                     .and_then(|v| u8::try_from(v).ok())?
             }
@@ -196,7 +206,7 @@ fn read_header(lines: &[&str]) -> (FileHeader, usize) {
 /// `a/x b/x` split into its two names (quoted names allowed).
 fn split_git_names(s: &str) -> Option<(&str, &str)> {
     if s.starts_with('"') {
-        let end = s[1..].find("\" ").map(|i| i + 1)?;
+        let end = s.strip_prefix('"')?.find("\" ").map(|i| i + 1)?;
         return Some((&s[..=end], &s[end + 2..]));
     }
     // Unquoted: the names are the same length when the file is not renamed.
@@ -355,8 +365,8 @@ pub fn pair(a: &[PatchText], b: &[PatchText], creation_factor: usize) -> Pairing
             cost[r][c] = diff_size(a[i].diff(), b[j].diff()).min(COST_MAX);
         }
         let alone = (a[i].diff_size * creation_factor / 100) as i64;
-        for c in free_b.len()..n {
-            cost[r][c] = alone;
+        for cell in cost[r].iter_mut().skip(free_b.len()) {
+            *cell = alone;
         }
     }
     for (c, &j) in free_b.iter().enumerate() {
@@ -617,8 +627,7 @@ pub fn render(a: &[PatchText], b: &[PatchText], rows: &[Row], stat: bool) -> Str
 /// What differs between two paired patches, in words: the message, and
 /// which files' changes.
 pub fn what_changed(a: &PatchText, b: &PatchText) -> (bool, Vec<String>) {
-    let message = a.text[..a.diff_offset.max(0)] != b.text[..b.diff_offset.max(0)]
-        || (a.diff_offset == 0) != (b.diff_offset == 0);
+    let message = a.message() != b.message();
     let files_a = sections(a.diff());
     let files_b = sections(b.diff());
     let mut files = Vec::new();

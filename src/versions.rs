@@ -2,7 +2,7 @@
 //! sent version never changes, comparing two versions (the range-diff) and
 //! the changelog drafted from that comparison.
 
-use crate::rangediff::{self, Mark, PatchText, Pairing, Row};
+use crate::rangediff::{self, Mark, Pairing, PatchText, Row};
 use crate::store::{self, Series, VersionEntry};
 
 /// Why a version operation was refused.
@@ -135,11 +135,7 @@ impl Comparison {
 
     /// Whether the two versions have the same patches, in the same order.
     pub fn identical(&self) -> bool {
-        self.a.len() == self.b.len()
-            && self
-                .rows
-                .iter()
-                .all(|r| r.mark == Mark::Same && r.a == r.b)
+        self.a.len() == self.b.len() && self.rows.iter().all(|r| r.mark == Mark::Same && r.a == r.b)
     }
 
     /// The patches of the newer version that moved: those outside the

@@ -325,30 +325,6 @@ impl From<crate::send::DeliverError> for CliError {
     }
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[derive(Debug, thiserror::Error)]
-    #[error("cannot save series/")]
-    struct Outer(#[source] Middle);
-
-    #[derive(Debug, thiserror::Error)]
-    #[error("writing series.toml")]
-    struct Middle(#[source] std::io::Error);
-
-    #[test]
-    fn the_cause_chain_is_shown_once_each() {
-        let e = Outer(Middle(std::io::Error::other("disk full")));
-        let c = CliError::caused(&e);
-        assert_eq!(c.message, "cannot save series/");
-        assert_eq!(c.causes, vec!["writing series.toml", "disk full"]);
-        assert_eq!((c.kind, c.code), (Kind::User, USER));
-        let t = CliError::caused(&e).with_code(TOOL);
-        assert_eq!((t.kind, t.code), (Kind::Tool, TOOL));
-    }
-}
-
 impl From<crate::versions::VersionError> for CliError {
     fn from(e: crate::versions::VersionError) -> Self {
         use crate::versions::VersionError as V;
@@ -381,5 +357,29 @@ impl From<crate::lore::LoreError> for CliError {
 impl From<crate::mailbox::MailboxError> for CliError {
     fn from(e: crate::mailbox::MailboxError) -> Self {
         CliError::caused(&e).hint("give an mbox, a maildir or a folder of .eml files")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[derive(Debug, thiserror::Error)]
+    #[error("cannot save series/")]
+    struct Outer(#[source] Middle);
+
+    #[derive(Debug, thiserror::Error)]
+    #[error("writing series.toml")]
+    struct Middle(#[source] std::io::Error);
+
+    #[test]
+    fn the_cause_chain_is_shown_once_each() {
+        let e = Outer(Middle(std::io::Error::other("disk full")));
+        let c = CliError::caused(&e);
+        assert_eq!(c.message, "cannot save series/");
+        assert_eq!(c.causes, vec!["writing series.toml", "disk full"]);
+        assert_eq!((c.kind, c.code), (Kind::User, USER));
+        let t = CliError::caused(&e).with_code(TOOL);
+        assert_eq!((t.kind, t.code), (Kind::Tool, TOOL));
     }
 }

@@ -72,7 +72,11 @@ impl Addressing {
 
 /// A version named as `vN` or `N`.
 pub fn version_arg(s: &str) -> Option<u32> {
-    s.strip_prefix('v').unwrap_or(s).parse().ok().filter(|&v| v >= 1)
+    s.strip_prefix('v')
+        .unwrap_or(s)
+        .parse()
+        .ok()
+        .filter(|&v| v >= 1)
 }
 
 /// `--in-reply-to`: a Message-Id as given, or `vN` for that version's

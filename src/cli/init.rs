@@ -120,9 +120,17 @@ fn from_mails(ctx: &Context, tree: &Tree, args: Args, out: &mut dyn Write) -> Re
                 &base,
                 std::time::Duration::from_secs(args.lore_timeout.max(1)),
             )?;
-            (client.thread(msgid)?, format!("{base} (thread of <{}>)", msgid.trim_matches(['<', '>'])), Some(base))
+            (
+                client.thread(msgid)?,
+                format!("{base} (thread of <{}>)", msgid.trim_matches(['<', '>'])),
+                Some(base),
+            )
         }
-        (None, None) => return Err(CliError::internal("init from mails without --mbox or --from")),
+        (None, None) => {
+            return Err(CliError::internal(
+                "init from mails without --mbox or --from",
+            ))
+        }
     };
     let mut mails = Vec::new();
     for (i, bytes) in raw.iter().enumerate() {
@@ -164,7 +172,11 @@ fn from_mails(ctx: &Context, tree: &Tree, args: Args, out: &mut dyn Write) -> Re
         .map(|h| format!("v{}", h.version))
         .collect();
     if !earlier.is_empty() {
-        writeln!(out, "Earlier versions in the thread: {}.", earlier.join(", "))?;
+        writeln!(
+            out,
+            "Earlier versions in the thread: {}.",
+            earlier.join(", ")
+        )?;
     }
     writeln!(
         out,

@@ -9,6 +9,7 @@ mod diff;
 pub mod error;
 mod format;
 mod init;
+mod lore;
 mod progress;
 mod rebase;
 mod refresh;
@@ -54,13 +55,14 @@ pub enum Command {
     Reroll(reroll::Args),
     Diff(diff::Args),
     Refresh(refresh::Args),
+    Lore(lore::Args),
 }
 
 impl Command {
     /// Whether the command may write `series/`.
     fn writes(&self) -> bool {
         match self {
-            Command::Status(_) | Command::Check(_) | Command::Apply(_) => false,
+            Command::Status(_) | Command::Check(_) | Command::Apply(_) | Command::Lore(_) => false,
             Command::Bench(b) => b.writes(),
             Command::Init(_)
             | Command::Format(_)
@@ -253,6 +255,7 @@ pub fn run(cli: Cli, out: &mut dyn Write) -> Result<(), CliError> {
         Command::Reroll(a) => reroll::run(&ctx, a, out),
         Command::Diff(a) => diff::run(&ctx, a, out),
         Command::Refresh(a) => refresh::run(&ctx, a, out),
+        Command::Lore(a) => lore::run(&ctx, a, out),
     }
 }
 

@@ -34,8 +34,8 @@ pub fn run(ctx: &Context, args: Args, out: &mut dyn Write) -> Result<(), CliErro
     let branch = args
         .branch
         .unwrap_or_else(|| format!("series/{}-v{}", m.name, m.version));
-    let r = refresh::refresh(&tree, &series, &branch, args.base.as_deref())
-        .map_err(|e| match e {
+    let r =
+        refresh::refresh(&tree, &series, &branch, args.base.as_deref()).map_err(|e| match e {
             refresh::RefreshError::Git(g) => CliError::from(g),
             refresh::RefreshError::Version(v) => CliError::from(v),
         })?;
@@ -44,7 +44,12 @@ pub fn run(ctx: &Context, args: Args, out: &mut dyn Write) -> Result<(), CliErro
             (None, Some(w), _) => format!("dropped (was {})", w + 1),
             (Some(Fate::New), _, _) => "new".to_string(),
             (Some(f), Some(w), Some(n)) => {
-                let mut s = if *f == Fate::Same { "unchanged" } else { "modified" }.to_string();
+                let mut s = if *f == Fate::Same {
+                    "unchanged"
+                } else {
+                    "modified"
+                }
+                .to_string();
                 if w + 1 != n {
                     s.push_str(&format!(", was {}", w + 1));
                 }
@@ -56,7 +61,12 @@ pub fn run(ctx: &Context, args: Args, out: &mut dyn Write) -> Result<(), CliErro
         writeln!(out, "{nr:>3}  {what:<22} {}", l.subject)?;
     }
     if r.base_changed {
-        writeln!(out, "Base: {} ({})", r.series.manifest.base.name, &r.series.manifest.base.commit[..12])?;
+        writeln!(
+            out,
+            "Base: {} ({})",
+            r.series.manifest.base.name,
+            &r.series.manifest.base.commit[..12]
+        )?;
     }
     if !r.changed() {
         writeln!(out, "series/ already matches {branch}; nothing changed.")?;
@@ -71,7 +81,11 @@ pub fn run(ctx: &Context, args: Args, out: &mut dyn Write) -> Result<(), CliErro
         out,
         "Refreshed series/ from {branch}: {} patch{}.",
         r.series.patches.len(),
-        if r.series.patches.len() == 1 { "" } else { "es" }
+        if r.series.patches.len() == 1 {
+            ""
+        } else {
+            "es"
+        }
     )?;
     Ok(())
 }

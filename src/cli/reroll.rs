@@ -20,7 +20,10 @@ pub fn run(ctx: &Context, _args: Args, out: &mut dyn Write) -> Result<(), CliErr
     let old = series.manifest.version;
     let new = r.series.manifest.version;
     match (r.kept_now, r.was_sent) {
-        (_, true) => writeln!(out, "v{old} was sent and is kept in series/versions/v{old}/.")?,
+        (_, true) => writeln!(
+            out,
+            "v{old} was sent and is kept in series/versions/v{old}/."
+        )?,
         (Some(_), false) => writeln!(
             out,
             "v{old} was never sent; kept as it is in series/versions/v{old}/."

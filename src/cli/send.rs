@@ -456,7 +456,10 @@ fn versions_gate(
         return Ok(());
     }
     if force {
-        writeln!(out, "v{v} has the patches of v{last}; sending anyway (--force).")?;
+        writeln!(
+            out,
+            "v{v} has the patches of v{last}; sending anyway (--force)."
+        )?;
         return Ok(());
     }
     Err(CliError::user(format!(

@@ -148,7 +148,11 @@ fn choose(
             let t: Vec<String> = totals.iter().map(|t| format!("of {t}")).collect();
             return format!("v{v} mixes two postings (patches {})", t.join(" and "));
         }
-        let missing: Vec<String> = p.missing().iter().map(|n| format!("{n}/{}", p.total())).collect();
+        let missing: Vec<String> = p
+            .missing()
+            .iter()
+            .map(|n| format!("{n}/{}", p.total()))
+            .collect();
         format!("v{v} lacks patch {}", missing.join(", "))
     };
     let complete = |p: &Posting| {
@@ -161,7 +165,11 @@ fn choose(
             let have: Vec<String> = found.keys().map(|k| format!("v{k}")).collect();
             refuse(format!(
                 "the mails hold no v{v} (they hold {})",
-                if have.is_empty() { "no patches".into() } else { have.join(", ") }
+                if have.is_empty() {
+                    "no patches".into()
+                } else {
+                    have.join(", ")
+                }
             ))
         })?;
         if !complete(p) {
@@ -170,7 +178,9 @@ fn choose(
         return Ok(v);
     }
     if found.is_empty() {
-        return Err(refuse("the mails hold no patch ([PATCH] subject and a diff)".into()));
+        return Err(refuse(
+            "the mails hold no patch ([PATCH] subject and a diff)".into(),
+        ));
     }
     for (&v, p) in found.iter().rev() {
         if complete(p) {
@@ -179,7 +189,10 @@ fn choose(
         notes.push(format!("{}; importing an earlier version", describe(v, p)));
     }
     let (&v, p) = found.iter().next_back().expect("not empty");
-    Err(refuse(format!("no version is complete: {}", describe(v, p))))
+    Err(refuse(format!(
+        "no version is complete: {}",
+        describe(v, p)
+    )))
 }
 
 /// The commit message and the diff section of a patch mail, as `git am`
@@ -270,7 +283,10 @@ fn cover_parts(body: &str) -> (String, Vec<String>) {
     // Links to earlier versions ("v1: https://...") are generated too.
     let link = regex::Regex::new(r"^v\d+: \S+$").expect("valid pattern");
     let mut prose: Vec<&str> = lines[..end].to_vec();
-    while prose.last().is_some_and(|l| l.trim().is_empty() || link.is_match(l)) {
+    while prose
+        .last()
+        .is_some_and(|l| l.trim().is_empty() || link.is_match(l))
+    {
         prose.pop();
     }
     let mut text = prose.join("\n");
@@ -297,7 +313,11 @@ fn name_from(subject: &str) -> String {
         .map(str::to_ascii_lowercase)
         .collect();
     let mut name = String::new();
-    for w in words.iter().skip_while(|w| subject.contains(&format!("{w}:")) && words.len() > 1).take(4) {
+    for w in words
+        .iter()
+        .skip_while(|w| subject.contains(&format!("{w}:")) && words.len() > 1)
+        .take(4)
+    {
         if !name.is_empty() {
             name.push('-');
         }
@@ -328,7 +348,11 @@ fn history_entry(v: u32, p: &Posting, lore: Option<&str>) -> VersionEntry {
 
 /// The series of the newest complete version in `mails`, applied on its
 /// base in `tree`. Nothing is written but the objects of its commits.
-pub fn from_mails(tree: &Tree, mails: &[Posted], opts: &MailOptions) -> Result<Imported, ImportError> {
+pub fn from_mails(
+    tree: &Tree,
+    mails: &[Posted],
+    opts: &MailOptions,
+) -> Result<Imported, ImportError> {
     let mut notes = Vec::new();
     let found = versions(mails, &mut notes)?;
     let v = choose(&found, opts.version, &mut notes)?;
@@ -366,7 +390,11 @@ pub fn from_mails(tree: &Tree, mails: &[Posted], opts: &MailOptions) -> Result<I
                     "v{v} patch {nr}/{} \"{}\" does not apply on {}: {why}",
                     posting.total(),
                     mail.title,
-                    if *nr == 1 { base.name.clone() } else { format!("patch {}", nr - 1) }
+                    if *nr == 1 {
+                        base.name.clone()
+                    } else {
+                        format!("patch {}", nr - 1)
+                    }
                 )))
             }
         };
@@ -406,7 +434,11 @@ pub fn from_mails(tree: &Tree, mails: &[Posted], opts: &MailOptions) -> Result<I
         .enumerate()
         .map(|(i, (id, p))| PatchEntry {
             change_id: p.commit[..16].to_string(),
-            file: patch_file_name(None, i + 1, &tree.first_line(*id).unwrap_or_else(|| p.title.clone())),
+            file: patch_file_name(
+                None,
+                i + 1,
+                &tree.first_line(*id).unwrap_or_else(|| p.title.clone()),
+            ),
         })
         .collect();
     let mut series = Series {
@@ -415,7 +447,11 @@ pub fn from_mails(tree: &Tree, mails: &[Posted], opts: &MailOptions) -> Result<I
             name: opts.name.clone().unwrap_or_else(|| name_from(&subject)),
             subject,
             version: v,
-            prefix: if tag.prefix.is_empty() { "PATCH".into() } else { tag.prefix },
+            prefix: if tag.prefix.is_empty() {
+                "PATCH".into()
+            } else {
+                tag.prefix
+            },
             signature: signature.unwrap_or_else(|| format!("series {}", env!("CARGO_PKG_VERSION"))),
             diffstat: tree.stat_between(base.id, tip)?,
             diffstat_of: None,

@@ -130,15 +130,17 @@ impl Lore {
         self.read(&url, msgid, self.client.get(&url).send())
     }
 
-    /// The messages a search finds (public-inbox's query language).
-    pub fn search(&self, query: &str) -> Result<Vec<Vec<u8>>, LoreError> {
+    /// The messages a search finds (public-inbox's query language), with
+    /// their whole threads when `threads`.
+    pub fn search(&self, query: &str, threads: bool) -> Result<Vec<Vec<u8>>, LoreError> {
         let url = format!("{}/?q={}&x=m", self.base, url_msgid(query));
-        // public-inbox gives a search as an mbox only to a POST.
+        // public-inbox gives a search as an mbox only to a POST; a body
+        // starting `x=` (but `x=0`) asks for the whole threads.
         let resp = self
             .client
             .post(&url)
             .header("Content-Type", "application/x-www-form-urlencoded")
-            .body("x=m")
+            .body(if threads { "x=m" } else { "x=0" })
             .send();
         match self.read(&url, query, resp) {
             Err(LoreError::NotFound { .. }) => Ok(Vec::new()),

@@ -176,8 +176,8 @@ fn unknown_field_in_manifest() {
 fn newer_format() {
     damaged(
         "series.toml",
-        |t| t.replace("format = 1\n", "format = 7\nshiny = true\n"),
-        &["format 7, newer than this series understands (1)"],
+        |t| t.replace("format = 2\n", "format = 7\nshiny = true\n"),
+        &["format 7, newer than this series understands (2)"],
     );
 }
 

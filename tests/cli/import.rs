@@ -4,7 +4,6 @@
 //! byte-identical to git format-patch's.
 
 use std::fs;
-use std::io::Read;
 use std::net::{TcpListener, TcpStream};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
@@ -58,8 +57,14 @@ fn posted_mbox(env: &Env, path: &Path) {
         "v4.11-rc2..main",
     ]);
     let mbox = mbox
-        .replace("*** SUBJECT HERE ***", "mm: support parallel free of memory")
-        .replace("*** BLURB HERE ***", "Free pages in parallel.\n\nChanges in v2:\n- rebased on v4.11-rc2");
+        .replace(
+            "*** SUBJECT HERE ***",
+            "mm: support parallel free of memory",
+        )
+        .replace(
+            "*** BLURB HERE ***",
+            "Free pages in parallel.\n\nChanges in v2:\n- rebased on v4.11-rc2",
+        );
     fs::write(path, mbox).unwrap();
 }
 
@@ -95,13 +100,23 @@ fn an_mbox_from_git_format_patch_imports_byte_identical() {
     posted_mbox(&env, &mbox);
     let out = import(&env, &["--mbox", mbox.to_str().unwrap()]);
     assert_ok(&out);
-    assert!(stdout(&out).contains("Imported v2 \"mm: support parallel free of memory\" (3 patches)"), "{}", stdout(&out));
+    assert!(
+        stdout(&out).contains("Imported v2 \"mm: support parallel free of memory\" (3 patches)"),
+        "{}",
+        stdout(&out)
+    );
     assert_eq!(patch_files(&env), reference(&env));
     let manifest = fs::read_to_string(env.series_dir().join("series.toml")).unwrap();
     assert!(manifest.contains("version = 2\n"), "{manifest}");
-    assert!(manifest.contains("to = [\"linux-mm@kvack.org\"]"), "{manifest}");
+    assert!(
+        manifest.contains("to = [\"linux-mm@kvack.org\"]"),
+        "{manifest}"
+    );
     assert!(manifest.contains("rebased on v4.11-rc2"), "{manifest}");
-    assert!(manifest.contains("name = \"v4.11-rc2\"") || manifest.contains("commit = "), "{manifest}");
+    assert!(
+        manifest.contains("name = \"v4.11-rc2\"") || manifest.contains("commit = "),
+        "{manifest}"
+    );
     assert_eq!(
         fs::read_to_string(env.series_dir().join("cover.md")).unwrap(),
         "Free pages in parallel.\n"
@@ -117,7 +132,13 @@ fn an_mbox_from_git_format_patch_imports_byte_identical() {
     let mut am = vec!["am", "-q"];
     let names: Vec<String> = patch_files(&env)
         .iter()
-        .map(|(n, _)| env.series_dir().join("patches").join(n).to_string_lossy().into_owned())
+        .map(|(n, _)| {
+            env.series_dir()
+                .join("patches")
+                .join(n)
+                .to_string_lossy()
+                .into_owned()
+        })
         .collect();
     am.extend(names.iter().map(String::as_str));
     env.git(&am);
@@ -153,7 +174,10 @@ fn reencode(mail: &str, how: &str) -> String {
         head.push_str("\nMIME-Version: 1.0\nContent-Type: text/plain; charset=UTF-8");
     }
     match how {
-        "base64" => format!("{head}\nContent-Transfer-Encoding: base64\n\n{}", base64(body.as_bytes())),
+        "base64" => format!(
+            "{head}\nContent-Transfer-Encoding: base64\n\n{}",
+            base64(body.as_bytes())
+        ),
         _ => {
             let qp = body.replace('=', "=3D").replace("\n", "\r\n");
             format!("{head}\nContent-Transfer-Encoding: quoted-printable\n\n{qp}")
@@ -186,7 +210,16 @@ fn a_maildir_and_a_folder_of_eml_files_with_crlf_base64_and_qp_import_the_same()
     // the same, so compare all but the From line.
     let strip = |f: &[(String, Vec<u8>)]| -> Vec<(String, String)> {
         f.iter()
-            .map(|(n, b)| (n.clone(), String::from_utf8_lossy(b).split_once('\n').unwrap().1.to_string()))
+            .map(|(n, b)| {
+                (
+                    n.clone(),
+                    String::from_utf8_lossy(b)
+                        .split_once('\n')
+                        .unwrap()
+                        .1
+                        .to_string(),
+                )
+            })
             .collect()
     };
     assert_eq!(strip(&patch_files(&env)), strip(&want));
@@ -226,18 +259,36 @@ fn broken_threads_are_refused_with_the_mail_named_and_nothing_written() {
         assert!(!env.series_dir().exists(), "nothing is written");
     };
     // A missing patch.
-    let p = write("missing.mbox", &[mails[0].clone(), mails[1].clone(), mails[3].clone()]);
+    let p = write(
+        "missing.mbox",
+        &[mails[0].clone(), mails[1].clone(), mails[3].clone()],
+    );
     try_import(&p, &["v2 lacks patch 2/3"]);
     // Two postings mixed under one version.
     let other = mails[2].replace("[PATCH v2 2/3]", "[PATCH v2 2/4]");
-    let p = write("mixed.mbox", &[mails[0].clone(), mails[1].clone(), other, mails[3].clone()]);
+    let p = write(
+        "mixed.mbox",
+        &[mails[0].clone(), mails[1].clone(), other, mails[3].clone()],
+    );
     try_import(&p, &["v2 mixes two postings"]);
     // The same patch twice with different contents.
     let changed = mails[2]
         .replace("Message-ID: <", "Message-ID: <x")
         .replace("Add f2.", "Add f2, differently.");
-    let p = write("twice.mbox", &[mails[0].clone(), mails[1].clone(), mails[2].clone(), changed, mails[3].clone()]);
-    try_import(&p, &["v2 patch 2/3 was posted twice with different contents"]);
+    let p = write(
+        "twice.mbox",
+        &[
+            mails[0].clone(),
+            mails[1].clone(),
+            mails[2].clone(),
+            changed,
+            mails[3].clone(),
+        ],
+    );
+    try_import(
+        &p,
+        &["v2 patch 2/3 was posted twice with different contents"],
+    );
     // An HTML-only patch.
     let html = mails[1].replace(
         "Content-Type: text/plain; charset=UTF-8",
@@ -249,7 +300,10 @@ fn broken_threads_are_refused_with_the_mail_named_and_nothing_written() {
         let (h, b) = html.split_once("\n\n").unwrap();
         format!("{h}\nMIME-Version: 1.0\nContent-Type: text/html; charset=UTF-8\n\n{b}")
     };
-    let p = write("html.mbox", &[mails[0].clone(), html, mails[2].clone(), mails[3].clone()]);
+    let p = write(
+        "html.mbox",
+        &[mails[0].clone(), html, mails[2].clone(), mails[3].clone()],
+    );
     try_import(&p, &["has only an HTML part"]);
     // Not a mailbox at all.
     let p = write("empty.mbox", &[String::new()]);
@@ -260,10 +314,24 @@ fn broken_threads_are_refused_with_the_mail_named_and_nothing_written() {
     let reply = mails[2]
         .replace("Message-ID: <", "Message-ID: <reply-")
         .replace("Subject: [PATCH v2 2/3]", "Subject: Re: [PATCH v2 2/3]");
-    let p = write("noisy.mbox", &[mails[0].clone(), mails[1].clone(), mails[2].clone(), resent, reply, mails[3].clone()]);
+    let p = write(
+        "noisy.mbox",
+        &[
+            mails[0].clone(),
+            mails[1].clone(),
+            mails[2].clone(),
+            resent,
+            reply,
+            mails[3].clone(),
+        ],
+    );
     let out = import(&env, &["--mbox", p.to_str().unwrap()]);
     assert_ok(&out);
-    assert!(stderr(&out).contains("left out 1 reply that carries a diff"), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("left out 1 reply that carries a diff"),
+        "{}",
+        stderr(&out)
+    );
     assert!(stderr(&out).contains("the same v2 2/3"), "{}", stderr(&out));
     assert_eq!(patch_files(&env), reference(&env));
 }
@@ -278,18 +346,28 @@ fn the_newest_complete_version_is_imported_and_earlier_ones_recorded() {
     // v1: the same mails, tagged v1; v3: incomplete.
     let v1: Vec<String> = v2
         .iter()
-        .map(|m| m.replace("[PATCH v2 ", "[PATCH ").replace("Message-ID: <", "Message-ID: <v1-"))
+        .map(|m| {
+            m.replace("[PATCH v2 ", "[PATCH ")
+                .replace("Message-ID: <", "Message-ID: <v1-")
+        })
         .collect();
     let v3: Vec<String> = v2[..2]
         .iter()
-        .map(|m| m.replace("[PATCH v2 ", "[PATCH v3 ").replace("Message-ID: <", "Message-ID: <v3-"))
+        .map(|m| {
+            m.replace("[PATCH v2 ", "[PATCH v3 ")
+                .replace("Message-ID: <", "Message-ID: <v3-")
+        })
         .collect();
     let all: Vec<String> = v1.into_iter().chain(v2).chain(v3).collect();
     let p = env.dir.path().join("thread.mbox");
     fs::write(&p, all.concat()).unwrap();
     let out = import(&env, &["--mbox", p.to_str().unwrap()]);
     assert_ok(&out);
-    assert!(stderr(&out).contains("v3 lacks patch 2/3, 3/3; importing an earlier version"), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("v3 lacks patch 2/3, 3/3; importing an earlier version"),
+        "{}",
+        stderr(&out)
+    );
     assert!(stdout(&out).contains("Imported v2"));
     assert!(stdout(&out).contains("Earlier versions in the thread: v1."));
     let manifest = fs::read_to_string(env.series_dir().join("series.toml")).unwrap();
@@ -316,7 +394,11 @@ impl PublicInbox {
     fn start(dir: &Path) -> PublicInbox {
         let home = dir.join("pi");
         fs::create_dir_all(&home).unwrap();
-        let port = TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+        let port = TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
         let url = format!("http://127.0.0.1:{port}/test");
         let pi = |cmd: &mut Command| {
             cmd.env_clear()
@@ -353,7 +435,10 @@ impl PublicInbox {
             .expect("public-inbox-httpd");
         let deadline = Instant::now() + Duration::from_secs(30);
         while TcpStream::connect(("127.0.0.1", port)).is_err() {
-            assert!(Instant::now() < deadline, "public-inbox-httpd did not listen");
+            assert!(
+                Instant::now() < deadline,
+                "public-inbox-httpd did not listen"
+            );
             std::thread::sleep(Duration::from_millis(100));
         }
         PublicInbox { child, url, home }
@@ -374,8 +459,16 @@ impl PublicInbox {
             .spawn()
             .expect("public-inbox-mda");
         use std::io::Write;
-        child.stdin.take().unwrap().write_all(mail.as_bytes()).unwrap();
-        assert!(child.wait().unwrap().success(), "public-inbox-mda refused a mail");
+        child
+            .stdin
+            .take()
+            .unwrap()
+            .write_all(mail.as_bytes())
+            .unwrap();
+        assert!(
+            child.wait().unwrap().success(),
+            "public-inbox-mda refused a mail"
+        );
     }
 }
 
@@ -403,14 +496,58 @@ fn a_thread_from_a_public_inbox_server_imports_the_same_files() {
         .find_map(|l| l.strip_prefix("Message-ID: "))
         .unwrap()
         .to_string();
-    // The archive's raw message is what was delivered.
-    let raw_url = format!("{}/{}/raw", pi.url, cover_id.trim_matches(['<', '>']));
-    let mut body = String::new();
-    let mut s = TcpStream::connect(raw_url.trim_start_matches("http://").split('/').next().unwrap()).unwrap();
-    use std::io::Write;
-    write!(s, "GET /{} HTTP/1.0\r\n\r\n", raw_url.splitn(4, '/').nth(3).unwrap()).unwrap();
-    s.read_to_string(&mut body).unwrap();
-    assert!(body.contains("Free pages in parallel."), "{body}");
+    // The archive's raw message is what was delivered; the thread and a
+    // search come back through `series lore`.
+    let out = env.series(&["lore", "--lore", &pi.url, "raw", &cover_id]);
+    assert_ok(&out);
+    assert!(
+        stdout(&out).contains("Free pages in parallel."),
+        "{}",
+        stdout(&out)
+    );
+    let saved = env.dir.path().join("thread.mbox");
+    let out = env.series(&[
+        "lore",
+        "--lore",
+        &pi.url,
+        "thread",
+        &cover_id,
+        "-o",
+        saved.to_str().unwrap(),
+    ]);
+    assert_ok(&out);
+    assert!(
+        stdout(&out).contains("4 messages written"),
+        "{}",
+        stdout(&out)
+    );
+    let thread = fs::read_to_string(&saved).unwrap();
+    assert!(
+        thread.contains("\n>From the start this line begins with From."),
+        "{thread}"
+    );
+    let out = env.series(&["lore", "--lore", &pi.url, "search", "s:\"add f2\""]);
+    assert_ok(&out);
+    let lines: Vec<String> = stdout(&out).lines().map(str::to_string).collect();
+    assert_eq!(lines.len(), 1, "{lines:?}");
+    assert!(lines[0].ends_with("[PATCH v2 2/3] mm: add f2"), "{lines:?}");
+    let out = env.series(&[
+        "lore",
+        "--lore",
+        &pi.url,
+        "search",
+        "--threads",
+        "s:\"add f2\"",
+    ]);
+    assert_eq!(stdout(&out).lines().count(), 4, "{}", stdout(&out));
+    let out = env.series(&["lore", "--lore", &pi.url, "search", "s:nothing-like-this"]);
+    assert_ok(&out);
+    assert_eq!(stdout(&out), "");
+    // The saved thread imports as the archive does.
+    let out = import(&env, &["--mbox", saved.to_str().unwrap()]);
+    assert_ok(&out);
+    assert_eq!(patch_files(&env), reference(&env));
+    fs::remove_dir_all(env.series_dir()).unwrap();
 
     let out = import(&env, &["--from", &cover_id, "--lore", &pi.url]);
     assert_ok(&out);
@@ -418,14 +555,22 @@ fn a_thread_from_a_public_inbox_server_imports_the_same_files() {
     // makes (author as committer, at the author date) are the originals.
     assert_eq!(patch_files(&env), reference(&env));
     let manifest = fs::read_to_string(env.series_dir().join("series.toml")).unwrap();
-    let link = format!("link = \"{}/{}/\"", pi.url, cover_id.trim_matches(['<', '>']));
+    let link = format!(
+        "link = \"{}/{}/\"",
+        pi.url,
+        cover_id.trim_matches(['<', '>'])
+    );
     assert!(manifest.contains(&link), "{manifest}");
     fs::remove_dir_all(env.series_dir()).unwrap();
 
     // A Message-Id the archive lacks, and an archive that is not there.
     let out = import(&env, &["--from", "<nobody@example.org>", "--lore", &pi.url]);
     assert_fails(&out, 4, &["<nobody@example.org> is not in the archive"]);
-    let port = TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let port = TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
     let dead = format!("http://127.0.0.1:{port}/test");
     let out = import(&env, &["--from", &cover_id, "--lore", &dead]);
     assert_fails(&out, 4, &["cannot reach", "--mbox FILE"]);

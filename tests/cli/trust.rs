@@ -209,7 +209,7 @@ fn format_overflow_version_zero_and_repeated_change_ids_are_refused() {
     );
     for (text, needle) in [
         (
-            good.replace("format = 1", "format = 4294967297"),
+            good.replace("format = 2", "format = 4294967297"),
             "newer than this series",
         ),
         (good.replace("version = 1", "version = 0"), "version = 0"),

@@ -23,7 +23,10 @@ fn patch_files(env: &Env) -> Vec<(String, Vec<u8>)> {
 
 /// `git format-patch` of a range with series' signature, into a folder.
 fn format_patch(env: &Env, range: &str) -> Vec<(String, Vec<u8>)> {
-    let out = env.dir.path().join(format!("fp-{}", range.replace(['/', '.'], "_")));
+    let out = env
+        .dir
+        .path()
+        .join(format!("fp-{}", range.replace(['/', '.'], "_")));
     env.git(&[
         "format-patch",
         "-q",
@@ -67,15 +70,27 @@ fn a_series_goes_from_v1_sent_to_v2_sent_with_a_drafted_changelog() {
     assert_fails(&out, 1, &["v1 was sent on", "series reroll"]);
     let out = env.series_t(&["refresh", "--branch", "main"]);
     assert_fails(&out, 1, &["v1 was sent on", "series reroll"]);
-    assert_unchanged(&before, &Env::snapshot(&env.series_dir()), "a refused change");
+    assert_unchanged(
+        &before,
+        &Env::snapshot(&env.series_dir()),
+        "a refused change",
+    );
     let out = send(&env, &cfg, &["--yes"]);
     assert_ok(&out);
-    assert!(stdout(&out).contains("nothing was sent"), "{}", stdout(&out));
+    assert!(
+        stdout(&out).contains("nothing was sent"),
+        "{}",
+        stdout(&out)
+    );
     assert!(stdout(&out).contains("series reroll"));
 
     let out = env.series(&["reroll"]);
     assert_ok(&out);
-    assert!(stdout(&out).contains("v1 was sent and is kept"), "{}", stdout(&out));
+    assert!(
+        stdout(&out).contains("v1 was sent and is kept"),
+        "{}",
+        stdout(&out)
+    );
     let status = stdout(&env.series(&["status"]));
     assert!(status.contains("parallel-free v2:"), "{status}");
     assert!(status.contains("v1 sent 2017-03-15"), "{status}");
@@ -101,8 +116,7 @@ fn a_series_goes_from_v1_sent_to_v2_sent_with_a_drafted_changelog() {
         format_patch(&env, "v4.11-rc2..series/parallel-free-v2")
     );
     let manifest = fs::read_to_string(env.series_dir().join("series.toml")).unwrap();
-    let v1_manifest =
-        fs::read_to_string(env.series_dir().join("versions/v1/series.toml")).unwrap();
+    let v1_manifest = fs::read_to_string(env.series_dir().join("versions/v1/series.toml")).unwrap();
     let ids = |m: &str| -> Vec<String> {
         m.lines()
             .filter_map(|l| l.strip_prefix("change-id = "))
@@ -131,7 +145,10 @@ fn a_series_goes_from_v1_sent_to_v2_sent_with_a_drafted_changelog() {
         manifest.contains("'patch 2/4 \"mm: add f2\": changes in mm/f2.c'"),
         "{manifest}"
     );
-    assert!(manifest.contains("'patch 4/4 is new: \"mm: add f4\"'"), "{manifest}");
+    assert!(
+        manifest.contains("'patch 4/4 is new: \"mm: add f4\"'"),
+        "{manifest}"
+    );
     // A second diff leaves the author's changelog alone.
     let out = env.series(&["diff"]);
     assert!(!stderr(&out).contains("Drafted"));
@@ -139,7 +156,8 @@ fn a_series_goes_from_v1_sent_to_v2_sent_with_a_drafted_changelog() {
     // Threaded to v1 when asked...
     let out = send(&env, &cfg, &["--in-reply-to", "v1", "--dry-run"]);
     assert_ok(&out);
-    let cover = fs::read_to_string(env.work().join("outgoing/v2/v2-0000-cover-letter.patch")).unwrap();
+    let cover =
+        fs::read_to_string(env.work().join("outgoing/v2/v2-0000-cover-letter.patch")).unwrap();
     assert_eq!(header(&cover, "In-Reply-To"), Some(v1_id.as_str()));
     // ...and by default a new thread whose cover links to v1.
     let out = send(&env, &cfg, &["--yes"]);
@@ -149,9 +167,15 @@ fn a_series_goes_from_v1_sent_to_v2_sent_with_a_drafted_changelog() {
     let cover = &got[4].0;
     assert!(header(cover, "Subject").unwrap().contains("[PATCH v2 0/4]"));
     assert_eq!(header(cover, "In-Reply-To"), None);
-    let link = format!("v1: https://lore.kernel.org/r/{}", v1_id.trim_matches(['<', '>']));
+    let link = format!(
+        "v1: https://lore.kernel.org/r/{}",
+        v1_id.trim_matches(['<', '>'])
+    );
     assert!(cover.contains(&link), "{cover}");
-    assert!(cover.contains("Changes in v2:\n- patch 2/4 \"mm: add f2\": changes in mm/f2.c\n"), "{cover}");
+    assert!(
+        cover.contains("Changes in v2:\n- patch 2/4 \"mm: add f2\": changes in mm/f2.c\n"),
+        "{cover}"
+    );
     assert!(env.series_dir().join("versions/v2/series.toml").is_file());
     assert_eq!(
         files(&env.series_dir().join("versions/v1/patches")),
@@ -165,7 +189,10 @@ fn a_series_goes_from_v1_sent_to_v2_sent_with_a_drafted_changelog() {
 fn two_versions(env: &Env) {
     env.base("v4.11-rc2");
     let mut memory = fs::read_to_string(env.tree().join("mm/memory.c")).unwrap();
-    memory = memory.replace("line 50\n", "void tlb_flush_mmu(struct mmu_gather *tlb)\n{\n");
+    memory = memory.replace(
+        "line 50\n",
+        "void tlb_flush_mmu(struct mmu_gather *tlb)\n{\n",
+    );
     memory = memory.replace("line 120\n", "static void zap_pte_range(void)\n{\n");
     env.write("mm/memory.c", &memory);
     env.commit("mm: name functions");
@@ -177,15 +204,55 @@ fn two_versions(env: &Env) {
         env.commit(msg);
     };
     env.git(&["checkout", "-q", "-b", "one", "v4.11-rc2"]);
-    step("mm/memory.c", "line 55\n", "line 55 batched\n", "mm: batch the frees\n\nFree in batches.");
-    step("mm/memory.c", "line 125\n", "line 125 forced\n", "mm: force free in zap_pte_range\n\nForce it.");
-    step("include/asm-generic/tlb.h", "int b;\n", "int b;\nint c;\n", "tlb: add c\n\nAdd c.");
-    step("mm/memory.c", "line 190\n", "line 190 debug\n", "mm: debugfs knob\n\nA knob.");
+    step(
+        "mm/memory.c",
+        "line 55\n",
+        "line 55 batched\n",
+        "mm: batch the frees\n\nFree in batches.",
+    );
+    step(
+        "mm/memory.c",
+        "line 125\n",
+        "line 125 forced\n",
+        "mm: force free in zap_pte_range\n\nForce it.",
+    );
+    step(
+        "include/asm-generic/tlb.h",
+        "int b;\n",
+        "int b;\nint c;\n",
+        "tlb: add c\n\nAdd c.",
+    );
+    step(
+        "mm/memory.c",
+        "line 190\n",
+        "line 190 debug\n",
+        "mm: debugfs knob\n\nA knob.",
+    );
     env.git(&["checkout", "-q", "-b", "two", "v4.11-rc2"]);
-    step("include/asm-generic/tlb.h", "int b;\n", "int b;\nint c;\n", "tlb: add c\n\nAdd c.");
-    step("mm/memory.c", "line 55\n", "line 55 batched\nline 55 again\n", "mm: batch the frees\n\nFree in batches of pages.");
-    step("mm/memory.c", "line 125\n", "line 125 forced\n", "mm: force free in zap_pte_range\n\nForce it, reworded.");
-    step("mm/memory.c", "line 10\n", "line 10 new\n", "mm: a new patch\n\nNew.");
+    step(
+        "include/asm-generic/tlb.h",
+        "int b;\n",
+        "int b;\nint c;\n",
+        "tlb: add c\n\nAdd c.",
+    );
+    step(
+        "mm/memory.c",
+        "line 55\n",
+        "line 55 batched\nline 55 again\n",
+        "mm: batch the frees\n\nFree in batches of pages.",
+    );
+    step(
+        "mm/memory.c",
+        "line 125\n",
+        "line 125 forced\n",
+        "mm: force free in zap_pte_range\n\nForce it, reworded.",
+    );
+    step(
+        "mm/memory.c",
+        "line 10\n",
+        "line 10 new\n",
+        "mm: a new patch\n\nNew.",
+    );
 }
 
 #[test]
@@ -216,21 +283,43 @@ fn diff_is_laid_out_as_git_range_diff_on_the_same_commits() {
     // The draft names each kind of change.
     let out = env.series(&["diff"]);
     let draft = stderr(&out);
-    assert!(draft.contains("patch 1/4 \"tlb: add c\": moved from 3"), "{draft}");
     assert!(
-        draft.contains("patch 2/4 \"mm: batch the frees\": commit message reworded; changes in mm/memory.c"),
+        draft.contains("patch 1/4 \"tlb: add c\": moved from 3"),
         "{draft}"
     );
-    assert!(draft.contains("patch 3/4 \"mm: force free in zap_pte_range\": commit message reworded"), "{draft}");
-    assert!(draft.contains("dropped v1's patch 4: \"mm: debugfs knob\""), "{draft}");
-    assert!(draft.contains("patch 4/4 is new: \"mm: a new patch\""), "{draft}");
+    assert!(
+        draft.contains(
+            "patch 2/4 \"mm: batch the frees\": commit message reworded; changes in mm/memory.c"
+        ),
+        "{draft}"
+    );
+    assert!(
+        draft.contains("patch 3/4 \"mm: force free in zap_pte_range\": commit message reworded"),
+        "{draft}"
+    );
+    assert!(
+        draft.contains("dropped v1's patch 4: \"mm: debugfs knob\""),
+        "{draft}"
+    );
+    assert!(
+        draft.contains("patch 4/4 is new: \"mm: a new patch\""),
+        "{draft}"
+    );
 }
 
 #[test]
 fn the_cover_letter_carries_a_range_diff_only_when_asked() {
     let env = Env::new();
     two_versions(&env);
-    env.init(&["--base", "v4.11-rc2", "one", "--name", "pf", "--subject", "mm: parallel free"]);
+    env.init(&[
+        "--base",
+        "v4.11-rc2",
+        "one",
+        "--name",
+        "pf",
+        "--subject",
+        "mm: parallel free",
+    ]);
     assert_ok(&env.series(&["reroll"]));
     assert_ok(&env.series_t(&["refresh", "--branch", "two"]));
     let cover = env.work().join("outgoing/v2/v2-0000-cover-letter.patch");
@@ -256,7 +345,10 @@ fn reroll_keeps_an_unsent_version_and_upgrades_format_1() {
     assert_ok(&out);
     assert!(stdout(&out).contains("v1 was never sent; kept as it is"));
     let text = fs::read_to_string(&manifest).unwrap();
-    assert!(text.contains("format = 2\n") && text.contains("version = 2\n"), "{text}");
+    assert!(
+        text.contains("format = 2\n") && text.contains("version = 2\n"),
+        "{text}"
+    );
     assert_eq!(
         files(&env.series_dir().join("versions/v1/patches")),
         files(&env.series_dir().join("patches"))
@@ -270,7 +362,11 @@ fn reroll_keeps_an_unsent_version_and_upgrades_format_1() {
     // Nothing changed yet: the diff says so, patch by patch.
     let out = env.series(&["diff"]);
     assert_ok(&out);
-    assert!(stdout(&out).lines().all(|l| l.contains(" = ")), "{}", stdout(&out));
+    assert!(
+        stdout(&out).lines().all(|l| l.contains(" = ")),
+        "{}",
+        stdout(&out)
+    );
     assert!(!stderr(&out).contains("Drafted"));
 }
 
@@ -293,7 +389,11 @@ fn refresh_reports_dropped_and_reordered_patches_and_a_new_base() {
     env.commit("x: add");
     let out = env.series_t(&["refresh", "--branch", "elsewhere"]);
     assert_fails(&out, 1, &["elsewhere"]);
-    assert_unchanged(&before, &Env::snapshot(&env.series_dir()), "a refused refresh");
+    assert_unchanged(
+        &before,
+        &Env::snapshot(&env.series_dir()),
+        "a refused refresh",
+    );
     // With --base, the branch's own base is recorded.
     let out = env.series_t(&["refresh", "--branch", "elsewhere", "--base", "v4.11-rc2~1"]);
     assert_ok(&out);
