@@ -24,6 +24,7 @@ pub mod process;
 pub mod rangediff;
 pub mod rebase;
 pub mod refresh;
+pub mod review;
 pub mod send;
 pub mod store;
 pub mod template;

@@ -344,11 +344,82 @@ fn plain_body(mail: &mailparse::ParsedMail) -> Result<(String, bool), String> {
         m.subparts.iter().find_map(find)
     }
     match find(mail) {
-        Some(part) => part
-            .get_body()
-            .map(|b| (b, false))
-            .map_err(|e| format!("the body cannot be decoded: {e}")),
+        Some(part) => {
+            let body = part
+                .get_body()
+                .map_err(|e| format!("the body cannot be decoded: {e}"))?;
+            let param = |k: &str| {
+                part.ctype.params.get(k).is_some_and(|v| {
+                    v.eq_ignore_ascii_case(if k == "format" { "flowed" } else { "yes" })
+                })
+            };
+            let body = body.replace("\r\n", "\n");
+            if param("format") {
+                Ok((unflow(&body, param("delsp")), false))
+            } else {
+                Ok((body, false))
+            }
+        }
         None => Ok((String::new(), true)),
+    }
+}
+
+/// Undo `format=flowed` (RFC 3676): a line ending in a space continues on
+/// the next line of the same quote depth; space-stuffing is removed; with
+/// `delsp=yes` the space at the break goes too.
+pub fn unflow(body: &str, delsp: bool) -> String {
+    let mut out = String::new();
+    let mut pending: Option<(usize, String)> = None;
+    for raw in body.split('\n') {
+        let depth = raw.chars().take_while(|&c| c == '>').count();
+        let mut text = &raw[depth..];
+        if let Some(t) = text.strip_prefix(' ') {
+            text = t;
+        }
+        let soft = text.ends_with(' ') && text != "-- ";
+        let piece = if soft && delsp {
+            &text[..text.len() - 1]
+        } else {
+            text
+        };
+        let line = match pending.take() {
+            Some((d, mut acc)) if d == depth => {
+                acc.push_str(piece);
+                acc
+            }
+            Some((d, acc)) => {
+                out.push_str(&requote(d, &acc));
+                out.push('\n');
+                piece.to_string()
+            }
+            None => piece.to_string(),
+        };
+        if soft {
+            pending = Some((depth, line));
+        } else {
+            out.push_str(&requote(depth, &line));
+            out.push('\n');
+        }
+    }
+    if let Some((d, acc)) = pending {
+        out.push_str(&requote(d, &acc));
+        out.push('\n');
+    }
+    // split('\n') saw one more (empty) piece after the last line end.
+    if out.ends_with("\n\n") && !body.ends_with("\n\n") {
+        out.pop();
+    }
+    if !body.ends_with('\n') && out.ends_with('\n') {
+        out.pop();
+    }
+    out
+}
+
+fn requote(depth: usize, text: &str) -> String {
+    if depth == 0 {
+        text.to_string()
+    } else {
+        format!("{} {text}", ">".repeat(depth))
     }
 }
 
@@ -371,6 +442,13 @@ mod tests {
         let (_, t, title) = parse_subject("[GIT PULL] mm");
         assert!(t.is_none());
         assert_eq!(title, "[GIT PULL] mm");
+    }
+
+    #[test]
+    fn flowed_text_is_joined_per_quote_depth() {
+        let body = "> a long \n> line\nmy answer \nwraps here\n";
+        assert_eq!(unflow(body, false), "> a long line\nmy answer wraps here\n");
+        assert_eq!(unflow("abc \ndef\n", true), "abcdef\n");
     }
 
     #[test]

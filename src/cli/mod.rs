@@ -14,6 +14,7 @@ mod progress;
 mod rebase;
 mod refresh;
 mod reroll;
+mod review;
 mod send;
 mod status;
 
@@ -56,6 +57,8 @@ pub enum Command {
     Diff(diff::Args),
     Refresh(refresh::Args),
     Lore(lore::Args),
+    Review(review::Args),
+    Trailers(review::TrailersArgs),
 }
 
 impl Command {
@@ -64,6 +67,8 @@ impl Command {
         match self {
             Command::Status(_) | Command::Check(_) | Command::Apply(_) | Command::Lore(_) => false,
             Command::Bench(b) => b.writes(),
+            Command::Review(r) => r.writes(),
+            Command::Trailers(t) => t.apply,
             Command::Init(_)
             | Command::Format(_)
             | Command::Send(_)
@@ -256,6 +261,8 @@ pub fn run(cli: Cli, out: &mut dyn Write) -> Result<(), CliError> {
         Command::Diff(a) => diff::run(&ctx, a, out),
         Command::Refresh(a) => refresh::run(&ctx, a, out),
         Command::Lore(a) => lore::run(&ctx, a, out),
+        Command::Review(a) => review::run(&ctx, a, out),
+        Command::Trailers(a) => review::trailers(&ctx, a, out),
     }
 }
 

@@ -15,7 +15,23 @@ pub struct Args {}
 pub fn run(ctx: &Context, _args: Args, out: &mut dyn Write) -> Result<(), CliError> {
     let series = store::load(&ctx.series_dir)?;
     let kept = store::kept_versions(&ctx.series_dir);
-    let r = versions::reroll(&series, &kept);
+    let mut r = versions::reroll(&series, &kept);
+    // Comments resolved as addressed in the new version draft its changelog.
+    let new_version = r.series.manifest.version;
+    let mut drafted = Vec::new();
+    if !series.replies.is_empty() {
+        let (board, _) = super::review::board_of(ctx, &series)?;
+        for t in &board.comments {
+            if let (crate::review::state::State::Addressed, Some(v), Some(n)) =
+                (t.state, t.version, &t.note)
+            {
+                if v == new_version {
+                    drafted.push(crate::review::changelog_line(t, n));
+                }
+            }
+        }
+        r.series.current_version_mut().changes = drafted.clone();
+    }
     store::save(&ctx.series_dir, &r.series)?;
     let old = series.manifest.version;
     let new = r.series.manifest.version;
@@ -30,7 +46,17 @@ pub fn run(ctx: &Context, _args: Args, out: &mut dyn Write) -> Result<(), CliErr
         )?,
         (None, false) => writeln!(out, "v{old} is kept in series/versions/v{old}/.")?,
     }
-    writeln!(out, "Now preparing v{new}: its changelog is empty.")?;
+    if drafted.is_empty() {
+        writeln!(out, "Now preparing v{new}: its changelog is empty.")?;
+    } else {
+        writeln!(
+            out,
+            "Now preparing v{new}; its changelog has the comments addressed:"
+        )?;
+        for d in &drafted {
+            writeln!(out, "  - {d}")?;
+        }
+    }
     writeln!(
         out,
         "Next: change the patches (rebase, or apply, edit and `series refresh`), then `series diff` drafts \"Changes in v{new}\"."

@@ -61,6 +61,10 @@ pub struct Args {
     /// Seconds git send-email may take for one message
     #[arg(long, value_name = "SECONDS", default_value_t = 300)]
     pub send_timeout: u64,
+
+    /// Send a reply written by `series review reply` (outgoing/replies/ID.eml)
+    #[arg(long, value_name = "FILE", conflicts_with_all = ["auto_cc", "range_diff"])]
+    pub reply: Option<PathBuf>,
 }
 
 /// Expand `sendemail.aliasesFile` aliases among the recipients.
@@ -99,6 +103,9 @@ fn last_sent(series: &Series) -> Option<&store::VersionEntry> {
 }
 
 pub fn run(ctx: &Context, args: Args, out: &mut dyn Write) -> Result<(), CliError> {
+    if let Some(file) = &args.reply {
+        return send_reply(ctx, &args, file, out);
+    }
     let series = store::load(&ctx.series_dir)?;
     let v = series.manifest.version;
     let jpath = journal::path(&ctx.series_dir, v);
@@ -167,6 +174,125 @@ pub fn run(ctx: &Context, args: Args, out: &mut dyn Write) -> Result<(), CliErro
     };
     let limit = Duration::from_secs(args.send_timeout.max(1));
     deliver(ctx, &p, journal, &jpath, &args.link, limit, out)
+}
+
+/// `send --reply FILE`: one reply, recorded in series/review.toml before
+/// it goes and marked accepted after, so it is never sent twice; the
+/// comment it answers is then answered.
+fn send_reply(
+    ctx: &Context,
+    args: &Args,
+    file: &std::path::Path,
+    out: &mut dyn Write,
+) -> Result<(), CliError> {
+    use crate::review::state::{CommentState, Review, SentReply, State};
+    let path = if file.is_absolute() {
+        file.to_path_buf()
+    } else {
+        ctx.cwd.join(file)
+    };
+    let shown = super::rel(&path, &ctx.cwd);
+    let bytes =
+        std::fs::read(&path).map_err(|e| CliError::user(format!("cannot read {shown}: {e}")))?;
+    if String::from_utf8_lossy(&bytes).contains("*** YOUR ANSWER HERE ***") {
+        return Err(CliError::user(format!(
+            "{shown} still has *** YOUR ANSWER HERE ***; nothing was sent"
+        ))
+        .hint("write your answer in its place first"));
+    }
+    let mail = crate::mailbox::parse(&bytes, &shown)?;
+    if mail.to.is_empty() {
+        return Err(CliError::user(format!(
+            "{shown} has no To: recipient; nothing was sent"
+        )));
+    }
+    let mut series = store::load(&ctx.series_dir)?;
+    let mut review = Review::parse(&series.review).map_err(|e| CliError::user(e.to_string()))?;
+    match review.sent.iter().find(|s| s.message_id == mail.message_id) {
+        Some(s) if s.accepted.is_some() => {
+            writeln!(
+                out,
+                "{shown} <{}> was sent on {}; nothing was sent.",
+                mail.message_id,
+                s.accepted.as_deref().unwrap_or("")
+            )?;
+            return Ok(());
+        }
+        Some(_) if !args.resume => {
+            return Err(CliError::user(format!(
+                "a send of {shown} <{}> stopped before the server's answer was recorded; it may have arrived",
+                mail.message_id
+            ))
+            .hint("check the list archive; `series send --reply FILE --resume` sends it again"))
+        }
+        _ => {}
+    }
+    writeln!(out, "{}", mail.subject)?;
+    writeln!(out, "    To: {}", mail.to.join(", "))?;
+    if !mail.cc.is_empty() {
+        writeln!(out, "    Cc: {}", mail.cc.join(", "))?;
+    }
+    if args.dry_run {
+        writeln!(out, "Dry run: nothing was sent.")?;
+        return Ok(());
+    }
+    if !args.yes && !std::io::stdin().is_terminal() {
+        return Err(CliError::user(
+            "not sending without confirmation: standard input is not a terminal",
+        )
+        .hint("pass --yes to send from a script"));
+    }
+    let comment = path
+        .file_stem()
+        .map(|s| s.to_string_lossy().into_owned())
+        .filter(|s| s.len() == 8 && s.bytes().all(|b| b.is_ascii_hexdigit()));
+    review.sent.retain(|s| s.message_id != mail.message_id);
+    review.sent.push(SentReply {
+        message_id: mail.message_id.clone(),
+        comment: comment.clone(),
+        digest: journal::digest(&bytes),
+        accepted: None,
+    });
+    series.review = review.text();
+    store::save(&ctx.series_dir, &series)?;
+    let limit = Duration::from_secs(args.send_timeout.max(1));
+    let from = match ctx.config("sendemail.from") {
+        Some(_) => None,
+        None => Some(mail.from.to_string()),
+    };
+    cmd::send_email(
+        &ctx.config_dir(),
+        &path,
+        from.as_deref(),
+        &mail.to,
+        &mail.cc,
+        limit,
+    )
+    .map_err(|e| {
+        CliError::user(format!("git send-email failed on {shown}: {e}")).with_code(TOOL)
+    })?;
+    if let Some(s) = review
+        .sent
+        .iter_mut()
+        .find(|s| s.message_id == mail.message_id)
+    {
+        s.accepted = Some(ctx.now().rfc2822());
+    }
+    if let Some(id) = &comment {
+        let keep = review.of(id).is_some_and(|c| c.state != State::Open);
+        if !keep {
+            review.set(CommentState {
+                id: id.clone(),
+                state: State::Answered,
+                version: None,
+                note: None,
+            });
+        }
+    }
+    series.review = review.text();
+    store::save(&ctx.series_dir, &series)?;
+    writeln!(out, "Sent {} <{}>.", mail.subject, mail.message_id)?;
+    Ok(())
 }
 
 /// The journal of a new send: every message, none accepted yet.
@@ -432,20 +558,33 @@ fn versions_gate(
     out: &mut dyn Write,
 ) -> Result<(), CliError> {
     let v = series.manifest.version;
-    if v == 1 {
-        return Ok(());
-    }
-    let empty = series
-        .manifest
-        .history
-        .iter()
-        .find(|h| h.version == v)
-        .is_none_or(|h| h.changes.is_empty());
+    let empty = v > 1
+        && series
+            .manifest
+            .history
+            .iter()
+            .find(|h| h.version == v)
+            .is_none_or(|h| h.changes.is_empty());
     if empty {
         writeln!(
             out,
             "warning: \"Changes in v{v}\" is empty; `series diff` drafts it from the last version sent"
         )?;
+    }
+    if !series.replies.is_empty() {
+        let (board, _) = super::review::board_of(ctx, series)?;
+        let open = board
+            .comments
+            .iter()
+            .filter(|t| t.state == crate::review::state::State::Open)
+            .count();
+        if open > 0 {
+            writeln!(
+                out,
+                "warning: {open} review comment{} still open; `series review` lists them",
+                if open == 1 { " is" } else { "s are" }
+            )?;
+        }
     }
     let kept = store::kept_versions(&ctx.series_dir);
     let Some(last) = crate::versions::default_old(series, &kept) else {

@@ -192,6 +192,36 @@ pub fn run(ctx: &Context, args: Args, out: &mut dyn Write) -> Result<(), CliErro
             m.version + 1
         )?;
     }
+    if !s.replies.is_empty() {
+        if let Ok((board, _)) = super::review::board_of(ctx, &s) {
+            let mut per: std::collections::BTreeMap<String, usize> = Default::default();
+            for t in board
+                .comments
+                .iter()
+                .filter(|t| t.state == crate::review::state::State::Open)
+            {
+                let k = match t.now_patch {
+                    Some(0) => "cover".to_string(),
+                    Some(n) => format!("patch {n}"),
+                    None => format!("v{} patch {} (dropped)", t.comment.version, t.comment.patch),
+                };
+                *per.entry(k).or_default() += 1;
+            }
+            let open: usize = per.values().sum();
+            let list: Vec<String> = per.iter().map(|(k, n)| format!("{k}: {n}")).collect();
+            writeln!(
+                out,
+                "review: {} replies, {} comments, {open} open{}",
+                board.replies.len(),
+                board.comments.len(),
+                if list.is_empty() {
+                    String::new()
+                } else {
+                    format!(" ({})", list.join(", "))
+                }
+            )?;
+        }
+    }
     if let Some(top) = &status.untracked_in {
         writeln!(
             out,

@@ -472,6 +472,8 @@ pub fn from_mails(
         bench: Default::default(),
         on_disk: Vec::new(),
         to_keep: Vec::new(),
+        replies: Default::default(),
+        review: String::new(),
     };
     series.manifest.diffstat_of = Some(series.diffs_digest());
     // The version imported was posted: it is kept as posted, and final.

@@ -104,6 +104,8 @@ pub fn from_tree(tree: &Tree, opts: &Options) -> Result<Series, ImportError> {
         bench: Default::default(),
         on_disk: Vec::new(),
         to_keep: Vec::new(),
+        replies: Default::default(),
+        review: String::new(),
     };
     series.manifest.diffstat_of = Some(series.diffs_digest());
     Ok(series)

@@ -6,7 +6,7 @@
 use std::fs;
 use std::path::{Path, PathBuf};
 
-use super::{io, StoreError, BENCH, COVER, MANIFEST, PATCHES, VERSIONS};
+use super::{io, StoreError, BENCH, COVER, MANIFEST, PATCHES, REPLIES, REVIEW, VERSIONS};
 
 pub(super) fn parent_of(dir: &Path) -> PathBuf {
     match dir.parent() {
@@ -201,7 +201,8 @@ pub(super) fn copy_unmanaged(from: &Path, to: &Path) -> Result<(), StoreError> {
         let name_s = name.to_string_lossy();
         let src = e.path();
         let dst = to.join(&name);
-        let managed = name_s == MANIFEST || name_s == COVER || name_s == PATCHES;
+        let managed =
+            name_s == MANIFEST || name_s == COVER || name_s == PATCHES || name_s == REVIEW;
         if managed {
             continue;
         }
@@ -212,6 +213,17 @@ pub(super) fn copy_unmanaged(from: &Path, to: &Path) -> Result<(), StoreError> {
             for b in fs::read_dir(&src).map_err(io(&src))? {
                 let b = b.map_err(io(&src))?;
                 if !b.file_name().to_string_lossy().ends_with(".toml") {
+                    copy_any(&b.path(), &dst.join(b.file_name()))?;
+                }
+            }
+            continue;
+        }
+        if name_s == REPLIES && real_dir {
+            // Files other than .eml under replies/ are kept.
+            fs::create_dir_all(&dst).map_err(io(&dst))?;
+            for b in fs::read_dir(&src).map_err(io(&src))? {
+                let b = b.map_err(io(&src))?;
+                if !b.file_name().to_string_lossy().ends_with(".eml") {
                     copy_any(&b.path(), &dst.join(b.file_name()))?;
                 }
             }

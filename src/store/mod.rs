@@ -31,6 +31,10 @@ pub const PATCHES: &str = "patches";
 pub const BENCH: &str = "bench";
 /// Kept versions: `versions/vN/` is version N frozen, itself a series folder.
 pub const VERSIONS: &str = "versions";
+/// Review replies as received: `replies/<message-id>.eml`.
+pub const REPLIES: &str = "replies";
+/// The state of each review comment and the replies sent.
+pub const REVIEW: &str = "review.toml";
 
 /// The manifest, `series/series.toml`. Field order is the file's order.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -139,6 +143,10 @@ pub struct Series {
     /// Versions to keep at the next save as `versions/vN/`; one kept
     /// already is never written again.
     pub to_keep: Vec<Series>,
+    /// Review replies received: file name under `replies/` -> the mail.
+    pub replies: BTreeMap<String, Vec<u8>>,
+    /// `review.toml` as text (empty when there is none).
+    pub review: String,
 }
 
 /// Errors reading or writing `series/`; each names the file.
@@ -287,6 +295,23 @@ pub fn load(dir: &Path) -> Result<Series, StoreError> {
             }
         }
     }
+    let mut replies = BTreeMap::new();
+    let rdir = dir.join(REPLIES);
+    if fs::symlink_metadata(&rdir).is_ok_and(|m| m.is_dir()) {
+        for e in fs::read_dir(&rdir).map_err(io(&rdir))? {
+            let e = e.map_err(io(&rdir))?;
+            let name = e.file_name().to_string_lossy().into_owned();
+            if name.ends_with(".eml") && FileName::new(&name).is_ok() {
+                replies.insert(name, read_regular(&e.path())?);
+            }
+        }
+    }
+    let rpath = dir.join(REVIEW);
+    let review = if fs::symlink_metadata(&rpath).is_ok() {
+        read_text(&rpath)?
+    } else {
+        String::new()
+    };
     Ok(Series {
         manifest,
         cover,
@@ -294,6 +319,8 @@ pub fn load(dir: &Path) -> Result<Series, StoreError> {
         bench,
         on_disk,
         to_keep: Vec::new(),
+        replies,
+        review,
     })
 }
 
@@ -334,6 +361,8 @@ pub fn frozen(series: &Series) -> Series {
         bench: BTreeMap::new(),
         on_disk: Vec::new(),
         to_keep: Vec::new(),
+        replies: BTreeMap::new(),
+        review: String::new(),
         ..series.clone()
     }
 }
@@ -453,6 +482,16 @@ fn write_tree(root: &Path, s: &Series) -> Result<(), StoreError> {
     fs::create_dir_all(&pdir).map_err(io(&pdir))?;
     for (i, entry) in s.manifest.patches.iter().enumerate() {
         write_file(&pdir.join(&entry.file), &s.stored_patch(i))?;
+    }
+    if !s.replies.is_empty() {
+        let rdir = root.join(REPLIES);
+        fs::create_dir_all(&rdir).map_err(io(&rdir))?;
+        for (name, bytes) in &s.replies {
+            write_file(&rdir.join(name), bytes)?;
+        }
+    }
+    if !s.review.is_empty() {
+        write_file(&root.join(REVIEW), s.review.as_bytes())?;
     }
     if !s.bench.is_empty() {
         let bdir = root.join(BENCH);

@@ -384,14 +384,14 @@ fn the_newest_complete_version_is_imported_and_earlier_ones_recorded() {
 
 /// A public-inbox server on 127.0.0.1: one v2 inbox, served by
 /// public-inbox-httpd, stopped by its pid.
-struct PublicInbox {
+pub(crate) struct PublicInbox {
     child: Child,
-    url: String,
+    pub(crate) url: String,
     home: PathBuf,
 }
 
 impl PublicInbox {
-    fn start(dir: &Path) -> PublicInbox {
+    pub(crate) fn start(dir: &Path) -> PublicInbox {
         let home = dir.join("pi");
         fs::create_dir_all(&home).unwrap();
         let port = TcpListener::bind("127.0.0.1:0")
@@ -445,7 +445,7 @@ impl PublicInbox {
     }
 
     /// Deliver one message as the list would.
-    fn deliver(&self, mail: &str) {
+    pub(crate) fn deliver(&self, mail: &str) {
         let mut mda = Command::new("public-inbox-mda");
         mda.env_clear()
             .env("PATH", std::env::var_os("PATH").unwrap_or_default())

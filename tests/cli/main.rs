@@ -10,6 +10,7 @@ mod format_patch;
 mod import;
 mod outgoing;
 mod rebase;
+mod review;
 mod send;
 mod store;
 mod trust;
