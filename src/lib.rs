@@ -4,6 +4,7 @@
 //! The library holds every domain operation; only [`cli`] talks to a terminal.
 
 pub mod apply;
+pub mod attest;
 pub mod bench;
 pub mod check;
 pub mod cli;

@@ -25,6 +25,8 @@ pub struct Asked {
     pub suppress_cc: bool,
     /// A range-diff for the cover letter: (against version, text).
     pub range_diff: Option<(u32, String)>,
+    /// Leave the mails unsigned even when a patatt key is configured.
+    pub no_sign: bool,
 }
 
 /// How to render a version.
@@ -35,6 +37,8 @@ pub struct Plan {
     pub sender: Person,
     /// Exact To and Cc of each message (a resumed send's journal).
     pub exact: Option<Vec<Addressed>>,
+    /// The patatt key every message is signed with, at the plan's clock.
+    pub sign: Option<crate::attest::Key>,
 }
 
 /// Where the version is rendered: the tree (MAINTAINERS lists, the base for
@@ -77,6 +81,12 @@ pub enum PrepareError {
     Template(#[from] TemplateError),
     #[error(transparent)]
     Git(#[from] GitError),
+    #[error("signing {file}: {source}")]
+    Attest {
+        file: String,
+        #[source]
+        source: crate::attest::AttestError,
+    },
 }
 
 /// Resolve recipients and render every message of a loaded series, once.
@@ -127,7 +137,19 @@ pub fn prepare(mut series: Series, plan: &Plan, place: &Place) -> Result<Prepare
         project: place.project.clone(),
         range_diff: asked.range_diff.clone(),
     };
-    let messages = outgoing::render(&series, &prose, &opts)?;
+    let mut messages = outgoing::render(&series, &prose, &opts)?;
+    if let Some(key) = &plan.sign {
+        let limit = std::time::Duration::from_secs(60);
+        for m in &mut messages {
+            m.bytes =
+                crate::attest::sign(&m.bytes, key, plan.now.secs, limit).map_err(|source| {
+                    PrepareError::Attest {
+                        file: m.file.clone(),
+                        source,
+                    }
+                })?;
+        }
+    }
     Ok(Prepared {
         series,
         messages,

@@ -98,6 +98,7 @@ pub fn run(
             ))
     });
     Ok(Report {
+        signatures: Vec::new(),
         findings,
         checkpatch,
         apply: apply_note,
@@ -198,6 +199,9 @@ pub enum CheckpatchStatus {
 pub struct Report {
     pub findings: Vec<Finding>,
     pub checkpatch: CheckpatchStatus,
+    /// Each patatt signature of the mails checked: who signed, and how it
+    /// checked.
+    pub signatures: Vec<String>,
     pub apply: Option<String>,
     pub build: Option<String>,
 }

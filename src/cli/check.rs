@@ -64,7 +64,7 @@ fn cache_dir() -> Option<std::path::PathBuf> {
 
 pub fn run(ctx: &Context, args: Args, out: &mut dyn Write) -> Result<(), CliError> {
     let series = store::load(&ctx.series_dir)?;
-    let plan = format::plan(ctx, &series, Default::default());
+    let plan = format::plan(ctx, &series, Default::default())?;
     let p = format::prepare_in(ctx, series, &plan, None)?;
     let mut report = gather(ctx, &p, &args.options(ctx))?;
     if p.stale_diffstat {
@@ -153,6 +153,30 @@ pub fn gather(
             }
         },
     )?;
+    let mut report = report;
+    // Signatures present are checked: who signed, and whether it holds.
+    let rings = super::attest::rings(ctx);
+    for (i, m) in p.messages.iter().enumerate() {
+        let found = crate::attest::verify(&m.bytes, &rings, std::time::Duration::from_secs(60))
+            .map_err(|e| {
+                CliError::user(format!("{}: {e}", m.file)).with_code(super::error::TOOL)
+            })?;
+        for a in found {
+            let said = super::attest::describe(&a);
+            if let crate::attest::Outcome::Bad(_) = a.outcome {
+                report.findings.push(Finding {
+                    patch: Some(i),
+                    file: None,
+                    line: None,
+                    rule: "BAD_SIGNATURE".into(),
+                    severity: Severity::Error,
+                    message: said.clone(),
+                    source: crate::model::Source::Series,
+                });
+            }
+            report.signatures.push(format!("{}: {said}", m.file));
+        }
+    }
     Ok(report)
 }
 
@@ -227,6 +251,19 @@ fn print(series: &store::Series, report: &Report, out: &mut dyn Write) -> Result
     }
     if let Some(b) = &report.build {
         writeln!(out, "build: {b}")?;
+    }
+    match report.signatures.as_slice() {
+        [] => writeln!(
+            out,
+            "signatures: none (`series attest --gen-key` makes a patatt key)"
+        )?,
+        all => {
+            let valid = all.iter().filter(|s| s.contains(": valid, key ")).count();
+            writeln!(out, "signatures: {valid} of {} valid", all.len())?;
+            for s in all.iter().filter(|s| !s.contains(": valid, key ")) {
+                writeln!(out, "  {s}")?;
+            }
+        }
     }
     let (e, w, c) = (
         report.count(Severity::Error),

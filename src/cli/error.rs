@@ -310,6 +310,9 @@ impl From<crate::prepare::PrepareError> for CliError {
             PrepareError::Render(r) => r.into(),
             PrepareError::Template(t) => t.into(),
             PrepareError::Git(g) => g.into(),
+            PrepareError::Attest { .. } => CliError::caused(&e)
+                .with_code(TOOL)
+                .hint("signing runs `git mailinfo`; pass --no-sign to send unsigned"),
         }
     }
 }

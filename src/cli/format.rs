@@ -46,6 +46,11 @@ pub struct Addressing {
     /// Do not Cc the people named in each patch's trailers
     #[arg(long)]
     pub suppress_cc: bool,
+
+    /// Do not sign the mails (they are signed, as patatt signs, when
+    /// patatt.signingkey names an ed25519 key)
+    #[arg(long)]
+    pub no_sign: bool,
 }
 
 impl Addressing {
@@ -66,6 +71,7 @@ impl Addressing {
             in_reply_to,
             suppress_cc: self.suppress_cc,
             range_diff,
+            no_sign: self.no_sign,
         })
     }
 }
@@ -102,13 +108,20 @@ fn earlier_cover(series: &Series, given: &str) -> Result<String, CliError> {
 
 /// A plan with the clock (`SERIES_NOW` or the real one) and the sender's
 /// identity.
-pub fn plan(ctx: &Context, series: &Series, asked: Asked) -> Plan {
-    Plan {
+pub fn plan(ctx: &Context, series: &Series, asked: Asked) -> Result<Plan, CliError> {
+    let sign = if asked.no_sign {
+        None
+    } else {
+        crate::attest::Key::configured(&|k| ctx.config(k), ctx.tree_path_opt().as_deref())
+            .map_err(|e| CliError::user(e.to_string()).hint("fix patatt.signingkey (`series attest --gen-key` makes a key), or pass --no-sign"))?
+    };
+    Ok(Plan {
         asked,
         now: ctx.now(),
         sender: ctx.sender(series),
         exact: None,
-    }
+        sign,
+    })
 }
 
 /// Render the version once, where `ctx` says (`output` overrides
@@ -158,7 +171,7 @@ pub fn write_out(ctx: &Context, p: &Prepared, out: &mut dyn Write) -> Result<(),
 pub fn run(ctx: &Context, args: Args, out: &mut dyn Write) -> Result<(), CliError> {
     let series = store::load(&ctx.series_dir)?;
     let asked = args.addressing.asked(ctx, &series)?;
-    let plan = plan(ctx, &series, asked);
+    let plan = plan(ctx, &series, asked)?;
     let p = prepare_in(ctx, series, &plan, args.output)?;
     if p.stale_diffstat {
         return Err(stale_diffstat());

@@ -148,6 +148,21 @@ fn from_mails(ctx: &Context, tree: &Tree, args: Args, out: &mut dyn Write) -> Re
         lore,
     };
     let imported = import::from_mails(tree, &mails, &opts)?;
+    // Signatures present are checked and told, patch by patch.
+    let rings = super::attest::rings(ctx);
+    for bytes in &raw {
+        let found = crate::attest::verify(bytes, &rings, std::time::Duration::from_secs(60))
+            .unwrap_or_default();
+        if found.is_empty() {
+            continue;
+        }
+        let subject = crate::mailbox::parse(bytes, "mail")
+            .map(|m| m.subject)
+            .unwrap_or_default();
+        for a in found {
+            eprintln!("note: {subject}: {}", super::attest::describe(&a));
+        }
+    }
     for n in &imported.notes {
         eprintln!("note: {n}");
     }

@@ -3,6 +3,7 @@
 //! 4 an external tool failed, 255 internal error.
 
 mod apply;
+mod attest;
 mod bench;
 mod check;
 mod diff;
@@ -59,13 +60,18 @@ pub enum Command {
     Lore(lore::Args),
     Review(review::Args),
     Trailers(review::TrailersArgs),
+    Attest(attest::Args),
 }
 
 impl Command {
     /// Whether the command may write `series/`.
     fn writes(&self) -> bool {
         match self {
-            Command::Status(_) | Command::Check(_) | Command::Apply(_) | Command::Lore(_) => false,
+            Command::Status(_)
+            | Command::Check(_)
+            | Command::Apply(_)
+            | Command::Lore(_)
+            | Command::Attest(_) => false,
             Command::Bench(b) => b.writes(),
             Command::Review(r) => r.writes(),
             Command::Trailers(t) => t.apply,
@@ -263,6 +269,7 @@ pub fn run(cli: Cli, out: &mut dyn Write) -> Result<(), CliError> {
         Command::Lore(a) => lore::run(&ctx, a, out),
         Command::Review(a) => review::run(&ctx, a, out),
         Command::Trailers(a) => review::trailers(&ctx, a, out),
+        Command::Attest(a) => attest::run(&ctx, a, out),
     }
 }
 

@@ -143,6 +143,19 @@ pub fn run(ctx: &Context, args: Args, out: &mut dyn Write) -> Result<(), CliErro
     format::write_out(ctx, &p, out)?;
     writeln!(out)?;
     show_plan(&p.series, &p.messages, out)?;
+    match &p.signed_with {
+        Some(k) => writeln!(
+            out,
+            "Signed as patatt signs: ed25519 key {} ({}, selector {}).",
+            k.source.display(),
+            k.identity,
+            k.selector
+        )?,
+        None => writeln!(
+            out,
+            "Not signed: no patatt.signingkey (`series attest --gen-key` makes one), or --no-sign."
+        )?,
+    }
 
     if args.dry_run {
         writeln!(
@@ -383,7 +396,7 @@ fn fresh(ctx: &Context, series: Series, args: &Args) -> Result<Sending, CliError
     }
     let asked = addressing.asked(ctx, &series)?;
     let in_reply_to = asked.in_reply_to.clone();
-    let plan = format::plan(ctx, &series, asked);
+    let plan = format::plan(ctx, &series, asked)?;
     let p = format::prepare_in(ctx, series, &plan, None)?;
     Ok(Sending::new(p, &plan, in_reply_to))
 }
@@ -401,7 +414,7 @@ fn resumed(ctx: &Context, series: Series, j: &Journal) -> Result<Sending, CliErr
         ))
         .hint("series/ changed since the send started; restore it (git checkout -- series/), then run `series send --resume`"));
     }
-    let mut plan = format::plan(ctx, &series, Default::default());
+    let mut plan = format::plan(ctx, &series, Default::default())?;
     plan.now = Moment {
         secs: j.secs,
         offset_minutes: j.offset_minutes,
@@ -429,6 +442,7 @@ fn resumed(ctx: &Context, series: Series, j: &Journal) -> Result<Sending, CliErr
 /// A rendered version with what it was rendered for.
 struct Sending {
     prepared: Prepared,
+    signed_with: Option<crate::attest::Key>,
     now: Moment,
     sender: Person,
     in_reply_to: Option<String>,
@@ -439,6 +453,7 @@ impl Sending {
     fn new(prepared: Prepared, plan: &Plan, in_reply_to: Option<String>) -> Sending {
         Sending {
             prepared,
+            signed_with: plan.sign.clone(),
             now: plan.now,
             sender: plan.sender.clone(),
             in_reply_to,

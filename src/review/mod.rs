@@ -99,7 +99,9 @@ pub struct Added {
 }
 
 /// Keep the mails among `raw` that reply to this series (directly or to
-/// another reply) and are not kept yet; ours and others are left out.
+/// another reply, by In-Reply-To or References; else by a `Re: [PATCH vN
+/// ...]` subject of a sent version) and are not kept yet; ours and others
+/// are left out.
 pub fn add(series: &mut Series, raw: &[Vec<u8>], what: &str) -> Added {
     let mut added = Added::default();
     let ours = sent_ids(series);
@@ -115,6 +117,20 @@ pub fn add(series: &mut Series, raw: &[Vec<u8>], what: &str) -> Added {
             Err(e) => added.unreadable.push(e.to_string()),
         }
     }
+    // Subjects of ours, for replies whose threading headers were lost.
+    let mut titles: BTreeSet<String> = series.patches.iter().map(|p| p.title.clone()).collect();
+    titles.insert(series.manifest.subject.clone());
+    let by_subject = |m: &Posted| {
+        m.is_reply
+            && m.tag.as_ref().is_some_and(|t| {
+                series
+                    .manifest
+                    .history
+                    .iter()
+                    .any(|h| h.version == t.version && !h.message_ids.is_empty())
+            })
+            && titles.contains(&m.title)
+    };
     // A reply to a reply joins once its parent has: go round until stable.
     let mut taken = vec![false; parsed.len()];
     loop {
@@ -126,7 +142,8 @@ pub fn add(series: &mut Series, raw: &[Vec<u8>], what: &str) -> Added {
             let refs = m.in_reply_to.iter().chain(&m.references);
             let related = refs
                 .clone()
-                .any(|r| ours.contains_key(r) || known.contains(r));
+                .any(|r| ours.contains_key(r) || known.contains(r))
+                || by_subject(m);
             if !related {
                 continue;
             }

@@ -1,6 +1,7 @@
 //! The one integration-test binary: `series` run as a user would, against
 //! real git repositories, with git itself as the reference.
 
+mod attest;
 mod bench;
 mod check;
 mod common;
