@@ -189,9 +189,18 @@ pub enum PngError {
     Encode(String),
     #[error("no fonts found for the plot's text: install fonts-dejavu-core")]
     NoFonts,
+    #[error("this series was built without PNG plots: write the plot as .svg, or build with `cargo install --features png`")]
+    NotBuilt,
+}
+
+/// Without the `png` feature there is no rasteriser.
+#[cfg(not(feature = "png"))]
+pub fn png(_svg: &str) -> Result<Vec<u8>, PngError> {
+    Err(PngError::NotBuilt)
 }
 
 /// Rasterise an SVG document to PNG, with the system's fonts for text.
+#[cfg(feature = "png")]
 pub fn png(svg: &str) -> Result<Vec<u8>, PngError> {
     let mut opt = resvg::usvg::Options::default();
     opt.fontdb_mut().load_system_fonts();

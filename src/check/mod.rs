@@ -33,6 +33,34 @@ pub struct Options {
     pub rules_dir: Option<PathBuf>,
 }
 
+/// Report each fault once: a native finding whose rule mirrors a
+/// checkpatch type goes when checkpatch reported that type for the same
+/// patch (and the same line, when both name one).
+fn yield_to_checkpatch(findings: &mut Vec<Finding>, rules: &[rules::Rule]) {
+    let from_checkpatch: Vec<(Option<usize>, String, Option<u32>)> = findings
+        .iter()
+        .filter(|f| f.source == Source::Checkpatch)
+        .map(|f| (f.patch, f.rule.clone(), f.line))
+        .collect();
+    findings.retain(|f| {
+        if f.source != Source::Native {
+            return true;
+        }
+        let Some(mirror) = rules
+            .iter()
+            .find(|r| r.id == f.rule)
+            .and_then(|r| r.mirrors.as_ref())
+        else {
+            return true;
+        };
+        !from_checkpatch.iter().any(|(p, rule, line)| {
+            *p == f.patch
+                && rule == mirror
+                && (line.is_none() || f.line.is_none() || *line == f.line)
+        })
+    });
+}
+
 /// Why the checks could not run (findings are not errors).
 #[derive(Debug, thiserror::Error)]
 pub enum CheckError {
@@ -81,6 +109,7 @@ pub fn run(
         ),
     };
     let checkpatch = run_checkpatch(messages, tree_path, opts, progress, &mut findings)?;
+    yield_to_checkpatch(&mut findings, &rules);
     findings.sort_by(|a, b| {
         (
             a.patch.map_or(usize::MAX, |p| p),
@@ -341,6 +370,8 @@ pub fn consistency(
 
 /// Apply every patch in order on the base, in memory. Returns findings and
 /// a note when the check could not run.
+/// The apply check: its findings, and what it found in words (`every
+/// patch applies on BASE`, `stops at patch N`, or why it was skipped).
 pub fn apply_check(tree: &Tree, series: &Series) -> (Vec<Finding>, Option<String>) {
     let base = &series.manifest.base;
     if !tree.has_commit(&base.commit) {
@@ -381,11 +412,14 @@ pub fn apply_check(tree: &Tree, series: &Series) -> (Vec<Finding>, Option<String
                         ),
                         source: Source::Apply,
                     }],
-                    None,
+                    Some(format!("stops at patch {}", i + 1)),
                 )
             }
             Err(e) => return (Vec::new(), Some(format!("failed: {e}"))),
         }
     }
-    (Vec::new(), None)
+    (
+        Vec::new(),
+        Some(format!("every patch applies on {}", base.name)),
+    )
 }

@@ -26,6 +26,10 @@ pub struct Args {
     /// Check the branch out in the tree afterwards
     #[arg(long)]
     pub checkout: bool,
+
+    /// Print JSON instead of text
+    #[arg(long)]
+    pub json: bool,
 }
 
 pub fn run(ctx: &Context, args: Args, out: &mut dyn Write) -> Result<(), CliError> {
@@ -75,6 +79,16 @@ pub fn run(ctx: &Context, args: Args, out: &mut dyn Write) -> Result<(), CliErro
     tree.set_branch(&branch, tip, args.force)?;
     if args.checkout {
         tree.checkout_branch(&branch)?;
+    }
+    if args.json {
+        let v = serde_json::json!({
+            "branch": branch,
+            "base": { "name": m.base.name, "commit": m.base.commit },
+            "commits": commits.iter().map(|c| c.to_string()).collect::<Vec<_>>(),
+            "checked_out": args.checkout,
+        });
+        super::write_json(out, &v)?;
+        return Ok(());
     }
     writeln!(
         out,

@@ -318,9 +318,7 @@ fn show(ctx: &Context, a: ShowArgs, out: &mut dyn Write) -> Result<(), CliError>
             "name": a.name, "title": b.title, "unit": b.unit, "label": b.label,
             "setup": b.setup, "param": b.param, "rows": rows, "comparison": comparison,
         });
-        serde_json::to_writer_pretty(&mut *out, &v)
-            .map_err(|e| CliError::internal(e.to_string()))?;
-        writeln!(out)?;
+        super::write_json(out, &v)?;
         return Ok(());
     }
     writeln!(out, "{} ({})", b.title, b.unit)?;

@@ -83,9 +83,7 @@ pub fn run(ctx: &Context, args: Args, out: &mut dyn Write) -> Result<(), CliErro
     }
     let series = p.series;
     if args.json {
-        serde_json::to_writer_pretty(&mut *out, &report)
-            .map_err(|e| CliError::internal(e.to_string()))?;
-        writeln!(out)?;
+        super::write_json(out, &report)?;
     } else {
         print(&series, &report, out)?;
     }
@@ -113,7 +111,12 @@ impl Args {
         if self.strict {
             extra.push("--strict".into());
         }
-        if let Some(a) = &self.checkpatch_args {
+        // --checkpatch-args, else the setting series.checkpatchArgs.
+        let args = self
+            .checkpatch_args
+            .clone()
+            .or_else(|| ctx.setting("series.checkpatchargs"));
+        if let Some(a) = &args {
             extra.extend(a.split_whitespace().map(str::to_string));
         }
         check::Options {
@@ -214,8 +217,8 @@ fn print(series: &store::Series, report: &Report, out: &mut dyn Write) -> Result
         let first = lines.next().unwrap_or("");
         writeln!(
             out,
-            "  {:<7} {}/{}{}{}",
-            f.severity.to_string(),
+            "  {} {}/{}{}{}",
+            super::colour::severity(f.severity, &format!("{:<7}", f.severity.to_string())),
             f.source,
             f.rule,
             if loc.is_empty() {

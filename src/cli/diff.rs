@@ -139,12 +139,12 @@ pub fn run(ctx: &Context, args: Args, out: &mut dyn Write) -> Result<(), CliErro
             range_diff: c.render(false),
             drafted: &drafted,
         };
-        serde_json::to_writer_pretty(&mut *out, &json)
-            .map_err(|e| CliError::internal(e.to_string()))?;
-        writeln!(out)?;
+        super::write_json(out, &json)?;
         return Ok(());
     }
-    write!(out, "{}", c.render(args.stat))?;
+    for line in c.render(args.stat).lines() {
+        writeln!(out, "{}", super::colour::range_diff_line(line))?;
+    }
     if !drafted.is_empty() {
         eprintln!(
             "Drafted {} line{} of \"Changes in v{}\" into series/series.toml; edit them there:",

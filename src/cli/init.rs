@@ -79,7 +79,10 @@ pub fn run(ctx: &Context, args: Args, out: &mut dyn Write) -> Result<(), CliErro
         subject: args.subject,
         prefix: args.prefix,
     };
-    let series = import::from_tree(&tree, &opts)?;
+    let mut series = import::from_tree(&tree, &opts)?;
+    if let Some(sig) = ctx.setting("series.signature") {
+        series.manifest.signature = sig;
+    }
     store::create(dir, &series)?;
     writeln!(
         out,
@@ -102,7 +105,7 @@ pub fn run(ctx: &Context, args: Args, out: &mut dyn Write) -> Result<(), CliErro
 /// The archive: --lore, else git config series.lore, else lore.kernel.org.
 pub fn lore_base(ctx: &Context, flag: Option<&str>) -> String {
     flag.map(str::to_string)
-        .or_else(|| ctx.config("series.lore"))
+        .or_else(|| ctx.setting("series.lore"))
         .unwrap_or_else(|| crate::lore::DEFAULT.to_string())
 }
 

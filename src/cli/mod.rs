@@ -6,11 +6,13 @@ mod apply;
 mod attest;
 mod bench;
 mod check;
+pub mod colour;
 mod diff;
 pub mod error;
 mod format;
 mod init;
 mod lore;
+mod man;
 mod progress;
 mod rebase;
 mod refresh;
@@ -27,8 +29,9 @@ use clap::{Parser, Subcommand};
 
 pub use error::CliError;
 
-/// Keep a Linux kernel patch series as plain files: import it from commits,
-/// format it as git does, and send it.
+/// Keep a Linux kernel patch series as plain files: import it from commits
+/// or a mailing list, rebase, check and send it as git does, version it, and
+/// track its review.
 #[derive(Debug, Parser)]
 #[command(name = "series", version)]
 pub struct Cli {
@@ -39,6 +42,10 @@ pub struct Cli {
     /// The kernel tree [default: $SERIES_TREE, or the current directory if it is one]
     #[arg(long, global = true, value_name = "PATH")]
     pub tree: Option<PathBuf>,
+
+    /// Colour: auto (on a terminal, unless NO_COLOR is set), always or never
+    #[arg(long, global = true, value_name = "WHEN", default_value = "auto")]
+    pub color: colour::When,
 
     #[command(subcommand)]
     pub command: Command,
@@ -61,6 +68,8 @@ pub enum Command {
     Review(review::Args),
     Trailers(review::TrailersArgs),
     Attest(attest::Args),
+    Man(man::ManArgs),
+    Completions(man::CompletionsArgs),
 }
 
 impl Command {
@@ -71,7 +80,9 @@ impl Command {
             | Command::Check(_)
             | Command::Apply(_)
             | Command::Lore(_)
-            | Command::Attest(_) => false,
+            | Command::Attest(_)
+            | Command::Man(_)
+            | Command::Completions(_) => false,
             Command::Bench(b) => b.writes(),
             Command::Review(r) => r.writes(),
             Command::Trailers(t) => t.apply,
@@ -129,14 +140,41 @@ impl Context {
         self.fixed_now.unwrap_or_else(crate::clock::Moment::now)
     }
 
-    /// The kernel tree, located as DESIGN.md says, or an error with a hint.
+    /// The kernel tree: `--tree`, else `SERIES_TREE`, else git config
+    /// `series.tree` (read where series runs), else the current directory
+    /// when it is a kernel tree; or an error with a hint.
     pub fn tree_path(&self) -> Result<PathBuf, CliError> {
+        let configured = match (&self.tree_flag, &self.tree_env) {
+            (None, None) => crate::git::config_get(&self.cwd, "series.tree").map(|t| {
+                let p = PathBuf::from(&t);
+                match t.strip_prefix("~/") {
+                    Some(rest) => std::env::var_os("HOME")
+                        .map(PathBuf::from)
+                        .unwrap_or_default()
+                        .join(rest),
+                    None if p.is_relative() => self.cwd.join(p),
+                    None => p,
+                }
+            }),
+            _ => None,
+        };
         crate::tree::locate(
-            self.tree_flag.as_deref(),
+            self.tree_flag.as_deref().or(configured.as_deref()),
             self.tree_env.as_deref(),
             &self.cwd,
         )
         .map_err(CliError::from)
+    }
+
+    /// A setting of series: git config (the tree's repository, then the
+    /// user's, as git reads them), else the tree's shipped `.series-config`
+    /// (git config format, as b4 reads `.b4-config`). Flags and environment
+    /// variables, where a setting has them, come before both.
+    pub fn setting(&self, key: &str) -> Option<String> {
+        self.config(key).or_else(|| {
+            let tree = self.tree_path_opt()?;
+            crate::git::file_get(&tree.join(".series-config"), key)
+        })
     }
 
     /// The kernel tree, when one can be found.
@@ -234,6 +272,7 @@ pub fn run(cli: Cli, out: &mut dyn Write) -> Result<(), CliError> {
         Some(v) => Some(crate::clock::Moment::parse(&v).ok_or(crate::clock::BadNow(v))?),
         None => None,
     };
+    colour::init(cli.color);
     crate::store::set_test_hooks(env("SERIES_CRASH_AT"), env("SERIES_NO_EXCHANGE").is_some());
     let ctx = Context {
         series_dir,
@@ -270,7 +309,18 @@ pub fn run(cli: Cli, out: &mut dyn Write) -> Result<(), CliError> {
         Command::Review(a) => review::run(&ctx, a, out),
         Command::Trailers(a) => review::trailers(&ctx, a, out),
         Command::Attest(a) => attest::run(&ctx, a, out),
+        Command::Man(a) => man::man(&ctx, a, out),
+        Command::Completions(a) => man::completions(a, out),
     }
+}
+
+/// Write `value` as pretty JSON and a newline; a closed pipe is quiet, as
+/// for text.
+pub fn write_json(out: &mut dyn Write, value: &impl serde::Serialize) -> Result<(), CliError> {
+    let text =
+        serde_json::to_string_pretty(value).map_err(|e| CliError::internal(e.to_string()))?;
+    writeln!(out, "{text}")?;
+    Ok(())
 }
 
 /// A path relative to `base` when it lies below it, for shorter messages.

@@ -31,6 +31,10 @@ pub struct Args {
     /// Drop a paused rebase and its scratch folder
     #[arg(long)]
     pub abort: bool,
+
+    /// Print JSON instead of text (also on a conflict, with exit code 3)
+    #[arg(long)]
+    pub json: bool,
 }
 
 pub fn run(ctx: &Context, args: Args, out: &mut dyn Write) -> Result<(), CliError> {
@@ -58,7 +62,7 @@ pub fn run(ctx: &Context, args: Args, out: &mut dyn Write) -> Result<(), CliErro
         args.drop_merged,
         &mut progress,
     );
-    conclude(ctx, &tree, &series, result, &dir, out)
+    conclude(ctx, &tree, &series, result, &dir, args.json, out)
 }
 
 /// Save a finished rebase, or leave the scratch folder for a conflict.
@@ -68,6 +72,7 @@ fn conclude(
     series: &Series,
     result: Result<(Resolved, Replayed), RebaseError>,
     dir: &Path,
+    json: bool,
     out: &mut dyn Write,
 ) -> Result<(), CliError> {
     match result {
@@ -76,6 +81,18 @@ fn conclude(
             store::save(&ctx.series_dir, &new)?;
             if dir.exists() {
                 let _ = fs::remove_dir_all(dir);
+            }
+            if json {
+                let v = serde_json::json!({
+                    "status": "rebased",
+                    "onto": { "name": new_base.name, "commit": new_base.id.to_string() },
+                    "patches": new.patches.iter().map(|p| p.title.clone()).collect::<Vec<_>>(),
+                    "dropped": done.merged.iter().map(|&i| serde_json::json!({
+                        "number": i + 1, "subject": series.patches[i].title })).collect::<Vec<_>>(),
+                    "applied_without_old_base": !done.without_ancestor.is_empty(),
+                });
+                super::write_json(out, &v)?;
+                return Ok(());
             }
             writeln!(
                 out,
@@ -109,7 +126,21 @@ fn conclude(
             files,
             ..
         }) => {
-            for f in &files {
+            if json {
+                let v = serde_json::json!({
+                    "status": "conflict",
+                    "patch": nr,
+                    "subject": title,
+                    "onto": base,
+                    "files": files.iter().map(|f| serde_json::json!({
+                        "path": f.path,
+                        "hunks": f.merged.as_ref().map(|m| rebase::conflict_hunks(m, 3)),
+                    })).collect::<Vec<_>>(),
+                    "scratch": super::rel(&rebase::paused::scratch(dir), &ctx.cwd),
+                });
+                super::write_json(out, &v)?;
+            }
+            for f in files.iter().filter(|_| !json) {
                 writeln!(out, "conflict in {}:", f.path)?;
                 match &f.merged {
                     Some(m) => {

@@ -244,9 +244,7 @@ fn list(ctx: &Context, json: bool, all: bool, out: &mut dyn Write) -> Result<(),
                 location: t.comment.location(),
             })
             .collect();
-        serde_json::to_writer_pretty(&mut *out, &items)
-            .map_err(|e| CliError::internal(e.to_string()))?;
-        writeln!(out)?;
+        super::write_json(out, &items)?;
         return Ok(());
     }
     if shown.is_empty() {
@@ -270,7 +268,8 @@ fn list(ctx: &Context, json: bool, all: bool, out: &mut dyn Write) -> Result<(),
         if let (Some(v), State::Open) = (t.touched_in, t.state) {
             state.push_str(&format!(" (touched in v{v}: addressed?)"));
         }
-        writeln!(out, "{}  [{state}]  {}  {}", c.id, where_of(t), c.who)?;
+        let state = super::colour::state(t.state, &format!("[{state}]"));
+        writeln!(out, "{}  {state}  {}  {}", c.id, where_of(t), c.who)?;
         writeln!(out, "    {}  <{}>", c.date, c.message_id)?;
         for q in c
             .quoted
@@ -468,7 +467,8 @@ fn reply(ctx: &Context, id: &str, out: &mut dyn Write) -> Result<(), CliError> {
     Ok(())
 }
 
-/// `series trailers`: the trailers each patch received, and `--apply`.
+/// Show the trailers (Reviewed-by, Acked-by, ...) each patch received;
+/// --apply writes them into the patch files
 #[derive(Debug, ClapArgs)]
 pub struct TrailersArgs {
     /// Write the new trailers into the patch files
@@ -530,9 +530,7 @@ pub fn trailers(ctx: &Context, args: TrailersArgs, out: &mut dyn Write) -> Resul
                 });
             }
         }
-        serde_json::to_writer_pretty(&mut *out, &items)
-            .map_err(|e| CliError::internal(e.to_string()))?;
-        writeln!(out)?;
+        super::write_json(out, &items)?;
         if !args.apply {
             return Ok(());
         }

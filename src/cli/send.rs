@@ -62,6 +62,10 @@ pub struct Args {
     #[arg(long, value_name = "SECONDS", default_value_t = 300)]
     pub send_timeout: u64,
 
+    /// Print JSON instead of text: the messages, their recipients and what was sent
+    #[arg(long)]
+    pub json: bool,
+
     /// Send a reply written by `series review reply` (outgoing/replies/ID.eml)
     #[arg(long, value_name = "FILE", conflicts_with_all = ["auto_cc", "range_diff"])]
     pub reply: Option<PathBuf>,
@@ -106,12 +110,37 @@ pub fn run(ctx: &Context, args: Args, out: &mut dyn Write) -> Result<(), CliErro
     if let Some(file) = &args.reply {
         return send_reply(ctx, &args, file, out);
     }
+    if !args.json {
+        return run_text(ctx, args, out).map(|_| ());
+    }
+    let mut text = Vec::new();
+    let summary = run_text(ctx, args, &mut text)?;
+    super::write_json(out, &summary)?;
+    Ok(())
+}
+
+/// What `send --json` prints.
+fn summary(p: &Sending, dry_run: bool) -> serde_json::Value {
+    serde_json::json!({
+        "version": p.series.manifest.version,
+        "dry_run": dry_run,
+        "already_sent": false,
+        "folder": p.dir.display().to_string(),
+        "signed": p.signed_with.is_some(),
+        "messages": p.messages,
+    })
+}
+
+/// The send, reporting as text to `out`; returns the JSON summary.
+fn run_text(ctx: &Context, args: Args, out: &mut dyn Write) -> Result<serde_json::Value, CliError> {
     let series = store::load(&ctx.series_dir)?;
     let v = series.manifest.version;
     let jpath = journal::path(&ctx.series_dir, v);
     let existing = Journal::load(&jpath)?;
     if already_sent(&series, out)? {
-        return Ok(());
+        return Ok(
+            serde_json::json!({ "version": v, "dry_run": args.dry_run, "already_sent": true, "messages": [] }),
+        );
     }
     let p = match &existing {
         Some(j) if !j.complete() => {
@@ -162,7 +191,7 @@ pub fn run(ctx: &Context, args: Args, out: &mut dyn Write) -> Result<(), CliErro
             out,
             "Dry run: nothing was sent. `series send` without --dry-run sends these files, keeping the journal."
         )?;
-        return Ok(());
+        return Ok(summary(&p, true));
     }
 
     let journal = match existing {
@@ -186,7 +215,8 @@ pub fn run(ctx: &Context, args: Args, out: &mut dyn Write) -> Result<(), CliErro
         }
     };
     let limit = Duration::from_secs(args.send_timeout.max(1));
-    deliver(ctx, &p, journal, &jpath, &args.link, limit, out)
+    deliver(ctx, &p, journal, &jpath, &args.link, limit, out)?;
+    Ok(summary(&p, false))
 }
 
 /// `send --reply FILE`: one reply, recorded in series/review.toml before
@@ -366,6 +396,27 @@ fn already_sent(series: &Series, out: &mut dyn Write) -> Result<bool, CliError> 
 /// version sent) and the flags' ones; `--auto-cc` adds get_maintainer.pl's people (To) and lists (Cc).
 fn fresh(ctx: &Context, series: Series, args: &Args) -> Result<Sending, CliError> {
     let mut addressing = args.addressing.clone();
+    // A first version goes to the setting's recipients (series.to,
+    // series.cc: comma-separated) beside the flags'.
+    let kept = &series.manifest.recipients;
+    for (key, field, have) in [
+        ("series.to", &mut addressing.to, kept.to.is_empty()),
+        ("series.cc", &mut addressing.cc, kept.cc.is_empty()),
+    ] {
+        if have {
+            for a in ctx
+                .setting(key)
+                .iter()
+                .flat_map(|v| v.split(','))
+                .map(str::trim)
+                .filter(|a| !a.is_empty())
+            {
+                if !field.iter().any(|f| address::same_address(f, a)) {
+                    field.push(a.to_string());
+                }
+            }
+        }
+    }
     addressing.to = expand_aliases(ctx, &addressing.to);
     addressing.cc = expand_aliases(ctx, &addressing.cc);
     if args.auto_cc {

@@ -113,9 +113,7 @@ pub fn run(ctx: &Context, args: Args, out: &mut dyn Write) -> Result<(), CliErro
         untracked_in: crate::git::untracked_in(&ctx.series_dir).map(|t| t.display().to_string()),
     };
     if args.json {
-        serde_json::to_writer_pretty(&mut *out, &status)
-            .map_err(|e| CliError::internal(e.to_string()))?;
-        writeln!(out)?;
+        super::write_json(out, &status)?;
         return Ok(());
     }
     writeln!(out, "{} v{}: {}", m.name, m.version, m.subject)?;

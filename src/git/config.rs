@@ -52,3 +52,12 @@ pub(super) fn config_for(repo: Option<&git2::Repository>) -> Option<git2::Config
     }
     Some(cfg)
 }
+
+/// A value of a file in git's config format (a tree's `.series-config`).
+pub fn file_get(file: &Path, key: &str) -> Option<String> {
+    if !file.is_file() {
+        return None;
+    }
+    let cfg = git2::Config::open(file).ok()?;
+    cfg.get_string(key).ok().filter(|v| !v.is_empty())
+}

@@ -7,7 +7,7 @@ mod config;
 mod id;
 use abbrev::default_abbrev;
 use config::config_for;
-pub use config::config_get;
+pub use config::{config_get, file_get};
 pub use id::{BadId, Id};
 mod offsets;
 pub use offsets::apply_text;

@@ -316,9 +316,14 @@ fn plots_as_svg_and_png() {
         "{svg}"
     );
     let out = env.series(&["bench", "plot", "free-320g", "-o", "p.png"]);
-    assert_ok(&out);
-    let png = fs::read(env.work().join("p.png")).unwrap();
-    assert_eq!(&png[..8], b"\x89PNG\r\n\x1a\n");
+    if cfg!(feature = "png") {
+        assert_ok(&out);
+        let png = fs::read(env.work().join("p.png")).unwrap();
+        assert_eq!(&png[..8], b"\x89PNG\r\n\x1a\n");
+    } else {
+        assert_fails(&out, 1, &["built without PNG plots", "--features png"]);
+        assert!(!env.work().join("p.png").exists());
+    }
     assert_fails(
         &env.series(&["bench", "plot", "free-320g", "-o", "p.gif"]),
         2,

@@ -108,8 +108,8 @@ fn checkpatch_findings_are_parsed_and_fail_the_check() {
     assert_eq!(tw["file"], "mm/free.c");
     assert_eq!(tw["line"], 5);
     assert_eq!(tw["patch"], 1);
-    // The native rule sees the same fault.
-    assert!(findings
+    // The native rule mirrors TRAILING_WHITESPACE: the fault is reported once.
+    assert!(!findings
         .iter()
         .any(|f| f["rule"] == "trailing-whitespace" && f["line"] == 5));
     assert_eq!(v["checkpatch"]["status"], "ran");
@@ -474,5 +474,48 @@ fn a_build_that_hangs_is_stopped() {
         env.git(&["worktree", "list"]).lines().count(),
         1,
         "the scratch worktree was left behind"
+    );
+}
+
+#[test]
+fn a_long_line_is_reported_once_by_checkpatch_not_again_by_the_native_rule() {
+    let env = setup(|env| {
+        good_series(env);
+        let long = format!("int parallel_free_{} = 1;\n", "x".repeat(110));
+        let text = fs::read_to_string(env.tree().join("mm/free.c")).unwrap();
+        env.write("mm/free.c", format!("{text}{long}"));
+        env.commit(
+            "mm: add a long name\n\nA long one.\n\nSigned-off-by: Aaron Lu <aaron.lu@intel.com>",
+        );
+    });
+    let out = check(&env, &["--json"]);
+    let v: serde_json::Value = serde_json::from_str(&stdout(&out)).unwrap();
+    let on_3: Vec<(String, String)> = v["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["patch"] == 3)
+        .map(|f| {
+            (
+                f["source"].as_str().unwrap().to_string(),
+                f["rule"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        on_3,
+        vec![("checkpatch".to_string(), "LONG_LINE".to_string())],
+        "{v:#}"
+    );
+    // Without checkpatch (no kernel tree), the native rule reports it.
+    let out = env.series(&["check", "--json"]);
+    let v: serde_json::Value = serde_json::from_str(&stdout(&out)).unwrap();
+    assert!(
+        v["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|f| f["patch"] == 3 && f["rule"] == "line-length"),
+        "{v:#}"
     );
 }

@@ -8,6 +8,8 @@ mod common;
 mod corpus;
 mod errors;
 mod format_patch;
+mod habits;
+mod help;
 mod import;
 mod outgoing;
 mod rebase;

@@ -1,0 +1,133 @@
+//! Help in the forms people read: man pages that `man -l` renders, shell
+//! completions that bash loads, and `--help` of every verb as a snapshot,
+//! so that a change to the help is reviewed.
+
+use std::fs;
+use std::process::Command;
+
+use super::common::*;
+
+/// Every verb and sub-verb, as `series help` lists them.
+fn verbs() -> Vec<Vec<&'static str>> {
+    let mut v: Vec<Vec<&str>> = [
+        "init",
+        "status",
+        "format",
+        "send",
+        "bench",
+        "rebase",
+        "apply",
+        "check",
+        "reroll",
+        "diff",
+        "refresh",
+        "lore",
+        "review",
+        "trailers",
+        "attest",
+        "man",
+        "completions",
+    ]
+    .iter()
+    .map(|s| vec![*s])
+    .collect();
+    for b in ["new", "record", "run", "show", "plot"] {
+        v.push(vec!["bench", b]);
+    }
+    for r in ["fetch", "resolve", "reply"] {
+        v.push(vec!["review", r]);
+    }
+    for l in ["thread", "raw", "search"] {
+        v.push(vec!["lore", l]);
+    }
+    v
+}
+
+#[test]
+fn every_verb_has_a_man_page_that_man_renders() {
+    let env = Env::new();
+    let dir = env.dir.path().join("man");
+    let out = env.series(&["man", "-o", dir.to_str().unwrap()]);
+    assert_ok(&out);
+    let mut names: Vec<String> = fs::read_dir(&dir)
+        .unwrap()
+        .flatten()
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .collect();
+    names.sort();
+    assert!(names.contains(&"series.1".to_string()));
+    for v in verbs() {
+        let page = format!("series-{}.1", v.join("-"));
+        assert!(names.contains(&page), "no {page} in {names:?}");
+    }
+    for n in &names {
+        let got = Command::new("man")
+            .arg("-l")
+            .arg(dir.join(n))
+            .env("MANWIDTH", "80")
+            .env("MANPAGER", "cat")
+            .env("PAGER", "cat")
+            .output()
+            .expect("man (Debian's man-db)");
+        let text = String::from_utf8_lossy(&got.stdout);
+        assert!(
+            got.status.success(),
+            "man -l {n}: {}",
+            String::from_utf8_lossy(&got.stderr)
+        );
+        assert!(
+            text.contains("NAME") && text.contains("SYNOPSIS"),
+            "{n}:\n{text}"
+        );
+    }
+}
+
+#[test]
+fn completions_load_in_bash_and_exist_for_zsh_and_fish() {
+    let env = Env::new();
+    let out = env.series(&["completions", "bash"]);
+    assert_ok(&out);
+    let script = env.dir.path().join("series.bash");
+    fs::write(&script, &out.stdout).unwrap();
+    let got = Command::new("bash")
+        .arg("-c")
+        .arg(format!(
+            "source {} && complete -p series; COMP_WORDS=(series re); COMP_CWORD=1; _series series re series; printf '%s\\n' \"${{COMPREPLY[@]}}\"",
+            script.display()
+        ))
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&got.stdout);
+    assert!(
+        got.status.success(),
+        "{}",
+        String::from_utf8_lossy(&got.stderr)
+    );
+    assert!(text.contains("-F _series series"), "{text}");
+    for verb in ["rebase", "refresh", "reroll", "review"] {
+        assert!(text.lines().any(|l| l == verb), "no {verb} among {text}");
+    }
+    for shell in ["zsh", "fish"] {
+        let out = env.series(&["completions", shell]);
+        assert_ok(&out);
+        assert!(stdout(&out).contains("series"), "{shell}");
+    }
+    let out = env.series(&["completions", "tcsh"]);
+    assert_eq!(out.status.code(), Some(2));
+}
+
+#[test]
+fn help_of_every_verb_is_reviewed() {
+    let env = Env::new();
+    let mut all = String::new();
+    let mut runs = vec![vec![]];
+    runs.extend(verbs());
+    for v in runs {
+        let mut args: Vec<&str> = v.clone();
+        args.push("--help");
+        let out = env.series(&args);
+        assert_ok(&out);
+        all.push_str(&format!("==== series {}\n{}\n", v.join(" "), stdout(&out)));
+    }
+    insta::assert_snapshot!("help", all);
+}
