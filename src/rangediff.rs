@@ -211,7 +211,12 @@ fn split_git_names(s: &str) -> Option<(&str, &str)> {
     }
     // Unquoted: the names are the same length when the file is not renamed.
     let half = s.len() / 2;
-    if s.len() % 2 == 1 && s.as_bytes()[half] == b' ' && s[..half][2..] == s[half + 1..][2..] {
+    if s.len() % 2 == 1
+        && half >= 2
+        && s.is_char_boundary(half)
+        && s.as_bytes()[half] == b' '
+        && s.get(2..half) == s.get(half + 3..)
+    {
         return Some((&s[..half], &s[half + 1..]));
     }
     s.find(" b/").map(|i| (&s[..i], &s[i + 1..]))
@@ -687,5 +692,7 @@ mod tests {
     fn git_names_split_when_unrenamed_and_renamed() {
         assert_eq!(split_git_names("a/x y b/x y"), Some(("a/x y", "b/x y")));
         assert_eq!(split_git_names("a/old b/new"), Some(("a/old", "b/new")));
+        assert_eq!(split_git_names("a b"), None);
+        assert_eq!(split_git_names("x"), None);
     }
 }

@@ -408,7 +408,9 @@ pub fn from_mails(
         patches.push((parent, made));
     }
     let tip = patches.last().map(|p| p.0).unwrap_or(base.id);
-    let first = posting.first().expect("a complete version has patches");
+    let first = posting
+        .first()
+        .ok_or_else(|| refuse(format!("v{v} has no patch")))?;
     let subject = match posting.cover {
         Some(c) => c.title.clone(),
         None => first.title.clone(),
