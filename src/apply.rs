@@ -21,6 +21,12 @@ pub enum ApplyError {
     },
 }
 
+/// The branch `series apply` makes, and `series refresh` reads back by
+/// default: `series/<name>-v<N>`.
+pub fn default_branch(m: &crate::store::Manifest) -> String {
+    format!("series/{}-v{}", m.name, m.version)
+}
+
 /// Apply every patch on the series' base; return the new commits in order.
 pub fn apply(
     tree: &Tree,

@@ -38,7 +38,7 @@ pub fn run(ctx: &Context, args: Args, out: &mut dyn Write) -> Result<(), CliErro
     let m = &series.manifest;
     let branch = args
         .branch
-        .unwrap_or_else(|| format!("series/{}-v{}", m.name, m.version));
+        .unwrap_or_else(|| crate::apply::default_branch(m));
     if tree.has_branch(&branch) && !args.force {
         return Err(CliError::user(format!(
             "branch {branch} already exists in {}",

@@ -345,6 +345,15 @@ impl From<crate::versions::VersionError> for CliError {
     }
 }
 
+impl From<crate::refresh::RefreshError> for CliError {
+    fn from(e: crate::refresh::RefreshError) -> Self {
+        match e {
+            crate::refresh::RefreshError::Git(g) => g.into(),
+            crate::refresh::RefreshError::Version(v) => v.into(),
+        }
+    }
+}
+
 impl From<crate::lore::LoreError> for CliError {
     fn from(e: crate::lore::LoreError) -> Self {
         use crate::lore::LoreError as L;

@@ -33,12 +33,8 @@ pub fn run(ctx: &Context, args: Args, out: &mut dyn Write) -> Result<(), CliErro
     let m = &series.manifest;
     let branch = args
         .branch
-        .unwrap_or_else(|| format!("series/{}-v{}", m.name, m.version));
-    let r =
-        refresh::refresh(&tree, &series, &branch, args.base.as_deref()).map_err(|e| match e {
-            refresh::RefreshError::Git(g) => CliError::from(g),
-            refresh::RefreshError::Version(v) => CliError::from(v),
-        })?;
+        .unwrap_or_else(|| crate::apply::default_branch(m));
+    let r = refresh::refresh(&tree, &series, &branch, args.base.as_deref())?;
     for l in &r.lines {
         let what = match (&l.fate, l.was, l.nr) {
             (None, Some(w), _) => format!("dropped (was {})", w + 1),

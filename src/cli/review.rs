@@ -290,6 +290,18 @@ fn list(ctx: &Context, json: bool, all: bool, out: &mut dyn Write) -> Result<(),
     Ok(())
 }
 
+/// The comment with `id`, or an error that says where the ids are.
+fn comment<'a>(board: &'a Board, id: &str) -> Result<&'a Tracked, CliError> {
+    board
+        .comments
+        .iter()
+        .find(|t| t.comment.id == id)
+        .ok_or_else(|| {
+            CliError::user(format!("no review comment {id}"))
+                .hint("`series review --all` lists the comments and their ids")
+        })
+}
+
 fn resolve(
     ctx: &Context,
     id: &str,
@@ -300,14 +312,7 @@ fn resolve(
 ) -> Result<(), CliError> {
     let mut series = store::load(&ctx.series_dir)?;
     let (board, _) = board_of(ctx, &series)?;
-    let t = board
-        .comments
-        .iter()
-        .find(|t| t.comment.id == id)
-        .ok_or_else(|| {
-            CliError::user(format!("no review comment {id}"))
-                .hint("`series review --all` lists the comments and their ids")
-        })?;
+    let t = comment(&board, id)?;
     for text in note.iter().chain(&wontfix) {
         if text.trim().is_empty() || text.chars().any(char::is_control) {
             return Err(CliError::usage("the note is one line of text"));
@@ -374,14 +379,7 @@ fn resolve(
 fn reply(ctx: &Context, id: &str, out: &mut dyn Write) -> Result<(), CliError> {
     let series = store::load(&ctx.series_dir)?;
     let (board, _) = board_of(ctx, &series)?;
-    let t = board
-        .comments
-        .iter()
-        .find(|t| t.comment.id == id)
-        .ok_or_else(|| {
-            CliError::user(format!("no review comment {id}"))
-                .hint("`series review --all` lists them")
-        })?;
+    let t = comment(&board, id)?;
     let c = &t.comment;
     let r = board
         .replies

@@ -443,8 +443,8 @@ pub fn from_mails(
             ),
         })
         .collect();
-    let mut series = Series {
-        manifest: Manifest {
+    let mut series = Series::new(
+        Manifest {
             format: FORMAT,
             name: opts.name.clone().unwrap_or_else(|| name_from(&subject)),
             subject,
@@ -469,14 +469,9 @@ pub fn from_mails(
             patches: entries,
             history,
         },
-        cover: prose,
-        patches: patches.into_iter().map(|p| p.1).collect(),
-        bench: Default::default(),
-        on_disk: Vec::new(),
-        to_keep: Vec::new(),
-        replies: Default::default(),
-        review: String::new(),
-    };
+        prose,
+        patches.into_iter().map(|p| p.1).collect(),
+    );
     series.manifest.diffstat_of = Some(series.diffs_digest());
     // The version imported was posted: it is kept as posted, and final.
     series.to_keep.push(store::frozen(&series));

@@ -80,8 +80,8 @@ pub fn from_tree(tree: &Tree, opts: &Options) -> Result<Series, ImportError> {
             ..VersionEntry::default()
         })
         .collect();
-    let mut series = Series {
-        manifest: Manifest {
+    let mut series = Series::new(
+        Manifest {
             format: FORMAT,
             name,
             subject: opts.subject.clone().unwrap_or_else(|| SUBJECT.into()),
@@ -99,14 +99,9 @@ pub fn from_tree(tree: &Tree, opts: &Options) -> Result<Series, ImportError> {
             patches: entries,
             history,
         },
-        cover: BLURB.into(),
+        BLURB.into(),
         patches,
-        bench: Default::default(),
-        on_disk: Vec::new(),
-        to_keep: Vec::new(),
-        replies: Default::default(),
-        review: String::new(),
-    };
+    );
     series.manifest.diffstat_of = Some(series.diffs_digest());
     Ok(series)
 }

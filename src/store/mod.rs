@@ -184,6 +184,21 @@ fn io(path: &Path) -> impl FnOnce(std::io::Error) -> StoreError + '_ {
 }
 
 impl Series {
+    /// A series made in memory (an import): a manifest, its cover and
+    /// patches; no bench data, replies or kept versions yet.
+    pub fn new(manifest: Manifest, cover: String, patches: Vec<PatchMail>) -> Series {
+        Series {
+            manifest,
+            cover,
+            patches,
+            bench: BTreeMap::new(),
+            on_disk: Vec::new(),
+            to_keep: Vec::new(),
+            replies: BTreeMap::new(),
+            review: String::new(),
+        }
+    }
+
     /// The numbering a stored patch file carries: `[PATCH i/M]`, as plain
     /// `git format-patch base..tip` writes it.
     pub fn stored_numbering(&self, nr: usize) -> Numbering {
@@ -357,14 +372,11 @@ pub fn load_kept(dir: &Path, v: u32) -> Result<Series, StoreError> {
 
 /// A copy of `series` to keep, frozen: its manifest, cover and patches.
 pub fn frozen(series: &Series) -> Series {
-    Series {
-        bench: BTreeMap::new(),
-        on_disk: Vec::new(),
-        to_keep: Vec::new(),
-        replies: BTreeMap::new(),
-        review: String::new(),
-        ..series.clone()
-    }
+    Series::new(
+        series.manifest.clone(),
+        series.cover.clone(),
+        series.patches.clone(),
+    )
 }
 
 /// The bytes of a regular file in `series/`; a link, a FIFO or a device is
