@@ -98,6 +98,19 @@ impl Tree {
         // libgit2 re-hashes every object it reads; git does not, and on a
         // kernel tree that doubles the cost of every tree walk.
         git2::opts::strict_hash_verification(false);
+        // libgit2 caches trees and commits it reads, not blobs; a rebase
+        // reads each file it merges again to render the patch and the
+        // diffstat, and on a packed tree every read undoes a delta chain.
+        // Cache blobs up to 4 MiB, in a cache of 512 MiB.
+        static BLOB_CACHE: std::sync::Once = std::sync::Once::new();
+        BLOB_CACHE.call_once(|| {
+            // SAFETY: libgit2's global options are set once, before this
+            // process opens its first repository and reads any object.
+            unsafe {
+                let _ = git2::opts::set_cache_max_size(512 << 20);
+                let _ = git2::opts::set_cache_object_limit(ObjectType::Blob, 4 << 20);
+            }
+        });
         let repo = Repository::open(path).map_err(|_| GitError::NotARepo {
             path: path.to_path_buf(),
         })?;

@@ -45,7 +45,10 @@ impl From<git2::Error> for OffsetError {
 }
 
 struct Hunk {
-    old_start: usize,
+    /// Where the hunk starts in the file as earlier hunks left it: git
+    /// apply looks for it there first (apply.c, `apply_one_fragment`:
+    /// `frag->newpos - 1`).
+    new_start: usize,
     pre: Vec<Vec<u8>>,
     post: Vec<Vec<u8>>,
     /// Must match at the first line: a hunk at line 0 or 1 (git apply's
@@ -123,7 +126,7 @@ fn hunks(patch: &Patch<'_>) -> Result<Vec<Hunk>, git2::Error> {
         }
         let old_start = hunk.old_start() as usize;
         out.push(Hunk {
-            old_start,
+            new_start: hunk.new_start() as usize,
             pre,
             post,
             match_beginning: old_start <= 1,
@@ -139,9 +142,8 @@ fn apply_hunks(
     hunks: &[Hunk],
     path: &str,
 ) -> Result<Vec<Vec<u8>>, OffsetError> {
-    let mut offset: isize = 0;
     for (k, h) in hunks.iter().enumerate() {
-        let want = (h.old_start.max(1) as isize - 1 + offset).max(0) as usize;
+        let want = h.new_start.saturating_sub(1).min(lines.len());
         let fits = |at: usize| {
             at + h.pre.len() <= lines.len()
                 && (!h.match_beginning || at == 0)
@@ -164,9 +166,7 @@ fn apply_hunks(
             path: path.to_string(),
             hunk: k + 1,
         })?;
-        offset += at as isize - (h.old_start.max(1) as isize - 1);
         lines.splice(at..at + h.pre.len(), h.post.iter().cloned());
-        offset += h.post.len() as isize - h.pre.len() as isize;
     }
     Ok(lines)
 }
@@ -245,6 +245,52 @@ pub fn apply(repo: &Repository, base: Oid, diff: &Diff<'_>) -> Result<Oid, Offse
     Ok(update.create_updated(repo, &tree)?)
 }
 
+/// One file a diff changes in place: same path, same mode, text.
+pub struct InPlace {
+    pub path: Vec<u8>,
+    /// The file's hunks, applied by [`InPlace::apply`].
+    hunks: Vec<Hunk>,
+}
+
+impl InPlace {
+    /// The file's new text from its old text, as [`apply`] applies it.
+    pub fn apply(&self, old: &[u8]) -> Result<Vec<u8>, OffsetError> {
+        let name = String::from_utf8_lossy(&self.path);
+        Ok(apply_hunks(split_lines(old), &self.hunks, &name)?.concat())
+    }
+}
+
+/// The files `diff` changes, when it only changes text files in place (no
+/// file added, deleted, renamed or copied, no mode change, nothing binary);
+/// None otherwise, for [`apply`] and a tree merge to handle.
+pub fn in_place(diff: &Diff<'_>) -> Result<Option<Vec<InPlace>>, OffsetError> {
+    let mut out = Vec::new();
+    for i in 0..diff.deltas().len() {
+        let Some(delta) = diff.get_delta(i) else {
+            return Ok(None);
+        };
+        let old = delta.old_file().path_bytes().unwrap_or_default();
+        let new = delta.new_file().path_bytes().unwrap_or_default();
+        let same_mode = delta.new_file().mode() == delta.old_file().mode()
+            || u32::from(delta.new_file().mode()) == 0;
+        if delta.status() != Delta::Modified
+            || old != new
+            || !same_mode
+            || delta.flags().is_binary()
+        {
+            return Ok(None);
+        }
+        let Some(patch) = Patch::from_diff(diff, i)? else {
+            return Ok(None);
+        };
+        out.push(InPlace {
+            path: new.to_vec(),
+            hunks: hunks(&patch)?,
+        });
+    }
+    Ok(Some(out))
+}
+
 /// Apply the first file of a unified diff to `file`'s text with the same
 /// rules as [`apply`], in memory: the line applier on its own, for the fuzz
 /// targets. None when the diff does not parse or does not apply.
@@ -268,7 +314,7 @@ mod tests {
     #[test]
     fn finds_moved_context_and_refuses_fuzz() {
         let h = Hunk {
-            old_start: 2,
+            new_start: 2,
             pre: lines("b\nc\nd\n"),
             post: lines("b\nC\nd\n"),
             match_beginning: false,
@@ -285,10 +331,35 @@ mod tests {
     }
 
     #[test]
+    fn each_hunk_is_looked_for_where_the_earlier_ones_left_the_file() {
+        // Hunk 1 adds two lines; hunk 2's context ("k") is there twice.
+        // git apply looks for hunk 2 at its new-side line, so it lands on
+        // the first "k", two lines below where it was; carrying hunk 1's
+        // growth twice would pick the second.
+        let text = lines("a\nb\nc\nj\nk\nl\nm\nn\nk\nl\n");
+        let h1 = Hunk {
+            new_start: 1,
+            pre: lines("a\nb\n"),
+            post: lines("a\nx\ny\nb\n"),
+            match_beginning: true,
+            match_end: false,
+        };
+        let h2 = Hunk {
+            new_start: 7,
+            pre: lines("k\nl\n"),
+            post: lines("k\nNEW\nl\n"),
+            match_beginning: false,
+            match_end: false,
+        };
+        let out = apply_hunks(text, &[h1, h2], "f").unwrap();
+        assert_eq!(out.concat(), b"a\nx\ny\nb\nc\nj\nk\nNEW\nl\nm\nn\nk\nl\n");
+    }
+
+    #[test]
     fn a_hunk_at_line_one_must_match_at_the_beginning() {
         // git apply refuses this too: a hunk at line 1 whose context moved.
         let h = Hunk {
-            old_start: 1,
+            new_start: 1,
             pre: lines("a\nb\n"),
             post: lines("A\nb\n"),
             match_beginning: true,
@@ -306,7 +377,7 @@ mod tests {
     #[test]
     fn a_hunk_without_trailing_context_must_match_at_the_end() {
         let h = Hunk {
-            old_start: 3,
+            new_start: 3,
             pre: lines("b\nc\n"),
             post: lines("b\nc\nd\n"),
             match_beginning: false,

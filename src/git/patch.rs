@@ -34,11 +34,9 @@ impl Tree {
         d.find_similar(Some(&mut find))
             .doing(|| "finding renames".into())?;
 
-        let binaries = if with_patch {
-            binary_deltas(&d)?
-        } else {
-            Vec::new()
-        };
+        // The binary payloads need a second pass over the whole diff: only
+        // made when a file turns out to be binary.
+        let mut binaries: Option<BinaryDeltas> = None;
         let mut stats = Vec::new();
         let mut summary = String::new();
         let mut patch_text = Vec::new();
@@ -93,7 +91,11 @@ impl Tree {
                 let buf = p.to_buf().doing(|| "printing the diff".into())?;
                 let mut fixed =
                     self.fix_header(&buf, old_id, new_id, old_mode, new_mode, binary, score);
-                if let Some((_, fwd, rev)) = binaries.iter().find(|(k, _, _)| *k == i) {
+                if binary && binaries.is_none() {
+                    binaries = Some(binary_deltas(&d)?);
+                }
+                let found = binaries.iter().flatten().find(|(k, _, _)| *k == i);
+                if let Some((_, fwd, rev)) = found {
                     let cut = find_bytes(&fixed, b"GIT binary patch\n").unwrap_or(fixed.len());
                     fixed.truncate(cut);
                     fixed.extend_from_slice(b"GIT binary patch\n");
@@ -135,7 +137,7 @@ impl Tree {
 
     /// Collect the paths of blobs that differ between two trees, skipping
     /// subtrees whose ids are equal.
-    fn changed_paths(
+    pub(super) fn changed_paths(
         &self,
         old: Option<&git2::Tree<'_>>,
         new: Option<&git2::Tree<'_>>,
@@ -167,9 +169,17 @@ impl Tree {
             .collect();
         names.sort();
         names.dedup();
+        // A kernel tree's folders hold hundreds of entries: look names up.
+        let index = |v: &[Entry]| -> std::collections::HashMap<Vec<u8>, usize> {
+            v.iter()
+                .enumerate()
+                .map(|(i, e)| (e.0.clone(), i))
+                .collect()
+        };
+        let (ia, ib) = (index(&a), index(&b));
         for name in names {
-            let ea = a.iter().find(|e| &e.0 == name);
-            let eb = b.iter().find(|e| &e.0 == name);
+            let ea = ia.get(name).map(|&i| &a[i]);
+            let eb = ib.get(name).map(|&i| &b[i]);
             if let (Some(x), Some(y)) = (ea, eb) {
                 if x.1 == y.1 && x.2 == y.2 && x.3 == y.3 {
                     continue;

@@ -2,6 +2,7 @@
 //! commit `git am` would make, and merge three trees. Nothing here touches a
 //! worktree, an index file or a ref, except [`Tree::set_branch`].
 
+use std::collections::HashMap;
 use std::os::unix::ffi::OsStrExt;
 use std::path::Path;
 
@@ -92,7 +93,156 @@ pub fn am_message(mail: &PatchMail) -> String {
     }
 }
 
+fn merge_input<'a>(text: &'a [u8], path: &Path, mode: u32) -> git2::MergeFileInput<'a> {
+    let mut i = git2::MergeFileInput::new();
+    i.content(text).path(path).mode(Some(file_mode(mode)));
+    i
+}
+
+/// The files of the old series as they stood before the next patch: the
+/// old base's tree, and what the patches so far changed in place, kept in
+/// memory (ids and texts) rather than written as trees.
+#[derive(Debug)]
+pub struct PreImage {
+    tree: Oid,
+    /// Path -> the file's blob id and text now.
+    changed: HashMap<Vec<u8>, (Oid, Vec<u8>)>,
+}
+
+impl PreImage {
+    /// The pre-image that is the tree `tree`.
+    pub fn at(tree: Id) -> PreImage {
+        PreImage {
+            tree: tree.0,
+            changed: HashMap::new(),
+        }
+    }
+}
+
 impl Tree {
+    /// The pre-image as a tree, writing the files changed so far (for a
+    /// patch that needs a tree merge, and for a paused rebase's state).
+    pub fn pre_tree(&self, pre: &PreImage) -> Result<Id, GitError> {
+        if pre.changed.is_empty() {
+            return Ok(Id(pre.tree));
+        }
+        let base = self
+            .repo
+            .find_tree(pre.tree)
+            .doing(|| format!("reading tree {}", pre.tree))?;
+        let mut update = TreeUpdateBuilder::new();
+        for (path, (id, text)) in &pre.changed {
+            self.repo.blob(text).doing(|| "storing a blob".into())?;
+            let p = Path::new(std::ffi::OsStr::from_bytes(path));
+            let mode = base
+                .get_path(p)
+                .map(|e| e.filemode() as u32)
+                .unwrap_or(0o100644);
+            update.upsert(p, *id, file_mode(mode));
+        }
+        Ok(Id(update
+            .create_updated(&self.repo, &base)
+            .doing(|| "writing a tree".into())?))
+    }
+
+    /// A file of the pre-image: blob id, mode and text.
+    fn pre_file(&self, pre: &PreImage, path: &[u8]) -> Option<(Oid, u32, Vec<u8>)> {
+        let p = Path::new(std::ffi::OsStr::from_bytes(path));
+        let entry = self.repo.find_tree(pre.tree).ok()?.get_path(p).ok()?;
+        let mode = entry.filemode() as u32;
+        match pre.changed.get(path) {
+            Some((id, text)) => Some((*id, mode, text.clone())),
+            None if entry.kind() == Some(git2::ObjectType::Blob) => {
+                let blob = self.repo.find_blob(entry.id()).ok()?;
+                Some((entry.id(), mode, blob.content().to_vec()))
+            }
+            None => None,
+        }
+    }
+
+    /// Replay a patch that only changes text files in place onto `ours`
+    /// without writing its post-image as a tree: each file's new text is
+    /// made from the pre-image in memory and merged with ours only where
+    /// ours differs from both. The same result as [`Tree::apply_to`] then
+    /// [`Tree::merge3`]; None when the patch is of another kind, does not
+    /// apply, or conflicts, for those two to handle and report. On success
+    /// `pre` moves on past the patch.
+    pub fn replay_in_place(
+        &self,
+        pre: &mut PreImage,
+        ours: Id,
+        mail: &PatchMail,
+    ) -> Result<Option<Id>, GitError> {
+        let Ok(diff) = self.mail_diff(mail) else {
+            return Ok(None);
+        };
+        let files = match super::offsets::in_place(&diff) {
+            Ok(Some(f)) if !f.is_empty() => f,
+            _ => return Ok(None),
+        };
+        let o = self
+            .repo
+            .find_tree(ours.0)
+            .doing(|| format!("reading tree {ours}"))?;
+        let mut update = TreeUpdateBuilder::new();
+        let mut moved = Vec::new();
+        for f in &files {
+            let Some((a_id, a_mode, old)) = self.pre_file(pre, &f.path) else {
+                return Ok(None);
+            };
+            let Ok(new) = f.apply(&old) else {
+                return Ok(None);
+            };
+            let t_id =
+                Oid::hash_object(git2::ObjectType::Blob, &new).doing(|| "hashing a blob".into())?;
+            let p = Path::new(std::ffi::OsStr::from_bytes(&f.path));
+            let Ok(entry) = o.get_path(p) else {
+                return Ok(None);
+            };
+            let (o_id, o_mode) = (entry.id(), entry.filemode() as u32);
+            if o_mode != a_mode {
+                return Ok(None);
+            }
+            let id = if o_id == t_id {
+                t_id
+            } else if o_id == a_id {
+                self.repo
+                    .blob(&new)
+                    .doing(|| format!("storing {}", String::from_utf8_lossy(&f.path)))?
+            } else {
+                // Merged from the texts in hand: only ours is read, and
+                // only the result is stored.
+                let name = || String::from_utf8_lossy(&f.path).into_owned();
+                let ours_text = self
+                    .repo
+                    .find_blob(o_id)
+                    .doing(|| format!("reading {}", name()))?;
+                let (ai, oi, ti) = (
+                    merge_input(&old, p, a_mode),
+                    merge_input(ours_text.content(), p, a_mode),
+                    merge_input(&new, p, a_mode),
+                );
+                let merged = git2::merge_file(&ai, &oi, &ti, None)
+                    .doing(|| format!("merging {}", name()))?;
+                if !merged.is_automergeable() {
+                    return Ok(None);
+                }
+                self.repo
+                    .blob(merged.content())
+                    .doing(|| format!("storing {}", name()))?
+            };
+            update.upsert(p, id, file_mode(o_mode));
+            moved.push((f.path.clone(), t_id, new));
+        }
+        let tree = update
+            .create_updated(&self.repo, &o)
+            .doing(|| "writing the merged tree".into())?;
+        for (path, id, text) in moved {
+            pre.changed.insert(path, (id, text));
+        }
+        Ok(Some(Id(tree)))
+    }
+
     /// The committer `git am` would use when `GIT_COMMITTER_NAME`/`EMAIL`
     /// are not given: the tree's `user.name`/`user.email`.
     pub fn config_identity(&self) -> Result<Person, GitError> {
@@ -418,8 +568,34 @@ impl Tree {
             .doing(|| format!("reading {refname}"))?;
         let mut co = git2::build::CheckoutBuilder::new();
         co.safe();
-        repo.checkout_tree(&obj, Some(&mut co))
-            .doing(|| format!("checking out {name}"))?;
+        // From a checked-out commit, only the paths that differ between it
+        // and the branch can change: limit the checkout to them, so that
+        // it neither walks nor holds the whole tree of a kernel.
+        let target = obj
+            .peel_to_tree()
+            .doing(|| format!("reading the tree of {name}"))?;
+        let head = repo.head().and_then(|h| h.peel_to_tree()).ok();
+        if let Some(head) = head {
+            let find = |id| {
+                self.repo
+                    .find_tree(id)
+                    .doing(|| format!("reading tree {id}"))
+            };
+            let (old, new) = (find(head.id())?, find(target.id())?);
+            let mut paths = Vec::new();
+            self.changed_paths(Some(&old), Some(&new), &mut Vec::new(), &mut paths)?;
+            for p in &paths {
+                co.path(p.as_slice());
+            }
+            co.disable_pathspec_match(true);
+            if !paths.is_empty() {
+                repo.checkout_tree(&obj, Some(&mut co))
+                    .doing(|| format!("checking out {name}"))?;
+            }
+        } else {
+            repo.checkout_tree(&obj, Some(&mut co))
+                .doing(|| format!("checking out {name}"))?;
+        }
         repo.set_head(&refname)
             .doing(|| format!("checking out {name}"))
     }

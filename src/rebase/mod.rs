@@ -9,7 +9,7 @@ use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
-use crate::git::replay::{ConflictFile, Merge};
+use crate::git::replay::{ConflictFile, Merge, PreImage};
 use crate::git::{GitError, Id, Resolved, Tree};
 use crate::model::{file_name_from_slug, slug_of_file_name, PatchMail};
 use crate::store::{self, Series};
@@ -120,6 +120,9 @@ pub fn digest(series: &Series) -> String {
 
 /// Replay patches `from..` of `series` onto `parent`. `pre` is the tree the
 /// patch `from` applied to in the old series, when the tree has the old base.
+/// A patch that only changes text files in place is replayed in memory
+/// ([`Tree::replay_in_place`]); any other, or one that conflicts, goes
+/// through its post-image tree and a tree merge, which also reports why.
 // The replay loop: each patch merged, a conflict turned into the state
 // to resume from, in one place.
 #[allow(clippy::too_many_arguments)]
@@ -129,20 +132,27 @@ pub fn replay(
     new_base: &Resolved,
     from: usize,
     mut parent: Id,
-    mut pre: Option<Id>,
+    pre: Option<Id>,
     mut done: Replayed,
     drop_merged: bool,
     series_digest: &str,
     progress: &mut dyn FnMut(usize, usize, &str),
 ) -> Result<Replayed, RebaseError> {
     let total = series.patches.len();
+    let mut pre = pre.map(PreImage::at);
     for i in from..total {
         let mail = &series.patches[i];
         progress(i + 1, total, &mail.title);
         store::crash_point(&format!("rebase-{}", i + 1));
         let ours = tree.tree_id(parent)?;
-        let new_tree = match pre {
-            Some(ancestor) => {
+        let fast = match pre.as_mut() {
+            Some(p) => tree.replay_in_place(p, ours, mail)?,
+            None => None,
+        };
+        let new_tree = match (fast, pre.as_ref()) {
+            (Some(t), _) => t,
+            (None, Some(p)) => {
+                let ancestor = tree.pre_tree(p)?;
                 let theirs =
                     tree.apply_to(ancestor, mail)?
                         .or_else(|why| RebaseError::Damaged {
@@ -151,7 +161,7 @@ pub fn replay(
                             old_base: series.manifest.base.name.clone(),
                             why,
                         })?;
-                pre = Some(theirs);
+                pre = Some(PreImage::at(theirs));
                 match tree.merge3(ancestor, ours, theirs)? {
                     Merge::Clean(t) => t,
                     Merge::Conflict(files) => {
@@ -178,7 +188,7 @@ pub fn replay(
                     }
                 }
             }
-            None => {
+            (None, None) => {
                 done.without_ancestor.push(i);
                 tree.apply_to(ours, mail)?
                     .or_else(|why| RebaseError::NoAncestor {

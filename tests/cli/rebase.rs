@@ -578,3 +578,143 @@ fn a_paused_rebase_is_written_whole_or_not_at_all() {
     let state = fs::read_to_string(env.work().join(".series-rebase/state.toml")).unwrap();
     assert!(state.contains("new-base"), "{state}");
 }
+
+/// Patches that change files in place are replayed in memory, others
+/// through a tree merge: a series mixing them, where upstream changed the
+/// same files, must come out as git rebase makes it, patch for patch.
+#[test]
+fn in_memory_and_tree_merge_replays_mix_as_git_rebase_does() {
+    let env = Env::new();
+    env.base("v1");
+    env.write("mm/other.c", memory(|_| None));
+    env.commit("add mm/other.c");
+    env.git(&["tag", "-f", "v1"]);
+    let sign = "\n\nSigned-off-by: Aaron Lu <aaron.lu@intel.com>";
+    // 1: in place, two files; 2: in place, the same file again (its
+    // pre-image is the one patch 1 left in memory); 3: a rename (tree
+    // merge); 4: in place on the renamed file; 5: a new file; 6: in place.
+    env.write(
+        "mm/memory.c",
+        memory(|i| (i == 40).then(|| "line 40 p1\n".into())),
+    );
+    env.write(
+        "mm/other.c",
+        memory(|i| (i == 20).then(|| "other 20 p1\n".into())),
+    );
+    env.commit(&format!("mm: one{sign}"));
+    env.write(
+        "mm/memory.c",
+        memory(|i| match i {
+            40 => Some("line 40 p1\n".into()),
+            41 => Some("line 41 p2\n".into()),
+            _ => None,
+        }),
+    );
+    env.commit(&format!("mm: two{sign}"));
+    env.git(&["mv", "mm/other.c", "mm/renamed.c"]);
+    env.commit(&format!("mm: three{sign}"));
+    env.write(
+        "mm/renamed.c",
+        memory(|i| match i {
+            20 => Some("other 20 p1\n".into()),
+            90 => Some("other 90 p4\n".into()),
+            _ => None,
+        }),
+    );
+    env.commit(&format!("mm: four{sign}"));
+    env.write("mm/new.c", "int new_file;\n");
+    env.commit(&format!("mm: five{sign}"));
+    env.write(
+        "mm/memory.c",
+        memory(|i| match i {
+            40 => Some("line 40 p1\n".into()),
+            41 => Some("line 41 p2\n".into()),
+            120 => Some("line 120 p6\n".into()),
+            _ => None,
+        }),
+    );
+    env.commit(&format!("mm: six{sign}"));
+    // Upstream changes both files far from the patches, and adds lines at
+    // the top so that every hunk moves.
+    env.git(&["checkout", "-q", "-b", "upstream", "v1"]);
+    let top: String = (1..=5).map(|i| format!("top {i}\n")).collect();
+    env.write(
+        "mm/memory.c",
+        format!(
+            "{top}{}",
+            memory(|i| (i == 180).then(|| "line 180 up\n".into()))
+        ),
+    );
+    env.write(
+        "mm/other.c",
+        memory(|i| (i == 170).then(|| "other 170 up\n".into())),
+    );
+    env.commit("upstream");
+    env.git(&["tag", "v2"]);
+    env.git(&["checkout", "-q", "main"]);
+    env.init(&["--base", "v1", "--version", "2"]);
+    assert_ok(&env.series_t(&["rebase", "v2"]));
+
+    let clone = env.dir.path().join("ref");
+    env.git(&["clone", "-q", &tree_arg(&env), clone.to_str().unwrap()]);
+    env.git_in(&clone, &["checkout", "-q", "-b", "work", "origin/main"]);
+    env.git_in(&clone, &["rebase", "-q", "v2"]);
+    let refdir = env.dir.path().join("refpatches");
+    env.git_in(
+        &clone,
+        &[
+            "format-patch",
+            "-q",
+            "-o",
+            refdir.to_str().unwrap(),
+            "--signature",
+            SIGNATURE,
+            "v2..HEAD",
+        ],
+    );
+    let ours = files(&env.series_dir().join("patches"));
+    let theirs = files(&refdir);
+    assert_eq!(ours.len(), 6);
+    assert_eq!(ours.len(), theirs.len());
+    for ((n, o), (_, t)) in ours.iter().zip(&theirs) {
+        assert_eq!(section_after_dashes(o), section_after_dashes(t), "{n}");
+    }
+    assert_ok(&env.series_t(&["apply", "--branch", "rebased"]));
+    assert_eq!(
+        env.git(&["rev-parse", "rebased^{tree}"]),
+        env.git_in(&clone, &["rev-parse", "HEAD^{tree}"])
+    );
+}
+
+/// `apply --checkout` changes only what differs between the checked-out
+/// commit and the branch: the result is what git checkout gives, and a
+/// local change to a file the series does not touch is carried over.
+#[test]
+fn apply_checkout_changes_only_the_paths_that_differ() {
+    let env = fixture();
+    env.git(&["checkout", "-q", "--detach", "v4.11-rc2"]);
+    env.write("MAINTAINERS", "local change\n");
+    assert_ok(&env.series_t(&["apply", "--branch", "try", "--checkout"]));
+    assert_eq!(
+        env.git(&["rev-parse", "--abbrev-ref", "HEAD"]).trim(),
+        "try"
+    );
+    assert_eq!(
+        env.git(&["status", "--porcelain=v1", "--untracked-files=all"]),
+        " M MAINTAINERS\n"
+    );
+    assert_eq!(env.git(&["diff", "--stat", "HEAD", "--", "mm"]), "");
+    assert_eq!(
+        fs::read_to_string(env.tree().join("mm/free.c")).unwrap(),
+        "int parallel_free;\n"
+    );
+    // A checkout that would overwrite a local change is refused.
+    env.git(&["checkout", "-q", "--detach", "v4.11-rc2"]);
+    env.write("mm/memory.c", "mine\n");
+    let out = env.series_t(&["apply", "--branch", "try2", "--checkout"]);
+    assert!(!out.status.success(), "{}", stdout(&out));
+    assert_eq!(
+        fs::read_to_string(env.tree().join("mm/memory.c")).unwrap(),
+        "mine\n"
+    );
+}
