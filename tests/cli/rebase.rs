@@ -70,6 +70,40 @@ fn section_after_dashes(patch: &[u8]) -> String {
         .unwrap_or(t)
 }
 
+/// git rebase of main onto `onto` in a clone, written out by git
+/// format-patch: each of series/patches must carry the same diff. Returns
+/// the clone and series' patch files.
+fn assert_patches_as_git_rebase(
+    env: &Env,
+    onto: &str,
+) -> (std::path::PathBuf, Vec<(String, Vec<u8>)>) {
+    let clone = env.dir.path().join("ref");
+    env.git(&["clone", "-q", &tree_arg(env), clone.to_str().unwrap()]);
+    env.git_in(&clone, &["checkout", "-q", "-b", "work", "origin/main"]);
+    env.git_in(&clone, &["rebase", "-q", onto]);
+    let refdir = env.dir.path().join("refpatches");
+    let range = format!("{onto}..HEAD");
+    env.git_in(
+        &clone,
+        &[
+            "format-patch",
+            "-q",
+            "-o",
+            refdir.to_str().unwrap(),
+            "--signature",
+            SIGNATURE,
+            &range,
+        ],
+    );
+    let ours = files(&env.series_dir().join("patches"));
+    let theirs = files(&refdir);
+    assert_eq!(ours.len(), theirs.len());
+    for ((n, o), (_, t)) in ours.iter().zip(&theirs) {
+        assert_eq!(section_after_dashes(o), section_after_dashes(t), "{n}");
+    }
+    (clone, ours)
+}
+
 #[test]
 fn clean_rebase_with_offsets_matches_git_rebase_and_leaves_the_checkout_alone() {
     let env = fixture();
@@ -106,32 +140,7 @@ fn clean_rebase_with_offsets_matches_git_rebase_and_leaves_the_checkout_alone() 
     );
 
     // Reference: git rebase of the same commits in a clone.
-    let clone = env.dir.path().join("ref");
-    env.git(&["clone", "-q", &tree_arg(&env), clone.to_str().unwrap()]);
-    env.git_in(&clone, &["checkout", "-q", "-b", "work", "origin/main"]);
-    env.git_in(
-        &clone,
-        &["rebase", "-q", "v4.11-rc2-mmotm-2017-03-14-15-41"],
-    );
-    let refdir = env.dir.path().join("refpatches");
-    env.git_in(
-        &clone,
-        &[
-            "format-patch",
-            "-q",
-            "-o",
-            refdir.to_str().unwrap(),
-            "--signature",
-            SIGNATURE,
-            "v4.11-rc2-mmotm-2017-03-14-15-41..HEAD",
-        ],
-    );
-    let ours = files(&env.series_dir().join("patches"));
-    let theirs = files(&refdir);
-    assert_eq!(ours.len(), theirs.len());
-    for ((n, o), (_, t)) in ours.iter().zip(&theirs) {
-        assert_eq!(section_after_dashes(o), section_after_dashes(t), "{n}");
-    }
+    let (_, ours) = assert_patches_as_git_rebase(&env, "v4.11-rc2-mmotm-2017-03-14-15-41");
     // The offsets are in the diffs: line 50 is now line 60.
     assert!(
         String::from_utf8_lossy(&ours[0].1).contains("@@ -57,7 +57,7 @@"),
@@ -655,30 +664,8 @@ fn in_memory_and_tree_merge_replays_mix_as_git_rebase_does() {
     env.init(&["--base", "v1", "--version", "2"]);
     assert_ok(&env.series_t(&["rebase", "v2"]));
 
-    let clone = env.dir.path().join("ref");
-    env.git(&["clone", "-q", &tree_arg(&env), clone.to_str().unwrap()]);
-    env.git_in(&clone, &["checkout", "-q", "-b", "work", "origin/main"]);
-    env.git_in(&clone, &["rebase", "-q", "v2"]);
-    let refdir = env.dir.path().join("refpatches");
-    env.git_in(
-        &clone,
-        &[
-            "format-patch",
-            "-q",
-            "-o",
-            refdir.to_str().unwrap(),
-            "--signature",
-            SIGNATURE,
-            "v2..HEAD",
-        ],
-    );
-    let ours = files(&env.series_dir().join("patches"));
-    let theirs = files(&refdir);
+    let (clone, ours) = assert_patches_as_git_rebase(&env, "v2");
     assert_eq!(ours.len(), 6);
-    assert_eq!(ours.len(), theirs.len());
-    for ((n, o), (_, t)) in ours.iter().zip(&theirs) {
-        assert_eq!(section_after_dashes(o), section_after_dashes(t), "{n}");
-    }
     assert_ok(&env.series_t(&["apply", "--branch", "rebased"]));
     assert_eq!(
         env.git(&["rev-parse", "rebased^{tree}"]),
