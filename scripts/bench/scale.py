@@ -2,7 +2,7 @@
 """series against git on the same work, at several series sizes, in one run.
 
 usage: scripts/bench/scale.py [--runs N] [--sizes 5,50,100,445,1000]
-                              [--slow-sizes 5,100,445] [--keep]
+                              [--slow-sizes 5,100,445] [--keep] [--work DIR]
 
 On Debian's linux-source-6.12 as a git tree (86k files), repacked, with a
 generated series (scripts/bench/make-series.py: mixed sizes, several files
@@ -10,7 +10,10 @@ per patch, later patches touching what earlier ones touched, a rename, a new
 file, a deletion) and an upstream commit that modifies every file the series
 modifies. Each comparison runs its commands interleaved, one warm-up round
 first, then N timed rounds; each run is timed by GNU time (wall, user+system
-CPU, peak RSS). Compared, for each size:
+CPU, peak RSS). Every rebase round starts with the objects earlier rounds
+made pruned, so each command writes what it makes. --work puts the clones
+elsewhere (a tmpfs, to keep a slow disk's metadata writes out of the CPU
+times). Compared, for each size:
 
   rebase  series rebase  |  git replay --onto  |  git replay + git format-patch
           |  git rebase in a worktree, default and feature.manyFiles (slow sizes)
@@ -106,15 +109,18 @@ def main():
     ap.add_argument("--slow-sizes", default="5,100,445",
                     help="sizes for the worktree commands (git rebase, git am)")
     ap.add_argument("--keep", action="store_true")
+    ap.add_argument("--work", default=None,
+                    help="folder for the clones (default: the system's temporary folder)")
     a = ap.parse_args()
     sizes = [int(x) for x in a.sizes.split(",")]
     slow = [int(x) for x in a.slow_sizes.split(",") if int(x) in sizes]
 
     sh("cargo build --release --quiet --manifest-path %s/Cargo.toml" % ROOT)
     src = sh("%s/scripts/kernel-source.sh tree" % ROOT)
-    work = tempfile.mkdtemp(prefix="series-bench-scale.")
+    work = tempfile.mkdtemp(prefix="series-bench-scale.", dir=a.work)
     # A copy, so that a rebuild during the run changes nothing.
     series = os.path.join(work, "series")
+    a.work_dir = work
     shutil.copy(os.path.join(ROOT, "target/release/series"), series)
     if a.keep:
         print("bench: work folder %s" % work, file=sys.stderr)
@@ -140,10 +146,14 @@ def run(a, sizes, slow, series, src, work):
     # Two clones with worktrees: git's defaults, and feature.manyFiles as a
     # kernel developer would set it (index v4, untracked cache). No
     # automatic gc during the runs; everything packed before timing.
-    sh("git clone -q -c gc.auto=0 %s %s" % (src, linux))
+    # No reflogs: a rebased commit a reflog keeps would survive the prune
+    # that starts every rebase round (below).
+    sh("git clone -q -c gc.auto=0 -c core.logAllRefUpdates=false %s %s" % (src, linux))
     gen = sh("python3 %s/make-series.py %s v6.12 %d" % (HERE, linux, top))
     sh("git -C %s repack -adq" % linux)
-    sh("git clone -q -c gc.auto=0 -c feature.manyFiles=true %s %s" % (linux, mf))
+    sh("git clone -q -c gc.auto=0 -c core.logAllRefUpdates=false -c feature.manyFiles=true %s %s" % (linux, mf))
+    for r in (linux, mf):
+        sh("git -C %s reflog expire --expire=now --all" % r)
     for n in sizes:
         sh("git -C %s branch -q -f gen%d origin/gen%d" % (mf, n, n))
     sh("git -C %s branch -q -f upstream origin/upstream" % mf)
@@ -164,24 +174,35 @@ def run(a, sizes, slow, series, src, work):
     def fresh(n, name):
         return "rm -rf {w}/{name} && cp -r {p} {w}/{name}".format(w=work, name=name, p=folders[n])
 
+    # Every rebase round starts without the objects earlier rounds made
+    # (no branch keeps them, and they are pruned), so that each command
+    # writes all the blobs, trees and commits it makes, as a rebase onto a
+    # new base does. Otherwise git finds them already there and writes
+    # nothing.
+    def clean(r):
+        return ("git -C {r} checkout -q -f --detach v6.12 && (git -C {r} branch -q -D work 2>/dev/null || true)"
+                " && git -C {r} prune --expire=now").format(r=r)
+
     for n in sizes:
         replay = "git -C %s replay --onto upstream v6.12..gen%d" % (linux, n)
         cases = [
-            ("series rebase", fresh(n, "r"), "cd %s/r && %s --tree %s rebase upstream > /dev/null" % (work, series, linux)),
-            ("git replay", None, "%s > /dev/null" % replay),
-            ("git replay + format-patch", "rm -rf %s/fp" % work,
+            ("series rebase", clean(linux) + " && " + fresh(n, "r"),
+             "cd %s/r && %s --tree %s rebase upstream > /dev/null" % (work, series, linux)),
+            ("git replay", clean(linux), "%s > /dev/null" % replay),
+            ("git replay + format-patch", clean(linux) + " && rm -rf %s/fp" % work,
              "tip=$(%s | awk '{print $3}') && git -C %s format-patch -q -o %s/fp upstream..$tip" % (replay, linux, work)),
         ]
         if n in slow:
             cases += [
-                ("git rebase", "git -C %s checkout -q -f -B work gen%d" % (linux, n), "git -C %s rebase -q upstream" % linux),
-                ("git rebase, manyFiles", "git -C %s checkout -q -f -B work gen%d" % (mf, n), "git -C %s rebase -q upstream" % mf),
+                ("git rebase", clean(linux) + " && git -C %s checkout -q -f -B work gen%d" % (linux, n), "git -C %s rebase -q upstream" % linux),
+                ("git rebase, manyFiles", clean(mf) + " && git -C %s checkout -q -f -B work gen%d" % (mf, n), "git -C %s rebase -q upstream" % mf),
             ]
         results[("rebase", n)] = compare("rebase %d" % n, cases, a.runs, work)
         # Trees: series' rebased patches applied on upstream vs git replay's tip.
         sh(fresh(n, "r") + " && cd %s/r && %s --tree %s rebase upstream > /dev/null && %s --tree %s apply --branch check-rebase --force > /dev/null"
            % (work, series, linux, series, linux))
         t_series = sh("git -C %s rev-parse check-rebase^{tree}" % linux)
+        sh("git -C %s branch -q -D check-rebase" % linux)
         t_replay = sh("git -C %s rev-parse $(%s | awk '{print $3}')^{tree}" % (linux, replay))
         trees.append(("rebase %d: series vs git replay" % n, t_series, t_replay))
         if n in slow:
@@ -270,8 +291,10 @@ def report(a, sizes, slow, results, trees, files, loose, gen):
     git_version = sh("git --version")
     print("Tree: Debian linux-source-6.12, %d files, repacked (%s loose objects), gc.auto=0." % (files, loose))
     print("Series: scripts/bench/make-series.py (%s); upstream modifies every file the series modifies." % gen)
-    print("Machine: %s cores (%s), %s; %s; one warm-up round, then %d interleaved rounds;"
-          " medians of wall and of CPU (user+system) seconds, peak RSS the largest." % (os.cpu_count(), cpu, mem, git_version, a.runs))
+    fs = sh("df -T %s | awk 'NR==2 {print $2}'" % a.work_dir)
+    print("Machine: %s cores (%s), %s; %s; clones on %s; one warm-up round, then %d interleaved rounds;"
+          " medians of wall and of CPU (user+system) seconds, peak RSS the largest." % (os.cpu_count(), cpu, mem, git_version, fs, a.runs))
+    print("Each rebase round starts with the loose objects of earlier rounds pruned: every command writes the objects it makes.")
     print()
 
     def ratio(x, y):

@@ -50,7 +50,7 @@ pub fn run(ctx: &Context, args: Args, out: &mut dyn Write) -> Result<(), CliErro
     }
     let series = store::load(&ctx.series_dir)?;
     crate::versions::writable(&series)?;
-    let tree = Tree::open(&ctx.tree_path()?)?;
+    let tree = Tree::open_staged(&ctx.tree_path()?)?;
     let mut bar = Progress::new();
     let mut progress = |i: usize, n: usize, t: &str| bar.step("rebase", i, n, t);
     let onto = (!args.cont).then(|| args.base.clone().unwrap_or_default());

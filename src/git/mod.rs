@@ -14,7 +14,9 @@ pub use offsets::apply_text;
 mod patch;
 pub mod replay;
 mod similarity;
+mod staged;
 
+use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
 use git2::{ObjectType, Oid, Repository};
@@ -90,6 +92,8 @@ pub struct Tree {
     repo: Repository,
     path: PathBuf,
     abbrev: usize,
+    /// Set when new objects are kept in memory until persisted.
+    disk: Option<staged::Disk>,
 }
 
 impl Tree {
@@ -126,6 +130,7 @@ impl Tree {
             repo,
             path: path.to_path_buf(),
             abbrev,
+            disk: None,
         })
     }
 
@@ -334,6 +339,74 @@ impl Tree {
 
     /// A commit as the mail `git format-patch` writes for it.
     pub fn commit_mail(&self, id: Id) -> Result<PatchMail, GitError> {
+        Ok(self.commit_mail_parts(id, None)?.0)
+    }
+
+    /// The mails of a straight line of commits on `base`, and the diffstat
+    /// and summary of the whole line (as the cover letter shows it). A file
+    /// only one commit changes, in place, has that commit's stat line: its
+    /// diff from `base` to the last commit is that commit's diff. Only the
+    /// other files are diffed again.
+    /// `in_place` names, for some commits, the files they change in place
+    /// and nothing else (a replay knows): those are diffed file by file.
+    pub fn mails_and_stat(
+        &self,
+        base: Id,
+        commits: &[Id],
+        in_place: &HashMap<Id, Vec<Vec<u8>>>,
+    ) -> Result<(Vec<PatchMail>, String), GitError> {
+        let mut mails = Vec::with_capacity(commits.len());
+        let mut touched: HashMap<Vec<u8>, usize> = HashMap::new();
+        let mut kept = Vec::new();
+        for id in commits {
+            let hint = in_place.get(id).map(Vec::as_slice);
+            let (mail, files) = self.commit_mail_parts(*id, hint)?;
+            mails.push(mail);
+            for f in files {
+                *touched.entry(f.old_path.clone()).or_default() += 1;
+                if f.new_path != f.old_path {
+                    *touched.entry(f.new_path.clone()).or_default() += 1;
+                }
+                if f.in_place {
+                    kept.push(f);
+                }
+            }
+        }
+        let Some(tip) = commits.last() else {
+            return Ok((mails, String::new()));
+        };
+        let mut once: Vec<patch::FileEntry> = kept
+            .into_iter()
+            .filter(|f| touched.get(&f.old_path) == Some(&1))
+            .collect();
+        once.sort_by(|a, b| a.key.cmp(&b.key));
+        let skip: std::collections::HashSet<&[u8]> =
+            once.iter().map(|f| f.old_path.as_slice()).collect();
+        let (ta, tb) = (self.tree_of(base.0)?, self.tree_of(tip.0)?);
+        let mut paths = Vec::new();
+        self.changed_paths(Some(&ta), Some(&tb), &mut Vec::new(), &mut paths)?;
+        paths.retain(|p| !skip.contains(p.as_slice()));
+        let rest = self.diff_parts(&ta, &tb, false, Some(&paths))?.files;
+        // Both lists are in libgit2's order; so is their merge.
+        let mut all = Vec::with_capacity(once.len() + rest.len());
+        let (mut a, mut b) = (once.into_iter().peekable(), rest.into_iter().peekable());
+        loop {
+            let take_a = match (a.peek(), b.peek()) {
+                (Some(x), Some(y)) => x.key <= y.key,
+                (Some(_), None) => true,
+                (None, Some(_)) => false,
+                (None, None) => break,
+            };
+            all.extend(if take_a { a.next() } else { b.next() });
+        }
+        Ok((mails, patch::render_stat(&all)))
+    }
+
+    fn commit_mail_parts(
+        &self,
+        id: Id,
+        in_place: Option<&[Vec<u8>]>,
+    ) -> Result<(PatchMail, Vec<patch::FileEntry>), GitError> {
         let id = id.0;
         let c = self
             .repo
@@ -346,10 +419,17 @@ impl Tree {
             .tree()
             .doing(|| format!("reading the tree of {}", parent.id()))?;
         let new = c.tree().doing(|| format!("reading the tree of {id}"))?;
-        let (stat, body) = self.diff_trees(&old, &new, true)?;
-        let mut section = stat.into_bytes();
+        let quick = match in_place {
+            Some(paths) => self.diff_in_place(&old, &new, paths)?,
+            None => None,
+        };
+        let parts = match quick {
+            Some(p) => p,
+            None => self.diff_parts(&old, &new, true, None)?,
+        };
+        let mut section = patch::render_stat(&parts.files).into_bytes();
         section.push(b'\n');
-        section.extend_from_slice(&body);
+        section.extend_from_slice(&parts.patch);
         let author = c.author();
         let when = author.when();
         // git format-patch re-encodes a commit that declares another
@@ -380,7 +460,7 @@ impl Tree {
         };
         let message = decode(c.message_bytes(), "message")?;
         let (title, body) = mail::split_message(&message);
-        Ok(PatchMail {
+        let mail = PatchMail {
             commit: id.to_string(),
             author: Person {
                 name: decode(author.name_bytes(), "author name")?,
@@ -390,7 +470,8 @@ impl Tree {
             title,
             body,
             diff: section,
-        })
+        };
+        Ok((mail, parts.files))
     }
 
     /// The diffstat and summary between two commits, as in a cover letter.

@@ -59,10 +59,8 @@ struct Hunk {
     match_end: bool,
 }
 
-fn split_lines(data: &[u8]) -> Vec<Vec<u8>> {
-    data.split_inclusive(|&b| b == b'\n')
-        .map(<[u8]>::to_vec)
-        .collect()
+fn split_lines(data: &[u8]) -> Vec<&[u8]> {
+    data.split_inclusive(|&b| b == b'\n').collect()
 }
 
 fn strip_newline(lines: &mut [Vec<u8>]) {
@@ -137,18 +135,21 @@ fn hunks(patch: &Patch<'_>) -> Result<Vec<Hunk>, git2::Error> {
 }
 
 /// Apply hunks to `lines`, searching outward from each hunk's position.
-fn apply_hunks(
-    mut lines: Vec<Vec<u8>>,
-    hunks: &[Hunk],
+fn apply_hunks<'a>(
+    mut lines: Vec<&'a [u8]>,
+    hunks: &'a [Hunk],
     path: &str,
-) -> Result<Vec<Vec<u8>>, OffsetError> {
+) -> Result<Vec<&'a [u8]>, OffsetError> {
     for (k, h) in hunks.iter().enumerate() {
         let want = h.new_start.saturating_sub(1).min(lines.len());
         let fits = |at: usize| {
             at + h.pre.len() <= lines.len()
                 && (!h.match_beginning || at == 0)
                 && (!h.match_end || at + h.pre.len() == lines.len())
-                && lines[at..at + h.pre.len()] == h.pre[..]
+                && lines[at..at + h.pre.len()]
+                    .iter()
+                    .zip(&h.pre)
+                    .all(|(l, p)| *l == p.as_slice())
         };
         let mut found = None;
         let span = lines.len() + 1;
@@ -166,7 +167,7 @@ fn apply_hunks(
             path: path.to_string(),
             hunk: k + 1,
         })?;
-        lines.splice(at..at + h.pre.len(), h.post.iter().cloned());
+        lines.splice(at..at + h.pre.len(), h.post.iter().map(Vec::as_slice));
     }
     Ok(lines)
 }
@@ -309,6 +310,9 @@ mod tests {
 
     fn lines(s: &str) -> Vec<Vec<u8>> {
         split_lines(s.as_bytes())
+            .into_iter()
+            .map(<[u8]>::to_vec)
+            .collect()
     }
 
     #[test]
@@ -320,10 +324,10 @@ mod tests {
             match_beginning: false,
             match_end: false,
         };
-        let moved = lines("x\ny\na\nb\nc\nd\ne\n");
+        let moved = split_lines(b"x\ny\na\nb\nc\nd\ne\n");
         let out = apply_hunks(moved, std::slice::from_ref(&h), "f").unwrap();
         assert_eq!(out.concat(), b"x\ny\na\nb\nC\nd\ne\n");
-        let changed = lines("a\nb\nz\nd\n");
+        let changed = split_lines(b"a\nb\nz\nd\n");
         assert!(matches!(
             apply_hunks(changed, &[h], "f"),
             Err(OffsetError::NoMatch { .. })
@@ -336,7 +340,7 @@ mod tests {
         // git apply looks for hunk 2 at its new-side line, so it lands on
         // the first "k", two lines below where it was; carrying hunk 1's
         // growth twice would pick the second.
-        let text = lines("a\nb\nc\nj\nk\nl\nm\nn\nk\nl\n");
+        let text = split_lines(b"a\nb\nc\nj\nk\nl\nm\nn\nk\nl\n");
         let h1 = Hunk {
             new_start: 1,
             pre: lines("a\nb\n"),
@@ -351,7 +355,8 @@ mod tests {
             match_beginning: false,
             match_end: false,
         };
-        let out = apply_hunks(text, &[h1, h2], "f").unwrap();
+        let hs = [h1, h2];
+        let out = apply_hunks(text, &hs, "f").unwrap();
         assert_eq!(out.concat(), b"a\nx\ny\nb\nc\nj\nk\nNEW\nl\nm\nn\nk\nl\n");
     }
 
@@ -365,12 +370,13 @@ mod tests {
             match_beginning: true,
             match_end: false,
         };
-        let moved = lines("new\na\nb\nc\n");
+        let moved = split_lines(b"new\na\nb\nc\n");
         assert!(matches!(
             apply_hunks(moved, std::slice::from_ref(&h), "f"),
             Err(OffsetError::NoMatch { .. })
         ));
-        let out = apply_hunks(lines("a\nb\nc\n"), &[h], "f").unwrap();
+        let hs = [h];
+        let out = apply_hunks(split_lines(b"a\nb\nc\n"), &hs, "f").unwrap();
         assert_eq!(out.concat(), b"A\nb\nc\n");
     }
 
@@ -383,13 +389,14 @@ mod tests {
             match_beginning: false,
             match_end: true,
         };
-        let grown = lines("x\na\nb\nc\nmore\n");
+        let grown = split_lines(b"x\na\nb\nc\nmore\n");
         assert!(matches!(
             apply_hunks(grown, std::slice::from_ref(&h), "f"),
             Err(OffsetError::NoMatch { .. })
         ));
-        let moved = lines("x\ny\na\nb\nc\n");
-        let out = apply_hunks(moved, &[h], "f").unwrap();
+        let moved = split_lines(b"x\ny\na\nb\nc\n");
+        let hs = [h];
+        let out = apply_hunks(moved, &hs, "f").unwrap();
         assert_eq!(out.concat(), b"x\ny\na\nb\nc\nd\n");
     }
 }

@@ -4,11 +4,44 @@
 //! patches. The layout follows git's diff.c (`show_stats`, `show_summary`,
 //! `builtin_diff`).
 
+use std::os::unix::ffi::OsStrExt;
+use std::path::Path;
+
 use git2::{Delta, DiffFindOptions, DiffOptions, ObjectType, Oid};
 
 use super::{Doing, GitError, Tree};
 use crate::diff::{self, FileStat, MAIL_STAT_WIDTH};
 use crate::mail::text::display_path;
+
+/// One file of a diff: its stat line, its summary lines, and what the
+/// whole-series stat needs to know of it.
+#[derive(Clone, Debug)]
+pub(crate) struct FileEntry {
+    /// Where libgit2 sorts it.
+    pub key: Vec<u8>,
+    pub old_path: Vec<u8>,
+    pub new_path: Vec<u8>,
+    /// A text file changed in place (same path, same mode).
+    pub in_place: bool,
+    pub stat: FileStat,
+    /// ` create mode ...` and the like; empty for most files.
+    pub summary: String,
+}
+
+pub(crate) struct DiffParts {
+    pub files: Vec<FileEntry>,
+    pub patch: Vec<u8>,
+}
+
+/// The stat lines and then the summary lines, as git lays them out.
+pub(crate) fn render_stat(files: &[FileEntry]) -> String {
+    let stats: Vec<FileStat> = files.iter().map(|f| f.stat.clone()).collect();
+    let mut text = diff::render_stat(&stats, MAIL_STAT_WIDTH);
+    for f in files {
+        text.push_str(&f.summary);
+    }
+    text
+}
 
 impl Tree {
     /// Diff two trees as format-patch does: stat+summary text, and (when
@@ -21,12 +54,28 @@ impl Tree {
         new: &git2::Tree<'_>,
         with_patch: bool,
     ) -> Result<(String, Vec<u8>), GitError> {
+        let parts = self.diff_parts(old, new, with_patch, None)?;
+        Ok((render_stat(&parts.files), parts.patch))
+    }
+
+    /// [`Tree::diff_trees`] before the stat is laid out: one entry per file
+    /// in git's order. With `paths`, only those paths are diffed.
+    pub(super) fn diff_parts(
+        &self,
+        old: &git2::Tree<'_>,
+        new: &git2::Tree<'_>,
+        with_patch: bool,
+        paths: Option<&[Vec<u8>]>,
+    ) -> Result<DiffParts, GitError> {
         let mut opts = DiffOptions::new();
         opts.id_abbrev(40)
             .show_binary(true)
             .context_lines(3)
             .interhunk_lines(0);
-        let mut d = self.diff_changed(old, new, &mut opts)?;
+        let mut d = match paths {
+            Some(p) => self.diff_paths(old, new, &mut opts, p)?,
+            None => self.diff_changed(old, new, &mut opts)?,
+        };
         let mut find = DiffFindOptions::new();
         find.renames(true)
             .rename_threshold(50)
@@ -37,8 +86,7 @@ impl Tree {
         // The binary payloads need a second pass over the whole diff: only
         // made when a file turns out to be binary.
         let mut binaries: Option<BinaryDeltas> = None;
-        let mut stats = Vec::new();
-        let mut summary = String::new();
+        let mut files = Vec::new();
         let mut patch_text = Vec::new();
         for i in 0..d.deltas().len() {
             let Some(delta) = d.get_delta(i) else {
@@ -72,12 +120,7 @@ impl Tree {
                 let (_, a, d) = p.line_stats().doing(|| "counting lines".into())?;
                 (a, d)
             };
-            stats.push(FileStat {
-                name,
-                added,
-                deleted,
-                binary,
-            });
+            let mut summary = String::new();
             push_summary(
                 &mut summary,
                 &delta,
@@ -87,6 +130,28 @@ impl Tree {
                 new_mode,
                 score,
             );
+            let in_place = delta.status() == Delta::Modified
+                && old_path == new_path
+                && old_mode == new_mode
+                && !binary;
+            // libgit2's order of deltas (diff.c, git_diff_delta__cmp).
+            let key = match delta.status() {
+                Delta::Added | Delta::Renamed | Delta::Copied => new_path.clone(),
+                _ => old_path.clone(),
+            };
+            files.push(FileEntry {
+                key,
+                old_path,
+                new_path,
+                in_place,
+                stat: FileStat {
+                    name,
+                    added,
+                    deleted,
+                    binary,
+                },
+                summary,
+            });
             if with_patch {
                 let buf = p.to_buf().doing(|| "printing the diff".into())?;
                 let mut fixed =
@@ -107,9 +172,85 @@ impl Tree {
                 patch_text.extend_from_slice(&fixed);
             }
         }
-        let mut text = diff::render_stat(&stats, MAIL_STAT_WIDTH);
-        text.push_str(&summary);
-        Ok((text, patch_text))
+        Ok(DiffParts {
+            files,
+            patch: patch_text,
+        })
+    }
+
+    /// The diff of files known to be the only ones that differ, each
+    /// changed in place (same path, same mode), diffed blob to blob: no
+    /// tree is compared. The same result as [`Tree::diff_parts`]; None when
+    /// a file is not such a change (or is binary), for it to handle.
+    pub(super) fn diff_in_place(
+        &self,
+        old: &git2::Tree<'_>,
+        new: &git2::Tree<'_>,
+        paths: &[Vec<u8>],
+    ) -> Result<Option<DiffParts>, GitError> {
+        let mut opts = DiffOptions::new();
+        opts.id_abbrev(40)
+            .show_binary(true)
+            .context_lines(3)
+            .interhunk_lines(0);
+        let mut sorted: Vec<&Vec<u8>> = paths.iter().collect();
+        sorted.sort();
+        let mut files = Vec::new();
+        let mut patch_text = Vec::new();
+        for path in sorted {
+            let p = Path::new(std::ffi::OsStr::from_bytes(path));
+            let (Ok(a), Ok(b)) = (old.get_path(p), new.get_path(p)) else {
+                return Ok(None);
+            };
+            let (mode, b_mode) = (a.filemode() as u32, b.filemode() as u32);
+            let blob = Some(ObjectType::Blob);
+            if mode != b_mode || a.kind() != blob || b.kind() != blob {
+                return Ok(None);
+            }
+            if a.id() == b.id() {
+                continue;
+            }
+            let name = || display_path(path);
+            let find = |id: Oid| {
+                self.repo
+                    .find_blob(id)
+                    .doing(|| format!("reading {}", name()))
+            };
+            let (ab, bb) = (find(a.id())?, find(b.id())?);
+            let mut patch = git2::Patch::from_blobs(&ab, Some(p), &bb, Some(p), Some(&mut opts))
+                .doing(|| format!("diffing {}", name()))?;
+            if patch.delta().flags().is_binary() {
+                return Ok(None);
+            }
+            let (_, added, deleted) = patch.line_stats().doing(|| "counting lines".into())?;
+            let buf = patch.to_buf().doing(|| "printing the diff".into())?;
+            patch_text.extend_from_slice(&self.fix_header(
+                &buf,
+                a.id(),
+                b.id(),
+                mode,
+                mode,
+                false,
+                None,
+            ));
+            files.push(FileEntry {
+                key: path.clone(),
+                old_path: path.clone(),
+                new_path: path.clone(),
+                in_place: true,
+                stat: FileStat {
+                    name: name(),
+                    added,
+                    deleted,
+                    binary: false,
+                },
+                summary: String::new(),
+            });
+        }
+        Ok(Some(DiffParts {
+            files,
+            patch: patch_text,
+        }))
     }
 
     /// A tree-to-tree diff that reads only the subtrees that differ:
@@ -122,11 +263,22 @@ impl Tree {
     ) -> Result<git2::Diff<'_>, GitError> {
         let mut paths = Vec::new();
         self.changed_paths(Some(old), Some(new), &mut Vec::new(), &mut paths)?;
+        self.diff_paths(old, new, opts, &paths)
+    }
+
+    /// A tree-to-tree diff of the given paths only.
+    pub(crate) fn diff_paths(
+        &self,
+        old: &git2::Tree<'_>,
+        new: &git2::Tree<'_>,
+        opts: &mut DiffOptions,
+        paths: &[Vec<u8>],
+    ) -> Result<git2::Diff<'_>, GitError> {
         if paths.is_empty() {
             // Nothing differs: a path list that matches nothing.
             opts.pathspec("\u{1}series-nothing");
         }
-        for p in &paths {
+        for p in paths {
             opts.pathspec(p.as_slice());
         }
         opts.disable_pathspec_match(true);
@@ -136,7 +288,9 @@ impl Tree {
     }
 
     /// Collect the paths of blobs that differ between two trees, skipping
-    /// subtrees whose ids are equal.
+    /// subtrees whose ids are equal. Both trees' entries are walked side by
+    /// side in git's order (a file and a folder of the same name are two
+    /// entries), so a folder costs one pass and no allocation per entry.
     pub(super) fn changed_paths(
         &self,
         old: Option<&git2::Tree<'_>>,
@@ -144,65 +298,61 @@ impl Tree {
         prefix: &mut Vec<u8>,
         out: &mut Vec<Vec<u8>>,
     ) -> Result<(), GitError> {
-        // name, id, is a tree, mode
-        type Entry = (Vec<u8>, Oid, bool, i32);
-        let entries = |t: Option<&git2::Tree<'_>>| -> Vec<Entry> {
-            t.map(|t| {
-                t.iter()
-                    .map(|e| {
-                        (
-                            e.name_bytes().to_vec(),
-                            e.id(),
-                            e.kind() == Some(ObjectType::Tree),
-                            e.filemode(),
-                        )
-                    })
-                    .collect()
-            })
-            .unwrap_or_default()
-        };
-        let (a, b) = (entries(old), entries(new));
-        let mut names: Vec<&Vec<u8>> = a
-            .iter()
-            .map(|e| &e.0)
-            .chain(b.iter().map(|e| &e.0))
-            .collect();
-        names.sort();
-        names.dedup();
-        // A kernel tree's folders hold hundreds of entries: look names up.
-        let index = |v: &[Entry]| -> std::collections::HashMap<Vec<u8>, usize> {
-            v.iter()
-                .enumerate()
-                .map(|(i, e)| (e.0.clone(), i))
-                .collect()
-        };
-        let (ia, ib) = (index(&a), index(&b));
-        for name in names {
-            let ea = ia.get(name).map(|&i| &a[i]);
-            let eb = ib.get(name).map(|&i| &b[i]);
-            if let (Some(x), Some(y)) = (ea, eb) {
-                if x.1 == y.1 && x.2 == y.2 && x.3 == y.3 {
+        use std::cmp::Ordering;
+        let is_tree = |e: &git2::TreeEntry<'_>| e.kind() == Some(ObjectType::Tree);
+        let (mut i, mut j) = (0, 0);
+        loop {
+            let (ea, eb) = (old.and_then(|t| t.get(i)), new.and_then(|t| t.get(j)));
+            let ord = match (&ea, &eb) {
+                (Some(x), Some(y)) => {
+                    git_order(x.name_bytes(), is_tree(x), y.name_bytes(), is_tree(y))
+                }
+                (Some(_), None) => Ordering::Less,
+                (None, Some(_)) => Ordering::Greater,
+                (None, None) => break,
+            };
+            let (x, y) = match ord {
+                Ordering::Less => {
+                    i += 1;
+                    (ea, None)
+                }
+                Ordering::Greater => {
+                    j += 1;
+                    (None, eb)
+                }
+                Ordering::Equal => {
+                    i += 1;
+                    j += 1;
+                    (ea, eb)
+                }
+            };
+            if let (Some(x), Some(y)) = (&x, &y) {
+                if x.id() == y.id() && x.filemode() == y.filemode() {
                     continue;
                 }
             }
-            let len = prefix.len();
-            prefix.extend_from_slice(name);
-            let sub = |e: Option<&Entry>| -> Result<Option<git2::Tree<'_>>, GitError> {
-                match e {
-                    Some((_, id, true, _)) => Ok(Some(
-                        self.repo
-                            .find_tree(*id)
-                            .doing(|| format!("reading tree {id}"))?,
-                    )),
-                    _ => Ok(None),
-                }
+            let Some(name) = x.as_ref().or(y.as_ref()).map(|e| e.name_bytes().to_vec()) else {
+                continue;
             };
-            let (ta, tb) = (sub(ea)?, sub(eb)?);
+            let len = prefix.len();
+            prefix.extend_from_slice(&name);
+            let sub =
+                |e: &Option<git2::TreeEntry<'_>>| -> Result<Option<git2::Tree<'_>>, GitError> {
+                    match e {
+                        Some(e) if is_tree(e) => Ok(Some(
+                            self.repo
+                                .find_tree(e.id())
+                                .doing(|| format!("reading tree {}", e.id()))?,
+                        )),
+                        _ => Ok(None),
+                    }
+                };
+            let (ta, tb) = (sub(&x)?, sub(&y)?);
             if ta.is_some() || tb.is_some() {
                 prefix.push(b'/');
                 self.changed_paths(ta.as_ref(), tb.as_ref(), prefix, out)?;
             }
-            if ea.is_some_and(|e| !e.2) || eb.is_some_and(|e| !e.2) {
+            if x.as_ref().is_some_and(|e| !is_tree(e)) || y.as_ref().is_some_and(|e| !is_tree(e)) {
                 prefix.truncate(len + name.len());
                 out.push(prefix.clone());
             }
@@ -412,4 +562,15 @@ fn find_bytes(hay: &[u8], needle: &[u8]) -> Option<usize> {
 
 fn path_bytes(p: Option<&[u8]>) -> Vec<u8> {
     p.map(<[u8]>::to_vec).unwrap_or_default()
+}
+
+/// How git orders the entries of a tree: by name, a folder's name compared
+/// as if it ended in '/' (git's read-cache.c, `base_name_compare`).
+fn git_order(a: &[u8], a_tree: bool, b: &[u8], b_tree: bool) -> std::cmp::Ordering {
+    let n = a.len().min(b.len());
+    a[..n].cmp(&b[..n]).then_with(|| {
+        let end =
+            |name: &[u8], tree: bool| name.get(n).copied().unwrap_or(if tree { b'/' } else { 0 });
+        end(a, a_tree).cmp(&end(b, b_tree))
+    })
 }

@@ -99,14 +99,18 @@ fn merge_input<'a>(text: &'a [u8], path: &Path, mode: u32) -> git2::MergeFileInp
     i
 }
 
+/// A path in a tree, as bytes (git allows any but NUL).
+pub type FilePath = Vec<u8>;
+
 /// The files of the old series as they stood before the next patch: the
 /// old base's tree, and what the patches so far changed in place, kept in
 /// memory (ids and texts) rather than written as trees.
 #[derive(Debug)]
 pub struct PreImage {
     tree: Oid,
-    /// Path -> the file's blob id and text now.
-    changed: HashMap<Vec<u8>, (Oid, Vec<u8>)>,
+    /// Path -> the file's text now, and its blob id when known (a merged
+    /// file's post-image is never stored, so never hashed unless needed).
+    changed: HashMap<Vec<u8>, (Option<Oid>, Vec<u8>)>,
 }
 
 impl PreImage {
@@ -131,22 +135,22 @@ impl Tree {
             .find_tree(pre.tree)
             .doing(|| format!("reading tree {}", pre.tree))?;
         let mut update = TreeUpdateBuilder::new();
-        for (path, (id, text)) in &pre.changed {
-            self.repo.blob(text).doing(|| "storing a blob".into())?;
+        for (path, (_, text)) in &pre.changed {
+            let id = self.repo.blob(text).doing(|| "storing a blob".into())?;
             let p = Path::new(std::ffi::OsStr::from_bytes(path));
             let mode = base
                 .get_path(p)
                 .map(|e| e.filemode() as u32)
                 .unwrap_or(0o100644);
-            update.upsert(p, *id, file_mode(mode));
+            update.upsert(p, id, file_mode(mode));
         }
         Ok(Id(update
             .create_updated(&self.repo, &base)
             .doing(|| "writing a tree".into())?))
     }
 
-    /// A file of the pre-image: blob id, mode and text.
-    fn pre_file(&self, pre: &PreImage, path: &[u8]) -> Option<(Oid, u32, Vec<u8>)> {
+    /// A file of the pre-image: blob id (when known), mode and text.
+    fn pre_file(&self, pre: &PreImage, path: &[u8]) -> Option<(Option<Oid>, u32, Vec<u8>)> {
         let p = Path::new(std::ffi::OsStr::from_bytes(path));
         let entry = self.repo.find_tree(pre.tree).ok()?.get_path(p).ok()?;
         let mode = entry.filemode() as u32;
@@ -154,7 +158,7 @@ impl Tree {
             Some((id, text)) => Some((*id, mode, text.clone())),
             None if entry.kind() == Some(git2::ObjectType::Blob) => {
                 let blob = self.repo.find_blob(entry.id()).ok()?;
-                Some((entry.id(), mode, blob.content().to_vec()))
+                Some((Some(entry.id()), mode, blob.content().to_vec()))
             }
             None => None,
         }
@@ -166,13 +170,13 @@ impl Tree {
     /// ours differs from both. The same result as [`Tree::apply_to`] then
     /// [`Tree::merge3`]; None when the patch is of another kind, does not
     /// apply, or conflicts, for those two to handle and report. On success
-    /// `pre` moves on past the patch.
+    /// `pre` moves on past the patch; the new tree and the paths changed.
     pub fn replay_in_place(
         &self,
         pre: &mut PreImage,
         ours: Id,
         mail: &PatchMail,
-    ) -> Result<Option<Id>, GitError> {
+    ) -> Result<Option<(Id, Vec<FilePath>)>, GitError> {
         let Ok(diff) = self.mail_diff(mail) else {
             return Ok(None);
         };
@@ -186,6 +190,7 @@ impl Tree {
             .doing(|| format!("reading tree {ours}"))?;
         let mut update = TreeUpdateBuilder::new();
         let mut moved = Vec::new();
+        let mut replaced = Vec::new();
         for f in &files {
             let Some((a_id, a_mode, old)) = self.pre_file(pre, &f.path) else {
                 return Ok(None);
@@ -193,8 +198,6 @@ impl Tree {
             let Ok(new) = f.apply(&old) else {
                 return Ok(None);
             };
-            let t_id =
-                Oid::hash_object(git2::ObjectType::Blob, &new).doing(|| "hashing a blob".into())?;
             let p = Path::new(std::ffi::OsStr::from_bytes(&f.path));
             let Ok(entry) = o.get_path(p) else {
                 return Ok(None);
@@ -203,44 +206,76 @@ impl Tree {
             if o_mode != a_mode {
                 return Ok(None);
             }
-            let id = if o_id == t_id {
-                t_id
-            } else if o_id == a_id {
-                self.repo
-                    .blob(&new)
-                    .doing(|| format!("storing {}", String::from_utf8_lossy(&f.path)))?
+            let name = || String::from_utf8_lossy(&f.path).into_owned();
+            let store = |text: &[u8]| self.repo.blob(text).doing(|| format!("storing {}", name()));
+            // The blob to commit, and the post-image's id when that is it.
+            let (id, t_id) = if a_id == Some(o_id) {
+                // Ours still has the pre-image: the post-image it is.
+                let id = store(&new)?;
+                (id, Some(id))
             } else {
-                // Merged from the texts in hand: only ours is read, and
-                // only the result is stored.
-                let name = || String::from_utf8_lossy(&f.path).into_owned();
-                let ours_text = self
+                let ours_blob = self
                     .repo
                     .find_blob(o_id)
                     .doing(|| format!("reading {}", name()))?;
-                let (ai, oi, ti) = (
-                    merge_input(&old, p, a_mode),
-                    merge_input(ours_text.content(), p, a_mode),
-                    merge_input(&new, p, a_mode),
-                );
-                let merged = git2::merge_file(&ai, &oi, &ti, None)
-                    .doing(|| format!("merging {}", name()))?;
-                if !merged.is_automergeable() {
-                    return Ok(None);
+                let ours_text = ours_blob.content();
+                if ours_text == new.as_slice() {
+                    (o_id, Some(o_id))
+                } else if ours_text == old.as_slice() {
+                    let id = store(&new)?;
+                    (id, Some(id))
+                } else {
+                    // Merged from the texts in hand: only ours is read,
+                    // and only the result is stored.
+                    let (ai, oi, ti) = (
+                        merge_input(&old, p, a_mode),
+                        merge_input(ours_text, p, a_mode),
+                        merge_input(&new, p, a_mode),
+                    );
+                    let merged = git2::merge_file(&ai, &oi, &ti, None)
+                        .doing(|| format!("merging {}", name()))?;
+                    if !merged.is_automergeable() {
+                        return Ok(None);
+                    }
+                    (store(merged.content())?, None)
                 }
-                self.repo
-                    .blob(merged.content())
-                    .doing(|| format!("storing {}", name()))?
             };
             update.upsert(p, id, file_mode(o_mode));
+            replaced.push((f.path.clone(), id));
             moved.push((f.path.clone(), t_id, new));
         }
-        let tree = update
-            .create_updated(&self.repo, &o)
-            .doing(|| "writing the merged tree".into())?;
+        let tree = match self.replace_blobs(o.id(), &mut replaced)? {
+            Some(t) => t,
+            None => update
+                .create_updated(&self.repo, &o)
+                .doing(|| "writing the merged tree".into())?,
+        };
+        let paths = moved.iter().map(|(p, _, _)| p.clone()).collect();
         for (path, id, text) in moved {
             pre.changed.insert(path, (id, text));
         }
-        Ok(Some(Id(tree)))
+        Ok(Some((Id(tree), paths)))
+    }
+
+    /// The tree `root` with the blobs at `paths` (files already there, kept
+    /// in their modes) replaced: each tree on the way is the old tree's
+    /// bytes with one entry's id changed, so nothing is parsed, sorted or
+    /// laid out again. None when a tree on the way is not in git's
+    /// canonical form (a mode git would write differently), for
+    /// [`TreeUpdateBuilder`] to handle; it would write the canonical form,
+    /// as git does.
+    fn replace_blobs(
+        &self,
+        root: Oid,
+        paths: &mut [(Vec<u8>, Oid)],
+    ) -> Result<Option<Oid>, GitError> {
+        paths.sort();
+        let odb = self
+            .repo
+            .odb()
+            .doing(|| "opening the object store".into())?;
+        let refs: Vec<(&[u8], Oid)> = paths.iter().map(|(p, id)| (p.as_slice(), *id)).collect();
+        rewrite_tree(&odb, root, &refs)
     }
 
     /// The committer `git am` would use when `GIT_COMMITTER_NAME`/`EMAIL`
@@ -308,6 +343,8 @@ impl Tree {
     }
 
     fn apply_with_git(&self, tree: Oid, mail: &PatchMail) -> Result<Oid, String> {
+        // git reads the tree from the object store.
+        self.persist(&[Id(tree)]).map_err(|e| e.to_string())?;
         let start = mail
             .diff
             .windows(11)
@@ -540,6 +577,7 @@ impl Tree {
     /// Point branch `name` at `target`. Refuses to move an existing branch
     /// unless `force`. Returns whether the branch existed.
     pub fn set_branch(&self, name: &str, target: Id, force: bool) -> Result<bool, GitError> {
+        self.persist(&[target])?;
         let existed = self.repo.find_branch(name, git2::BranchType::Local).is_ok();
         let commit = self
             .repo
@@ -599,4 +637,88 @@ impl Tree {
         repo.set_head(&refname)
             .doing(|| format!("checking out {name}"))
     }
+}
+
+/// `tree` with the entries `updates` names (paths below it, sorted)
+/// pointed at new ids; see [`Tree::replace_blobs`].
+fn rewrite_tree(
+    odb: &git2::Odb<'_>,
+    tree: Oid,
+    updates: &[(&[u8], Oid)],
+) -> Result<Option<Oid>, GitError> {
+    let obj = odb.read(tree).doing(|| format!("reading tree {tree}"))?;
+    let mut raw = obj.data().to_vec();
+    drop(obj);
+    let mut i = 0;
+    while i < updates.len() {
+        let (path, id) = updates[i];
+        let (name, rest) = match path.iter().position(|&b| b == b'/') {
+            Some(k) => (&path[..k], Some(&path[k + 1..])),
+            None => (path, None),
+        };
+        let Some((at, mode)) = find_entry(&raw, name) else {
+            return Ok(None);
+        };
+        let new_id = match rest {
+            // A file here: it must stay a file.
+            None if mode != b"40000" => {
+                i += 1;
+                id
+            }
+            None => return Ok(None),
+            Some(_) if mode == b"40000" => {
+                // Every update under this folder, in one rewrite of it.
+                let mut j = i;
+                let mut below = Vec::new();
+                while j < updates.len() {
+                    let p = updates[j].0;
+                    match p.strip_prefix(name).and_then(|r| r.strip_prefix(b"/")) {
+                        Some(r) => below.push((r, updates[j].1)),
+                        None => break,
+                    }
+                    j += 1;
+                }
+                i = j;
+                let old = Oid::from_bytes(&raw[at..at + 20]).doing(|| "reading a tree".into())?;
+                match rewrite_tree(odb, old, &below)? {
+                    Some(t) => t,
+                    None => return Ok(None),
+                }
+            }
+            Some(_) => return Ok(None),
+        };
+        raw[at..at + 20].copy_from_slice(new_id.as_bytes());
+    }
+    Ok(Some(
+        odb.write(git2::ObjectType::Tree, &raw)
+            .doing(|| "writing a tree".into())?,
+    ))
+}
+
+/// Where the id of entry `name` starts in a raw tree, and its mode; None
+/// when it is not there or any entry has a mode git does not write (the
+/// layout tree.c's `git_tree__parse_raw` reads).
+fn find_entry<'a>(raw: &'a [u8], name: &[u8]) -> Option<(usize, &'a [u8])> {
+    let mut pos = 0;
+    let mut found = None;
+    while pos < raw.len() {
+        let sp = pos + raw[pos..].iter().position(|&b| b == b' ')?;
+        let mode = &raw[pos..sp];
+        if !matches!(
+            mode,
+            b"100644" | b"100755" | b"120000" | b"40000" | b"160000"
+        ) {
+            return None;
+        }
+        let nul = sp + 1 + raw[sp + 1..].iter().position(|&b| b == 0)?;
+        let id_at = nul + 1;
+        if id_at + 20 > raw.len() {
+            return None;
+        }
+        if &raw[sp + 1..nul] == name {
+            found = Some((id_at, mode));
+        }
+        pos = id_at + 20;
+    }
+    found
 }

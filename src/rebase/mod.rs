@@ -11,7 +11,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::git::replay::{ConflictFile, Merge, PreImage};
 use crate::git::{GitError, Id, Resolved, Tree};
-use crate::model::{file_name_from_slug, slug_of_file_name, PatchMail};
+use crate::model::{file_name_from_slug, slug_of_file_name};
 use crate::store::{self, Series};
 
 /// Where a rebase stands when it stopped on a conflict. Kept in
@@ -46,6 +46,9 @@ pub struct Replayed {
     pub merged: Vec<usize>,
     /// Patches applied directly because the tree lacks the old base.
     pub without_ancestor: Vec<usize>,
+    /// The files each commit replayed in memory changed in place: what
+    /// rendering its mail needs to diff, without comparing trees.
+    pub in_place: std::collections::HashMap<Id, Vec<Vec<u8>>>,
 }
 
 /// Why a rebase stopped.
@@ -149,8 +152,12 @@ pub fn replay(
             Some(p) => tree.replay_in_place(p, ours, mail)?,
             None => None,
         };
+        let mut paths = None;
         let new_tree = match (fast, pre.as_ref()) {
-            (Some(t), _) => t,
+            (Some((t, p)), _) => {
+                paths = Some(p);
+                t
+            }
             (None, Some(p)) => {
                 let ancestor = tree.pre_tree(p)?;
                 let theirs =
@@ -206,6 +213,9 @@ pub fn replay(
         }
         parent = tree.commit_mail_on(parent, new_tree, mail, None)?;
         done.commits.push(parent);
+        if let Some(p) = paths {
+            done.in_place.insert(parent, p);
+        }
     }
     if !done.merged.is_empty() && !drop_merged {
         return Err(RebaseError::AlreadyMerged {
@@ -259,10 +269,7 @@ pub fn finish(
     let kept: Vec<usize> = (0..series.patches.len())
         .filter(|i| !done.merged.contains(i))
         .collect();
-    let mut patches: Vec<PatchMail> = Vec::with_capacity(kept.len());
-    for id in &done.commits {
-        patches.push(tree.commit_mail(*id)?);
-    }
+    let (patches, stat) = tree.mails_and_stat(new_base.id, &done.commits, &done.in_place)?;
     out.patches = patches;
     out.manifest.patches = kept
         .iter()
@@ -279,8 +286,8 @@ pub fn finish(
         name: new_base.name.clone(),
         commit: new_base.id.to_string(),
     };
-    if let Some(tip) = done.commits.last() {
-        out.manifest.diffstat = tree.stat_between(new_base.id, *tip)?;
+    if !done.commits.is_empty() {
+        out.manifest.diffstat = stat;
         out.manifest.diffstat_of = Some(out.diffs_digest());
     }
     let line = format!("rebased on top of {}", new_base.name);
@@ -323,8 +330,21 @@ pub fn run(
             start(tree, series, &new_base, drop_merged, progress).map(|done| (new_base, done))
         }
     };
-    if let Err(RebaseError::Conflict { files, state, .. }) = &result {
-        paused::write(dir, files, state)?;
+    // The new commits (and a paused rebase's trees) go to the object store
+    // before anything names them: the patch files or the paused state.
+    match &result {
+        Ok((_, done)) => tree.persist(&done.commits)?,
+        Err(RebaseError::Conflict { files, state, .. }) => {
+            let ids = [&state.parent, &state.ancestor, &state.theirs]
+                .into_iter()
+                .chain(&state.commits)
+                .map(|s| s.parse::<Id>())
+                .collect::<Result<Vec<_>, _>>()
+                .map_err(|e| RebaseError::BadState(e.to_string()))?;
+            tree.persist(&ids)?;
+            paused::write(dir, files, state)?;
+        }
+        Err(_) => {}
     }
     result
 }

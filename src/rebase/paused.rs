@@ -138,6 +138,7 @@ pub fn resume(
             .collect::<Result<_, _>>()?,
         merged: state.merged.clone(),
         without_ancestor: Vec::new(),
+        in_place: Default::default(),
     };
     let next_parent = if merged_tree == ours {
         done.merged.push(state.next);

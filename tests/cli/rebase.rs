@@ -705,3 +705,86 @@ fn apply_checkout_changes_only_the_paths_that_differ() {
         "mine\n"
     );
 }
+
+/// The loose objects of the fixture's tree, as git counts them.
+fn loose_objects(env: &Env) -> String {
+    env.git(&["count-objects"])
+}
+
+#[test]
+fn a_rebase_writes_its_objects_only_when_it_succeeds_and_then_all_of_them() {
+    // Stopped in the middle of the replay: nothing was written to the
+    // object store (new objects wait in memory until the end).
+    let env = fixture();
+    let before = loose_objects(&env);
+    let out = env.series_env(
+        &[
+            "--tree",
+            &tree_arg(&env),
+            "rebase",
+            "v4.11-rc2-mmotm-2017-03-14-15-41",
+        ],
+        &[("SERIES_CRASH_AT", "rebase-3")],
+    );
+    assert!(!out.status.success(), "the crash hook did not fire");
+    assert_eq!(
+        loose_objects(&env),
+        before,
+        "a stopped rebase wrote objects"
+    );
+
+    // Finished: every commit the patch files name is in the store, with
+    // its tree and blobs, for git itself.
+    assert_ok(&env.series_t(&["rebase", "v4.11-rc2-mmotm-2017-03-14-15-41"]));
+    let mut files: Vec<_> = fs::read_dir(env.series_dir().join("patches"))
+        .unwrap()
+        .map(|f| f.unwrap().path())
+        .collect();
+    files.sort();
+    assert_eq!(files.len(), 3);
+    let mut tip = String::new();
+    for f in files {
+        let text = fs::read_to_string(f).unwrap();
+        tip = text.split_whitespace().nth(1).unwrap().to_string();
+        assert_eq!(env.git(&["cat-file", "-t", &tip]).trim(), "commit");
+    }
+    env.git(&["fsck", "--no-dangling", "--connectivity-only"]);
+    env.git(&["branch", "rebased", &tip]);
+    env.git(&["fsck", "--no-dangling", "--full", "--strict"]);
+    // The rebased tip's tree is the one git rebase makes.
+    env.git(&["checkout", "-q", "-b", "by-git", "main"]);
+    env.git(&["rebase", "-q", "v4.11-rc2-mmotm-2017-03-14-15-41"]);
+    assert_eq!(
+        env.git(&["rev-parse", "rebased^{tree}"]),
+        env.git(&["rev-parse", "by-git^{tree}"])
+    );
+}
+
+#[test]
+fn a_paused_rebase_names_only_objects_git_can_read() {
+    let env = fixture();
+    clash_base(&env);
+    let out = env.series_t(&["rebase", "clash-base"]);
+    assert_fails(&out, 3, &["conflicts with clash-base"]);
+    let state = fs::read_to_string(env.work().join(".series-rebase/state.toml")).unwrap();
+    let state: toml::Value = toml::from_str(&state).unwrap();
+    let mut ids: Vec<String> = ["parent", "ancestor", "theirs"]
+        .iter()
+        .map(|k| state[*k].as_str().unwrap().to_string())
+        .collect();
+    ids.extend(
+        state["commits"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|c| c.as_str().unwrap().to_string()),
+    );
+    for id in ids {
+        // -e fails (and env.git panics) on a missing object; ls-tree -r
+        // reads every tree and blob under a tree.
+        env.git(&["cat-file", "-e", &id]);
+        if env.git(&["cat-file", "-t", &id]).trim() == "tree" {
+            env.git(&["ls-tree", "-r", &id]);
+        }
+    }
+}
