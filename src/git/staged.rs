@@ -1,5 +1,5 @@
-//! Objects kept in memory until an operation has succeeded. A rebase or an
-//! apply makes blobs, trees and commits, and reads most of them back at
+//! Objects kept in memory until an operation has succeeded. A rebase (the
+//! one command that opens its tree this way) makes blobs, trees and commits, and reads most of them back at
 //! once (the next patch merges onto them, rendering diffs them). Written to
 //! the object store one by one, each is deflated into a loose file and read
 //! back by inflating it again. A [`Tree`] opened with [`Tree::open_staged`]
@@ -8,7 +8,9 @@
 //! (loose, as git writes them: each object deflated once, never hashed
 //! twice) before anything on disk names them: a ref,
 //! a paused rebase's state, the patch files' `From <commit>` lines, a `git`
-//! process. An operation that fails leaves nothing in the object store.
+//! process. A rebase that fails leaves nothing in the object store. An
+//! object libgit2 finds already on disk is not kept in memory: it is read
+//! from disk as before.
 
 use std::collections::HashSet;
 use std::os::unix::fs::PermissionsExt;
