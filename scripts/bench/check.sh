@@ -1,16 +1,20 @@
 #!/usr/bin/env bash
 # Side by side, in one run, on Debian's linux-source-6.12 as a git tree, for
-# a 5- and a 100-patch series:
+# a 5- and a 100-patch series of one-line notes, and the 445-patch series
+# scripts/bench/make-series.py generates (mixed sizes, several files per
+# patch, a new file, a rename, a deletion):
 #   series check (no cache; and a rerun with nothing changed, cached)
 #   checkpatch.pl, one process per patch, one after another
 #   checkpatch.pl, one process for all the patches
 #   b4 prep --check, with its cache emptied; and a rerun, cached
 # Prints a Markdown report (medians and ratios) and whether series and
 # checkpatch.pl report the same findings.
-# usage: scripts/bench/check.sh [RUNS]
+# usage: scripts/bench/check.sh [RUNS [RUNS_445]]   (RUNS_445 defaults to 1:
+# one round of the 445-patch comparison takes about a quarter of an hour)
 # Needs: hyperfine, b4 (pip install b4), git, perl.
 set -euo pipefail
 runs=${1:-3}
+runs445=${2:-1}
 here=$(cd "$(dirname "$0")/../.." && pwd)
 cargo build --release --quiet --manifest-path "$here/Cargo.toml"
 series=$here/target/release/series
@@ -41,8 +45,11 @@ make_series() { # N BRANCH
             -m "Signed-off-by: Bench Author <bench@example.org>"
     done
 }
-for n in 5 100; do
-    make_series $n check$n
+python3 "$here/scripts/bench/make-series.py" . v6.12 445 > /dev/null
+git branch -q -f check445 gen445
+sizes="5 100 445"
+for n in $sizes; do
+    [ "$n" = 445 ] || make_series $n check$n
     mkdir -p "$work/p$n" && (cd "$work/p$n" && "$series" --tree "$work/linux" init --base v6.12 --name check$n --subject "bench: $n patches" "v6.12..check$n" > /dev/null)
     printf 'Benchmark series.\n' > "$work/p$n/series/cover.md"
     git checkout -q -B b4-$n check$n
@@ -51,7 +58,7 @@ for n in 5 100; do
     env -u GIT_AUTHOR_DATE -u GIT_COMMITTER_DATE b4 prep -e v6.12 > "$work/b4-enroll-$n.log" 2>&1 || { cat "$work/b4-enroll-$n.log" >&2; exit 1; }
 done
 # b4 must really check: fail loudly rather than time an error.
-for n in 5 100; do
+for n in $sizes; do
     git checkout -q b4-$n
     if ! b4 prep --check > "$work/b4-check-$n.log" 2>&1 || ! grep -q "^Success:" "$work/b4-check-$n.log"; then
         echo "b4 prep --check does not run on b4-$n:" >&2
@@ -63,9 +70,10 @@ git checkout -q v6.12
 
 cd "$work"
 median() { python3 -c "import json,sys; r=json.load(open(sys.argv[1]))['results']; print(' '.join('%.4f' % x['median'] for x in r))" "$1"; }
-for n in 5 100; do
+for n in $sizes; do
     pdir=$work/p$n/series/patches
-    hyperfine --style none -i --runs "$runs" --export-json "$work/check$n.json" \
+    r=$runs; [ "$n" = 445 ] && r=$runs445
+    hyperfine --style none -i --runs "$r" --export-json "$work/check$n.json" \
         --prepare "true" \
         -n "series check $n, no cache" "cd $work/p$n && $series --tree $work/linux check --no-cache" \
         --prepare "cd $work/p$n && $series --tree $work/linux check > /dev/null 2>&1 || true" \
@@ -89,16 +97,16 @@ findings() { # N -> "errors warnings" from series, then from checkpatch.pl
         awk '/^total:/ {e+=$2; w+=$4} END {print e+0, w+0}'
 }
 ratio() { python3 -c "import sys; print('%.3f' % (float(sys.argv[1]) / float(sys.argv[2])))" "$1" "$2"; }
-echo "Tree: Debian linux-source-6.12; checkpatch.pl of that tree; $(b4 --version | head -1 | sed 's/^/b4 /'); $(nproc) cores; hyperfine, $runs runs each, medians in seconds."
+echo "Tree: Debian linux-source-6.12; checkpatch.pl of that tree; $(b4 --version | head -1 | sed 's/^/b4 /'); $(nproc) cores; hyperfine, $runs runs each ($runs445 for 445 patches), medians in seconds."
 echo
 echo "| patches | series check | series check, cached rerun | checkpatch.pl, a process each | checkpatch.pl, one process | b4 prep --check | b4, cached rerun | series / b4 | series cached / b4 cached |"
 echo "|---|---|---|---|---|---|---|---|---|"
-for n in 5 100; do
+for n in $sizes; do
     read -r s sc cp1 cpall b4 b4c <<< "$(median "$work/check$n.json")"
     echo "| $n | $s | $sc | $cp1 | $cpall | $b4 | $b4c | $(ratio "$s" "$b4") | $(ratio "$sc" "$b4c") |"
 done
 echo
-for n in 5 100; do
+for n in $sizes; do
     read -r se sw ce cw <<< "$(findings $n | tr '\n' ' ')"
     echo "Findings, $n patches: series reports $se errors and $sw warnings from checkpatch; checkpatch.pl alone $ce and $cw."
 done

@@ -15,7 +15,8 @@ made pruned, so each command writes what it makes. --work puts the clones
 elsewhere (a tmpfs, to keep a slow disk's metadata writes out of the CPU
 times). Compared, for each size:
 
-  rebase  series rebase  |  git replay --onto  |  git replay + git format-patch
+  rebase  series rebase (zlib-ng, and system zlib)  |  git replay --onto
+          |  git replay + git format-patch
           |  git rebase in a worktree, default and feature.manyFiles (slow sizes)
   apply   series apply --checkout  |  git am, default and feature.manyFiles
           (slow sizes); series apply to a branch only (in memory)
@@ -27,8 +28,10 @@ on upstream) against git replay's last commit; apply against the series
 branch's own last commit and against git am's; format's patch files against
 git format-patch's, byte for byte except the signature line.
 
-Prints a Markdown report on stdout. Needs git, GNU time (/usr/bin/time) and
-python3.
+series is built twice: with the zlib-ng feature (the build every table
+measures) and by default, with the system's zlib (a second rebase row).
+Prints a Markdown report on stdout. Needs git, GNU time (/usr/bin/time),
+cmake (for zlib-ng) and python3.
 """
 import argparse
 import json
@@ -115,12 +118,16 @@ def main():
     sizes = [int(x) for x in a.sizes.split(",")]
     slow = [int(x) for x in a.slow_sizes.split(",") if int(x) in sizes]
 
-    sh("cargo build --release --quiet --manifest-path %s/Cargo.toml" % ROOT)
     src = sh("%s/scripts/kernel-source.sh tree" % ROOT)
     work = tempfile.mkdtemp(prefix="series-bench-scale.", dir=a.work)
-    # A copy, so that a rebuild during the run changes nothing.
-    series = os.path.join(work, "series")
     a.work_dir = work
+    # Two builds, copied so that a rebuild during the run changes nothing:
+    # with the zlib-ng feature (the one measured throughout), and the
+    # default build with the system's zlib (rebase only, for comparison).
+    series = os.path.join(work, "series")
+    sh("cargo build --release --quiet --manifest-path %s/Cargo.toml" % ROOT)
+    shutil.copy(os.path.join(ROOT, "target/release/series"), series + "-syszlib")
+    sh("cargo build --release --quiet --features zlib-ng --manifest-path %s/Cargo.toml" % ROOT)
     shutil.copy(os.path.join(ROOT, "target/release/series"), series)
     if a.keep:
         print("bench: work folder %s" % work, file=sys.stderr)
@@ -188,6 +195,8 @@ def run(a, sizes, slow, series, src, work):
         cases = [
             ("series rebase", clean(linux) + " && " + fresh(n, "r"),
              "cd %s/r && %s --tree %s rebase upstream > /dev/null" % (work, series, linux)),
+            ("series rebase, system zlib", clean(linux) + " && " + fresh(n, "r"),
+             "cd %s/r && %s-syszlib --tree %s rebase upstream > /dev/null" % (work, series, linux)),
             ("git replay", clean(linux), "%s > /dev/null" % replay),
             ("git replay + format-patch", clean(linux) + " && rm -rf %s/fp" % work,
              "tip=$(%s | awk '{print $3}') && git -C %s format-patch -q -o %s/fp upstream..$tip" % (replay, linux, work)),
@@ -301,15 +310,16 @@ def report(a, sizes, slow, results, trees, files, loose, gen):
         return "%.2f" % (x / y) if y else "-"
 
     print("### Rebase onto upstream\n")
-    print("| patches | series CPU | git replay CPU | series / replay | replay + format-patch CPU | series / (replay + format-patch) | git rebase CPU | git rebase (manyFiles) CPU | series wall | git replay wall | series peak MiB | git replay peak MiB |")
-    print("|---|---|---|---|---|---|---|---|---|---|---|---|")
+    print("| patches | series CPU | git replay CPU | series / replay | replay + format-patch CPU | series / (replay + format-patch) | series, system zlib CPU | system zlib / replay | git rebase CPU | git rebase (manyFiles) CPU | series wall | git replay wall | series peak MiB | git replay peak MiB |")
+    print("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|")
     for n in sizes:
         r = results[("rebase", n)]
         s, g, gf = r["series rebase"], r["git replay"], r["git replay + format-patch"]
+        sz = r["series rebase, system zlib"]
         gr = r.get("git rebase")
         grm = r.get("git rebase, manyFiles")
-        print("| %d | %.3f | %.3f | %s | %.3f | %s | %s | %s | %.3f | %.3f | %.0f | %.0f |" % (
-            n, s[1], g[1], ratio(s[1], g[1]), gf[1], ratio(s[1], gf[1]),
+        print("| %d | %.3f | %.3f | %s | %.3f | %s | %.3f | %s | %s | %s | %.3f | %.3f | %.0f | %.0f |" % (
+            n, s[1], g[1], ratio(s[1], g[1]), gf[1], ratio(s[1], gf[1]), sz[1], ratio(sz[1], g[1]),
             "%.2f" % gr[1] if gr else "-", "%.2f" % grm[1] if grm else "-", s[0], g[0], s[2], g[2]))
     print("\n### Apply on v6.12\n")
     print("| patches | series --checkout wall | git am wall | git am (manyFiles) wall | series / git am | series / git am (manyFiles) | series --checkout peak MiB | git am peak MiB | series branch only wall | branch only peak MiB |")

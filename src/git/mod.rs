@@ -96,6 +96,16 @@ pub struct Tree {
     disk: Option<staged::Disk>,
 }
 
+/// Whether libgit2 keeps the blobs it reads (up to 4 MiB each) in its
+/// object cache, for every repository handle of this process.
+pub(crate) fn cache_blobs(on: bool) {
+    // SAFETY: series reads objects on one thread, and the cache limit is
+    // read only when an object is read.
+    unsafe {
+        let _ = git2::opts::set_cache_object_limit(ObjectType::Blob, if on { 4 << 20 } else { 0 });
+    }
+}
+
 impl Tree {
     /// Open the repository at `path` (not searching parents).
     pub fn open(path: &Path) -> Result<Tree, GitError> {
@@ -106,14 +116,24 @@ impl Tree {
         // reads each file it merges again to render the patch and the
         // diffstat, and on a packed tree every read undoes a delta chain.
         // Cache blobs up to 4 MiB, in a cache of 512 MiB.
-        static BLOB_CACHE: std::sync::Once = std::sync::Once::new();
-        BLOB_CACHE.call_once(|| {
-            // SAFETY: libgit2's global options are set once, before this
-            // process opens its first repository and reads any object.
+        static CACHES: std::sync::Once = std::sync::Once::new();
+        CACHES.call_once(|| {
+            // SAFETY: set before this process opens its first repository;
+            // series reads objects on one thread.
             unsafe {
                 let _ = git2::opts::set_cache_max_size(512 << 20);
-                let _ = git2::opts::set_cache_object_limit(ObjectType::Blob, 4 << 20);
+                // Pack files are read through mapped windows, and every page
+                // a mapped window touched counts in the process's resident
+                // size until the window is unmapped. libgit2 maps up to
+                // 1 GiB at a time and keeps up to 8 GiB mapped (git's own
+                // defaults are as large): on a kernel pack, applying a
+                // hundred patches leaves 12 MiB of touched pack pages.
+                // Windows of 1 MiB, at most 4 MiB mapped at once, cost no
+                // measurable time (docs/PERFORMANCE.md).
+                let _ = git2::opts::set_mwindow_size(1 << 20);
+                let _ = git2::opts::set_mwindow_mapped_limit(4 << 20);
             }
+            cache_blobs(true);
         });
         let repo = Repository::open(path).map_err(|_| GitError::NotARepo {
             path: path.to_path_buf(),

@@ -595,47 +595,68 @@ impl Tree {
     }
 
     /// Check out branch `name` in the tree's worktree, refusing to overwrite
-    /// local changes.
-    pub fn checkout_branch(&self, name: &str) -> Result<(), GitError> {
-        // A fresh handle, with the tree's real index (ours has an empty one).
-        let repo = git2::Repository::open(&self.path)
-            .doing(|| format!("opening {}", self.path.display()))?;
+    /// local changes. Consumes the tree: its object caches (the blobs a
+    /// replay read) are freed before the index, the largest thing a
+    /// checkout holds, is read, so the two are never in memory together.
+    pub fn checkout_branch(self, name: &str) -> Result<(), GitError> {
         let refname = format!("refs/heads/{name}");
+        // From a checked-out commit, only the paths that differ between it
+        // and the branch can change: limit the checkout to them, so that
+        // it neither walks nor holds the whole tree of a kernel.
+        let paths = {
+            let target = self
+                .repo
+                .revparse_single(&refname)
+                .and_then(|o| o.peel_to_tree())
+                .doing(|| format!("reading the tree of {name}"))?;
+            match self.repo.head().and_then(|h| h.peel_to_tree()) {
+                Ok(head) => {
+                    let mut paths = Vec::new();
+                    self.changed_paths(Some(&head), Some(&target), &mut Vec::new(), &mut paths)?;
+                    Some(paths)
+                }
+                Err(_) => None,
+            }
+        };
+        let path = self.path.clone();
+        drop(self);
+        release_freed_memory();
+        // Checkout reads each blob once.
+        super::cache_blobs(false);
+        // A fresh handle, with the tree's real index (ours has an empty one).
+        let repo = git2::Repository::open(&path).doing(|| format!("opening {}", path.display()))?;
         let obj = repo
             .revparse_single(&refname)
             .doing(|| format!("reading {refname}"))?;
         let mut co = git2::build::CheckoutBuilder::new();
         co.safe();
-        // From a checked-out commit, only the paths that differ between it
-        // and the branch can change: limit the checkout to them, so that
-        // it neither walks nor holds the whole tree of a kernel.
-        let target = obj
-            .peel_to_tree()
-            .doing(|| format!("reading the tree of {name}"))?;
-        let head = repo.head().and_then(|h| h.peel_to_tree()).ok();
-        if let Some(head) = head {
-            let find = |id| {
-                self.repo
-                    .find_tree(id)
-                    .doing(|| format!("reading tree {id}"))
-            };
-            let (old, new) = (find(head.id())?, find(target.id())?);
-            let mut paths = Vec::new();
-            self.changed_paths(Some(&old), Some(&new), &mut Vec::new(), &mut paths)?;
-            for p in &paths {
-                co.path(p.as_slice());
-            }
-            co.disable_pathspec_match(true);
-            if !paths.is_empty() {
+        match &paths {
+            Some(paths) if paths.is_empty() => {}
+            Some(paths) => {
+                for p in paths {
+                    co.path(p.as_slice());
+                }
+                co.disable_pathspec_match(true);
                 repo.checkout_tree(&obj, Some(&mut co))
                     .doing(|| format!("checking out {name}"))?;
             }
-        } else {
-            repo.checkout_tree(&obj, Some(&mut co))
-                .doing(|| format!("checking out {name}"))?;
+            None => repo
+                .checkout_tree(&obj, Some(&mut co))
+                .doing(|| format!("checking out {name}"))?,
         }
         repo.set_head(&refname)
             .doing(|| format!("checking out {name}"))
+    }
+}
+
+/// Hand memory freed on the heap back to the system (glibc keeps it for
+/// reuse otherwise, and it stays counted in the process's resident size).
+fn release_freed_memory() {
+    #[cfg(all(target_os = "linux", target_env = "gnu"))]
+    // SAFETY: malloc_trim only returns free heap pages; it touches no live
+    // allocation.
+    unsafe {
+        libc::malloc_trim(0);
     }
 }
 
