@@ -71,7 +71,10 @@ impl Tree {
         opts.id_abbrev(40)
             .show_binary(true)
             .context_lines(3)
-            .interhunk_lines(0);
+            .interhunk_lines(0)
+            // git's default (diff.indentHeuristic): where a changed block can
+            // slide, put its ends where the indentation says.
+            .indent_heuristic(true);
         let mut d = match paths {
             Some(p) => self.diff_paths(old, new, &mut opts, p)?,
             None => self.diff_changed(old, new, &mut opts)?,
@@ -192,7 +195,10 @@ impl Tree {
         opts.id_abbrev(40)
             .show_binary(true)
             .context_lines(3)
-            .interhunk_lines(0);
+            .interhunk_lines(0)
+            // git's default (diff.indentHeuristic): where a changed block can
+            // slide, put its ends where the indentation says.
+            .indent_heuristic(true);
         let mut sorted: Vec<&Vec<u8>> = paths.iter().collect();
         sorted.sort();
         let mut files = Vec::new();

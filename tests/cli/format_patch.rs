@@ -279,3 +279,35 @@ fn series_apply_reproduces_every_kind_of_change() {
         env.git(&["log", "--format=%an <%ae> %ad %s%n%b", "v4.11-rc2..main"])
     );
 }
+
+/// Where a deleted block can slide (it repeats the lines around it), git
+/// places it by indentation (diff.indentHeuristic, on by default); so must
+/// the stored patch.
+#[test]
+fn a_block_that_can_slide_is_placed_as_git_places_it() {
+    let env = Env::new();
+    let body = |steps: &[&str]| {
+        let mut s = String::from("static int send_all(struct dev *d)\n{\n\tint r;\n\n");
+        for step in steps {
+            s.push_str(&format!(
+                "\tr = dev_out(d, {step});\n\tif (r)\n\t\treturn r;\n"
+            ));
+        }
+        s.push_str("\treturn 0;\n}\n");
+        s
+    };
+    env.write(
+        "drivers/dev.c",
+        body(&["1", "2", "offset >> 8", "offset", "4"]),
+    );
+    env.base("base");
+    env.write("drivers/dev.c", body(&["1", "2", "offset", "4"]));
+    env.commit("dev: send the offset once\n\nSigned-off-by: Aaron Lu <aaron.lu@intel.com>");
+    env.init(&["--base", "base"]);
+    let ours = files(&env.series_dir().join("patches"));
+    let theirs = git_format_patch(&env, &["base..HEAD"]);
+    assert_eq!(
+        String::from_utf8_lossy(&ours[0].1),
+        String::from_utf8_lossy(&theirs[0].1)
+    );
+}
