@@ -67,14 +67,7 @@ impl Tree {
         with_patch: bool,
         paths: Option<&[Vec<u8>]>,
     ) -> Result<DiffParts, GitError> {
-        let mut opts = DiffOptions::new();
-        opts.id_abbrev(40)
-            .show_binary(true)
-            .context_lines(3)
-            .interhunk_lines(0)
-            // git's default (diff.indentHeuristic): where a changed block can
-            // slide, put its ends where the indentation says.
-            .indent_heuristic(true);
+        let mut opts = patch_options();
         let mut d = match paths {
             Some(p) => self.diff_paths(old, new, &mut opts, p)?,
             None => self.diff_changed(old, new, &mut opts)?,
@@ -191,14 +184,7 @@ impl Tree {
         new: &git2::Tree<'_>,
         paths: &[Vec<u8>],
     ) -> Result<Option<DiffParts>, GitError> {
-        let mut opts = DiffOptions::new();
-        opts.id_abbrev(40)
-            .show_binary(true)
-            .context_lines(3)
-            .interhunk_lines(0)
-            // git's default (diff.indentHeuristic): where a changed block can
-            // slide, put its ends where the indentation says.
-            .indent_heuristic(true);
+        let mut opts = patch_options();
         let mut sorted: Vec<&Vec<u8>> = paths.iter().collect();
         sorted.sort();
         let mut files = Vec::new();
@@ -579,4 +565,18 @@ fn git_order(a: &[u8], a_tree: bool, b: &[u8], b_tree: bool) -> std::cmp::Orderi
             |name: &[u8], tree: bool| name.get(n).copied().unwrap_or(if tree { b'/' } else { 0 });
         end(a, a_tree).cmp(&end(b, b_tree))
     })
+}
+
+/// The options of every diff rendered as a patch: full ids (abbreviated
+/// later), binary payloads, three lines of context, hunks kept apart as
+/// git keeps them, and git's default diff.indentHeuristic (where a changed
+/// block can slide, its ends go where the indentation says).
+fn patch_options() -> DiffOptions {
+    let mut opts = DiffOptions::new();
+    opts.id_abbrev(40)
+        .show_binary(true)
+        .context_lines(3)
+        .interhunk_lines(0)
+        .indent_heuristic(true);
+    opts
 }
