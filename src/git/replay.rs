@@ -7,7 +7,7 @@ use std::os::unix::ffi::OsStrExt;
 use std::path::Path;
 
 use git2::build::TreeUpdateBuilder;
-use git2::{ApplyOptions, Delta, Diff, Oid, Signature, Time};
+use git2::{ApplyOptions, Delta, Diff, ObjectType, Oid, Signature, Time};
 
 use super::offsets::file_mode;
 
@@ -136,7 +136,9 @@ impl Tree {
             .doing(|| format!("reading tree {}", pre.tree))?;
         let mut update = TreeUpdateBuilder::new();
         for (path, (_, text)) in &pre.changed {
-            let id = self.repo.blob(text).doing(|| "storing a blob".into())?;
+            let id = self
+                .store(ObjectType::Blob, text)
+                .doing(|| "storing a blob".into())?;
             let p = Path::new(std::ffi::OsStr::from_bytes(path));
             let mode = base
                 .get_path(p)
@@ -207,7 +209,10 @@ impl Tree {
                 return Ok(None);
             }
             let name = || String::from_utf8_lossy(&f.path).into_owned();
-            let store = |text: &[u8]| self.repo.blob(text).doing(|| format!("storing {}", name()));
+            let store = |text: &[u8]| {
+                self.store(ObjectType::Blob, text)
+                    .doing(|| format!("storing {}", name()))
+            };
             // The blob to commit, and the post-image's id when that is it.
             let (id, t_id) = if a_id == Some(o_id) {
                 // Ours still has the pre-image: the post-image it is.
@@ -275,7 +280,7 @@ impl Tree {
             .odb()
             .doing(|| "opening the object store".into())?;
         let refs: Vec<(&[u8], Oid)> = paths.iter().map(|(p, id)| (p.as_slice(), *id)).collect();
-        rewrite_tree(&odb, root, &refs)
+        rewrite_tree(self, &odb, root, &refs)
     }
 
     /// The committer `git am` would use when `GIT_COMMITTER_NAME`/`EMAIL`
@@ -399,10 +404,14 @@ impl Tree {
             .repo
             .find_tree(tree.0)
             .doing(|| format!("reading tree {tree}"))?;
-        self.repo
-            .commit(None, &author, sig, &am_message(mail), &tree, &[&parent])
-            .map(Id)
-            .doing(|| format!("committing \"{}\"", mail.title))
+        // The bytes git_commit_create would write, stored without its
+        // search of every backend (see Tree::store).
+        let id = self
+            .repo
+            .commit_create_buffer(&author, sig, &am_message(mail), &tree, &[&parent])
+            .and_then(|buf| self.store(ObjectType::Commit, &buf))
+            .doing(|| format!("committing \"{}\"", mail.title))?;
+        Ok(Id(id))
     }
 
     /// Three-way merge of trees: what changed from `ancestor` to `theirs`
@@ -462,8 +471,7 @@ impl Tree {
                 match content {
                     Some(bytes) => {
                         let id = self
-                            .repo
-                            .blob(bytes)
+                            .store(ObjectType::Blob, bytes)
                             .doing(|| format!("storing {new_name}"))?;
                         let mode = ours_at(new_path)
                             .or(ours_at(old_path))
@@ -560,9 +568,9 @@ impl Tree {
             )
             .doing(|| format!("merging {}", String::from_utf8_lossy(path)))?;
         if r.is_automergeable() {
-            Ok(Ok(self.repo.blob(r.content()).doing(|| {
-                format!("storing {}", String::from_utf8_lossy(path))
-            })?))
+            Ok(Ok(self.store(ObjectType::Blob, r.content()).doing(
+                || format!("storing {}", String::from_utf8_lossy(path)),
+            )?))
         } else {
             let binary = [a, o, t].iter().any(|id| {
                 self.repo
@@ -663,6 +671,7 @@ fn release_freed_memory() {
 /// `tree` with the entries `updates` names (paths below it, sorted)
 /// pointed at new ids; see [`Tree::replace_blobs`].
 fn rewrite_tree(
+    repo: &Tree,
     odb: &git2::Odb<'_>,
     tree: Oid,
     updates: &[(&[u8], Oid)],
@@ -701,7 +710,7 @@ fn rewrite_tree(
                 }
                 i = j;
                 let old = Oid::from_bytes(&raw[at..at + 20]).doing(|| "reading a tree".into())?;
-                match rewrite_tree(odb, old, &below)? {
+                match rewrite_tree(repo, odb, old, &below)? {
                     Some(t) => t,
                     None => return Ok(None),
                 }
@@ -711,7 +720,7 @@ fn rewrite_tree(
         raw[at..at + 20].copy_from_slice(new_id.as_bytes());
     }
     Ok(Some(
-        odb.write(git2::ObjectType::Tree, &raw)
+        repo.store(ObjectType::Tree, &raw)
             .doing(|| "writing a tree".into())?,
     ))
 }
