@@ -4,9 +4,11 @@
 //! `repo_approximate_object_count`), here read from the pack indexes and a
 //! multi-pack index of the object store and its alternates.
 
+use std::collections::HashMap;
 use std::path::{Path, PathBuf};
+use std::time::SystemTime;
 
-use git2::Repository;
+use git2::{Oid, Repository};
 
 use super::config::config_for;
 
@@ -145,4 +147,152 @@ fn read_prefix(path: &Path, n: usize) -> std::io::Result<Vec<u8>> {
         .take(n as u64)
         .read_to_end(&mut buf)?;
     Ok(buf)
+}
+
+/// Whether an abbreviated id names one object only, asked of the object
+/// store as git asks it (object-name.c, `find_unique_abbrev_r`: the packs
+/// and a listing of the loose objects, each folder read once). libgit2's
+/// `git_odb_exists_prefix` stats every file of the loose folder for every
+/// prefix and, when the packs lack it, rescans the pack folder: in a
+/// rebase that has just written thousands of loose objects, that work grew
+/// with the square of the series.
+pub(super) struct Unique {
+    /// The pack backends of the object store and its alternates, owned by
+    /// `_owner` (freed with it) and asked directly.
+    packs: Vec<*mut libgit2_sys::git_odb_backend>,
+    _owner: Option<git2::Odb<'static>>,
+    /// The object folders, the store's first.
+    dirs: Vec<PathBuf>,
+    loose: std::cell::RefCell<HashMap<(usize, u8), Listing>>,
+}
+
+/// One fan-out folder as read: its mtime then, and the loose objects'
+/// remaining 38 hex digits, sorted.
+struct Listing {
+    mtime: SystemTime,
+    /// Whether the folder had been left alone for a while when read. A
+    /// folder changed within the file system's timestamp granularity of the
+    /// read may change again without its mtime moving (git's "racy" case,
+    /// read-cache.c, `is_racy_timestamp`), so such a listing is read again.
+    settled: bool,
+    names: Vec<[u8; 38]>,
+}
+
+impl Unique {
+    pub(super) fn new(repo: &Repository) -> Unique {
+        let dirs = object_dirs(&repo.commondir().join("objects"));
+        let mut packs = Vec::new();
+        let mut owner = None;
+        // SAFETY: the calls are libgit2's documented way to make an object
+        // database of chosen backends; each backend, once added, belongs to
+        // the database, which `_owner` frees when dropped, and the pointers
+        // kept are used only while it lives.
+        unsafe {
+            let mut odb = std::ptr::null_mut();
+            if libgit2_sys::git_odb_new(&mut odb) == 0 && !odb.is_null() {
+                owner = Some(<git2::Odb<'static> as git2::Binding>::from_raw(odb));
+                for d in &dirs {
+                    let Ok(c) = std::ffi::CString::new(d.as_os_str().as_encoded_bytes()) else {
+                        continue;
+                    };
+                    let mut backend = std::ptr::null_mut();
+                    if libgit2_sys::git_odb_backend_pack(&mut backend, c.as_ptr()) == 0
+                        && !backend.is_null()
+                        && libgit2_sys::git_odb_add_backend(odb, backend, 1) == 0
+                    {
+                        packs.push(backend);
+                    }
+                }
+            }
+        }
+        Unique {
+            packs,
+            _owner: owner,
+            dirs,
+            loose: Default::default(),
+        }
+    }
+
+    /// Whether some object other than `id` has an id that starts with the
+    /// first `len` hex digits of `id` (`hex`, its 40 digits).
+    pub(super) fn ambiguous(&self, id: Oid, hex: &str, len: usize) -> bool {
+        let Ok(prefix) = Oid::from_str(&hex[..len]) else {
+            return false;
+        };
+        for &backend in &self.packs {
+            let mut found = libgit2_sys::git_oid {
+                id: Default::default(),
+            };
+            // SAFETY: `backend` lives as long as `_owner` (see `new`); the
+            // arguments are those git_odb_exists_prefix passes a backend,
+            // and `found` is written only on success.
+            let rc = unsafe {
+                match (*backend).exists_prefix {
+                    Some(f) => f(&mut found, backend, git2::Binding::raw(&prefix), len),
+                    None => libgit2_sys::GIT_ENOTFOUND,
+                }
+            };
+            if rc == libgit2_sys::GIT_EAMBIGUOUS || (rc == 0 && found.id[..20] != *id.as_bytes()) {
+                return true;
+            }
+        }
+        let Ok(first) = u8::from_str_radix(&hex[..2], 16) else {
+            return false;
+        };
+        let want = &hex.as_bytes()[2..len];
+        let mut loose = self.loose.borrow_mut();
+        for (k, d) in self.dirs.iter().enumerate() {
+            let dir = d.join(&hex[..2]);
+            let Ok(mtime) = std::fs::metadata(&dir).and_then(|m| m.modified()) else {
+                continue;
+            };
+            let fresh = match loose.get(&(k, first)) {
+                Some(l) => l.settled && l.mtime == mtime,
+                None => false,
+            };
+            if !fresh {
+                let settled = SystemTime::now()
+                    .duration_since(mtime)
+                    .is_ok_and(|age| age > std::time::Duration::from_secs(2));
+                let names = list_loose(&dir);
+                loose.insert(
+                    (k, first),
+                    Listing {
+                        mtime,
+                        settled,
+                        names,
+                    },
+                );
+            }
+            let names = &loose[&(k, first)].names;
+            let at = names.partition_point(|n| &n[..want.len()] < want);
+            if names[at..]
+                .iter()
+                .take_while(|n| n.starts_with(want))
+                .any(|n| n[..] != hex.as_bytes()[2..])
+            {
+                return true;
+            }
+        }
+        false
+    }
+}
+
+/// The loose objects of one fan-out folder: the 38 hex digits after the
+/// folder's two, sorted.
+fn list_loose(dir: &Path) -> Vec<[u8; 38]> {
+    let mut out: Vec<[u8; 38]> = std::fs::read_dir(dir)
+        .into_iter()
+        .flatten()
+        .flatten()
+        .filter_map(|e| {
+            let name = e.file_name();
+            let b = name.as_encoded_bytes();
+            (b.len() == 38 && b.iter().all(u8::is_ascii_hexdigit))
+                .then(|| b.to_ascii_lowercase().try_into().ok())
+                .flatten()
+        })
+        .collect();
+    out.sort_unstable();
+    out
 }

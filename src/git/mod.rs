@@ -92,6 +92,8 @@ pub struct Tree {
     repo: Repository,
     path: PathBuf,
     abbrev: usize,
+    /// Made when an id is first abbreviated.
+    unique: std::cell::RefCell<Option<abbrev::Unique>>,
     /// Set when new objects are kept in memory until persisted.
     disk: Option<staged::Disk>,
 }
@@ -150,6 +152,7 @@ impl Tree {
             repo,
             path: path.to_path_buf(),
             abbrev,
+            unique: Default::default(),
             disk: None,
         })
     }

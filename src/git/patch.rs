@@ -459,17 +459,10 @@ impl Tree {
         if id.is_zero() {
             return hex[..self.abbrev].to_string();
         }
-        let Ok(odb) = self.repo.odb() else {
-            return hex[..self.abbrev].to_string();
-        };
+        let mut unique = self.unique.borrow_mut();
+        let unique = unique.get_or_insert_with(|| super::abbrev::Unique::new(&self.repo));
         let mut len = self.abbrev;
-        while len < hex.len() {
-            let Ok(prefix) = Oid::from_str(&hex[..len]) else {
-                break;
-            };
-            if odb.exists_prefix(prefix, len).is_ok() {
-                break;
-            }
+        while len < hex.len() && unique.ambiguous(id, &hex, len) {
             len += 1;
         }
         hex[..len].to_string()

@@ -589,6 +589,99 @@ fn index_lines_in_a_worktree_and_a_shared_clone_are_abbreviated_as_git_does() {
     }
 }
 
+/// Write a blob whose id starts with the first `digits` hex digits of `id`
+/// to the tree's object store, loose; its id.
+fn colliding_blob(env: &Env, id: &str, digits: usize) -> String {
+    let file = env.dir.path().join("collider");
+    for n in 0u64.. {
+        let text = format!("shares a prefix with {id}: {n}\n");
+        let h = git2::Oid::hash_object(git2::ObjectType::Blob, text.as_bytes())
+            .unwrap()
+            .to_string();
+        if h[..digits] == id[..digits] {
+            fs::write(&file, &text).unwrap();
+            let written = env.git(&["hash-object", "-w", file.to_str().unwrap()]);
+            assert_eq!(written.trim(), h);
+            return h;
+        }
+    }
+    unreachable!()
+}
+
+#[test]
+fn an_abbreviation_another_object_shares_is_made_longer_as_git_does() {
+    let env = Env::new();
+    env.base("v4.11-rc2");
+    env.write("mm/memory.c", "changed\n");
+    env.commit("mm: change\n\nSigned-off-by: Aaron Lu <aaron.lu@intel.com>");
+    env.git(&["config", "core.abbrev", "4"]);
+    let old = env
+        .git(&["rev-parse", "HEAD~1:mm/memory.c"])
+        .trim()
+        .to_string();
+    let new = env
+        .git(&["rev-parse", "HEAD:mm/memory.c"])
+        .trim()
+        .to_string();
+    // One object that shares the pre-image's first 4 digits, in a pack...
+    let packed = colliding_blob(&env, &old, 4);
+    let mut c = Command::new("git");
+    hermetic(&mut c, env.dir.path());
+    let mut child = c
+        .current_dir(env.tree())
+        .args(["pack-objects", "-q", ".git/objects/pack/pack"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::null())
+        .spawn()
+        .unwrap();
+    use std::io::Write;
+    writeln!(child.stdin.take().unwrap(), "{packed}").unwrap();
+    assert!(child.wait().unwrap().success());
+    env.git(&["prune-packed"]);
+    let loose_path = |id: &str| {
+        env.tree()
+            .join(".git/objects")
+            .join(&id[..2])
+            .join(&id[2..])
+    };
+    assert!(!loose_path(&packed).exists(), "{packed} is packed only");
+    // ...and one that shares the post-image's, loose.
+    let loose = colliding_blob(&env, &new, 4);
+    assert!(loose_path(&loose).exists());
+
+    let dir = env.dir.path().join("git-patches");
+    env.git(&[
+        "format-patch",
+        "-q",
+        "-o",
+        dir.to_str().unwrap(),
+        "-1",
+        "HEAD",
+    ]);
+    let git = fs::read(fs::read_dir(&dir).unwrap().next().unwrap().unwrap().path()).unwrap();
+    let line = index_line(&git);
+    let (a, b) = line["index ".len()..]
+        .split_once(' ')
+        .unwrap()
+        .0
+        .split_once("..")
+        .unwrap();
+    assert!(a.len() > 4 && old.starts_with(a), "git lengthened {a}");
+    assert!(b.len() > 4 && new.starts_with(b), "git lengthened {b}");
+
+    env.init(&["--base", "HEAD~1"]);
+    let ours = fs::read(
+        fs::read_dir(env.series_dir().join("patches"))
+            .unwrap()
+            .next()
+            .unwrap()
+            .unwrap()
+            .path(),
+    )
+    .unwrap();
+    assert_eq!(index_line(&ours), line);
+}
+
 // ---- status -------------------------------------------------------------
 
 #[test]
