@@ -296,3 +296,44 @@ fn list_loose(dir: &Path) -> Vec<[u8; 38]> {
     out.sort_unstable();
     out
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A blob whose id starts with the first `len` hex digits of `id`.
+    fn sharing(id: Oid, len: usize) -> Vec<u8> {
+        let want = &id.to_string()[..len];
+        (0u64..)
+            .map(|i| format!("{i}\n").into_bytes())
+            .find(|b| {
+                let other = Oid::hash_object(git2::ObjectType::Blob, b).unwrap();
+                other != id && other.to_string().starts_with(want)
+            })
+            .unwrap()
+    }
+
+    #[test]
+    fn a_loose_object_written_after_a_folder_was_listed_is_seen() {
+        let dir = tempfile::tempdir().unwrap();
+        let repo = Repository::init(dir.path()).unwrap();
+        let id = repo.blob(b"first\n").unwrap();
+        let hex = id.to_string();
+        let unique = Unique::new(&repo);
+        assert!(!unique.ambiguous(id, &hex, 4), "alone, 4 digits name it");
+        // Written into the folder just listed, at once: whether or not its
+        // mtime moved within the timestamp granularity, the listing is
+        // read again.
+        let other = repo.blob(&sharing(id, 4)).unwrap();
+        assert_eq!(other.to_string()[..4], hex[..4]);
+        assert!(
+            unique.ambiguous(id, &hex, 4),
+            "{other} shares {}",
+            &hex[..4]
+        );
+        assert!(
+            !unique.ambiguous(id, &hex, 40),
+            "the whole id names one object"
+        );
+    }
+}
