@@ -141,16 +141,7 @@ fn a_reader_never_removes_a_writers_staging_folder() {
 fn manifest_file_names_outside_series_are_refused() {
     let env = with_series();
     let outside = env.dir.path().join("outside.patch");
-    fs::copy(
-        fs::read_dir(env.series_dir().join("patches"))
-            .unwrap()
-            .next()
-            .unwrap()
-            .unwrap()
-            .path(),
-        &outside,
-    )
-    .unwrap();
+    fs::copy(only_patch(&env), &outside).unwrap();
     let good = manifest(&env);
     let file_line = line_of(&good, "file = ");
     for bad in [
@@ -269,7 +260,7 @@ fn links_and_fifos_in_series_are_kept_as_they_are_and_never_followed() {
 fn a_patch_file_that_is_a_fifo_or_a_link_is_refused_without_opening_it() {
     let env = with_series();
     let pdir = env.series_dir().join("patches");
-    let file = fs::read_dir(&pdir).unwrap().next().unwrap().unwrap().path();
+    let file = first_file(&pdir);
     fs::rename(&file, env.dir.path().join("moved.patch")).unwrap();
     let c = std::ffi::CString::new(file.to_string_lossy().as_bytes()).unwrap();
     // SAFETY: mkfifo with a valid path.
@@ -283,12 +274,30 @@ fn a_patch_file_that_is_a_fifo_or_a_link_is_refused_without_opening_it() {
 // ---- patch files as a user may leave them ------------------------------
 
 fn only_patch(env: &Env) -> std::path::PathBuf {
-    fs::read_dir(env.series_dir().join("patches"))
-        .unwrap()
-        .next()
-        .unwrap()
-        .unwrap()
-        .path()
+    first_file(&env.series_dir().join("patches"))
+}
+
+/// The first entry of a folder that holds one file.
+fn first_file(dir: &Path) -> std::path::PathBuf {
+    fs::read_dir(dir).unwrap().next().unwrap().unwrap().path()
+}
+
+/// `git format-patch -1 HEAD` run in `tree` into a new folder `name`: the
+/// patch's bytes.
+fn git_format_head(env: &Env, tree: &Path, name: &str) -> Vec<u8> {
+    let dir = env.dir.path().join(name);
+    env.git_in(
+        tree,
+        &[
+            "format-patch",
+            "-q",
+            "-o",
+            dir.to_str().unwrap(),
+            "-1",
+            "HEAD",
+        ],
+    );
+    fs::read(first_file(&dir)).unwrap()
 }
 
 #[test]
@@ -381,7 +390,7 @@ fn a_commit_with_an_encoding_header_is_reencoded_as_git_does() {
         dir.to_str().unwrap(),
         "v4.11-rc2..HEAD",
     ]);
-    let git = fs::read(fs::read_dir(&dir).unwrap().next().unwrap().unwrap().path()).unwrap();
+    let git = fs::read(first_file(&dir)).unwrap();
     assert_eq!(
         String::from_utf8_lossy(&ours),
         String::from_utf8_lossy(&git)
@@ -548,19 +557,7 @@ fn index_lines_in_a_worktree_and_a_shared_clone_are_abbreviated_as_git_does() {
         shared.to_str().unwrap(),
     ]);
     for (name, tree) in [("worktree", &wt), ("alternates", &shared)] {
-        let dir = env.dir.path().join(format!("git-{name}"));
-        env.git_in(
-            tree,
-            &[
-                "format-patch",
-                "-q",
-                "-o",
-                dir.to_str().unwrap(),
-                "-1",
-                "HEAD",
-            ],
-        );
-        let git = fs::read(fs::read_dir(&dir).unwrap().next().unwrap().unwrap().path()).unwrap();
+        let git = git_format_head(&env, tree, &format!("git-{name}"));
         let sdir = env.work().join(format!("series-{name}"));
         assert_ok(&env.series(&[
             "--tree",
@@ -571,15 +568,7 @@ fn index_lines_in_a_worktree_and_a_shared_clone_are_abbreviated_as_git_does() {
             "--base",
             "HEAD~1",
         ]));
-        let ours = fs::read(
-            fs::read_dir(sdir.join("patches"))
-                .unwrap()
-                .next()
-                .unwrap()
-                .unwrap()
-                .path(),
-        )
-        .unwrap();
+        let ours = fs::read(first_file(&sdir.join("patches"))).unwrap();
         assert_eq!(index_line(&ours), index_line(&git), "{name}");
         assert_eq!(
             index_line(&git).len(),
@@ -649,16 +638,7 @@ fn an_abbreviation_another_object_shares_is_made_longer_as_git_does() {
     let loose = colliding_blob(&env, &new, 4);
     assert!(loose_path(&loose).exists());
 
-    let dir = env.dir.path().join("git-patches");
-    env.git(&[
-        "format-patch",
-        "-q",
-        "-o",
-        dir.to_str().unwrap(),
-        "-1",
-        "HEAD",
-    ]);
-    let git = fs::read(fs::read_dir(&dir).unwrap().next().unwrap().unwrap().path()).unwrap();
+    let git = git_format_head(&env, &env.tree(), "git-patches");
     let line = index_line(&git);
     let (a, b) = line["index ".len()..]
         .split_once(' ')
@@ -670,15 +650,7 @@ fn an_abbreviation_another_object_shares_is_made_longer_as_git_does() {
     assert!(b.len() > 4 && new.starts_with(b), "git lengthened {b}");
 
     env.init(&["--base", "HEAD~1"]);
-    let ours = fs::read(
-        fs::read_dir(env.series_dir().join("patches"))
-            .unwrap()
-            .next()
-            .unwrap()
-            .unwrap()
-            .path(),
-    )
-    .unwrap();
+    let ours = fs::read(only_patch(&env)).unwrap();
     assert_eq!(index_line(&ours), line);
 }
 
