@@ -18,8 +18,9 @@ times). Compared, for each size:
   rebase  series rebase (zlib-ng, and system zlib)  |  git replay --onto
           |  git replay + git format-patch
           |  git rebase in a worktree, default and feature.manyFiles (slow sizes)
-  apply   series apply --checkout  |  git am, default and feature.manyFiles
-          (slow sizes); series apply to a branch only (in memory)
+  apply   series apply --checkout  |  git am (slow sizes), each on the clone
+          with git's defaults and on the one with feature.manyFiles;
+          series apply to a branch only (in memory)
   format  series format  |  git format-patch
 
 and rebase and apply of 5 patches on a ten-file tree. The trees of the results
@@ -223,6 +224,8 @@ def run(a, sizes, slow, series, src, work):
         cases = [
             ("series apply --checkout", "git -C %s checkout -q -f --detach v6.12" % linux,
              "cd %s && %s --tree %s apply --branch applied --force --checkout > /dev/null" % (p, series, linux)),
+            ("series apply --checkout, manyFiles", "git -C %s checkout -q -f --detach v6.12" % mf,
+             "cd %s && %s --tree %s apply --branch applied --force --checkout > /dev/null" % (p, series, mf)),
             ("series apply, branch only", None,
              "cd %s && %s --tree %s apply --branch applied-mem --force > /dev/null" % (p, series, linux)),
         ]
@@ -237,8 +240,10 @@ def run(a, sizes, slow, series, src, work):
         t_gen = sh("git -C %s rev-parse gen%d^{tree}" % (linux, n))
         trees.append(("apply %d: series (checked out) vs the series' own commits" % n, sh("git -C %s rev-parse applied^{tree}" % linux), t_gen))
         trees.append(("apply %d: series (branch only) vs the series' own commits" % n, sh("git -C %s rev-parse applied-mem^{tree}" % linux), t_gen))
-        status = sh("git -C %s status --porcelain --untracked-files=no" % linux)
-        trees.append(("apply %d: series --checkout leaves a clean worktree" % n, "clean" if not status else status[:60], "clean"))
+        trees.append(("apply %d: series (checked out, manyFiles) vs the series' own commits" % n, sh("git -C %s rev-parse applied^{tree}" % mf), t_gen))
+        for r, what in ((linux, ""), (mf, ", manyFiles")):
+            status = sh("git -C %s status --porcelain --untracked-files=no" % r)
+            trees.append(("apply %d: series --checkout%s leaves a clean worktree" % (n, what), "clean" if not status else status[:60], "clean"))
         if n in slow:
             trees.append(("apply %d: git am vs the series' own commits" % n, sh("git -C %s rev-parse am^{tree}" % linux), t_gen))
             trees.append(("apply %d: git am (manyFiles) vs the series' own commits" % n, sh("git -C %s rev-parse am^{tree}" % mf), t_gen))
@@ -322,16 +327,17 @@ def report(a, sizes, slow, results, trees, files, loose, gen):
             n, s[1], g[1], ratio(s[1], g[1]), gf[1], ratio(s[1], gf[1]), sz[1], ratio(sz[1], g[1]),
             "%.2f" % gr[1] if gr else "-", "%.2f" % grm[1] if grm else "-", s[0], g[0], s[2], g[2]))
     print("\n### Apply on v6.12\n")
-    print("| patches | series --checkout wall | git am wall | git am (manyFiles) wall | series / git am | series / git am (manyFiles) | series --checkout peak MiB | git am peak MiB | series branch only wall | branch only peak MiB |")
-    print("|---|---|---|---|---|---|---|---|---|---|")
+    print("Wall seconds and peak MiB; \"mF\" is the clone with feature.manyFiles, for both tools.\n")
+    print("| patches | series --checkout | git am | series / git am | series --checkout, mF | git am, mF | series / git am, mF | series peak | git am peak | series peak, mF | git am peak, mF | series branch only | branch only peak |")
+    print("|---|---|---|---|---|---|---|---|---|---|---|---|---|")
     for n in sizes:
         r = results[("apply", n)]
-        s, m = r["series apply --checkout"], r["series apply, branch only"]
+        s, sm, m = r["series apply --checkout"], r["series apply --checkout, manyFiles"], r["series apply, branch only"]
         am, amm = r.get("git am"), r.get("git am, manyFiles")
-        print("| %d | %.3f | %s | %s | %s | %s | %.0f | %s | %.3f | %.0f |" % (
-            n, s[0], "%.2f" % am[0] if am else "-", "%.2f" % amm[0] if amm else "-",
-            ratio(s[0], am[0]) if am else "-", ratio(s[0], amm[0]) if amm else "-",
-            s[2], "%.0f" % am[2] if am else "-", m[0], m[2]))
+        print("| %d | %.3f | %s | %s | %.3f | %s | %s | %.0f | %s | %.0f | %s | %.3f | %.0f |" % (
+            n, s[0], "%.2f" % am[0] if am else "-", ratio(s[0], am[0]) if am else "-",
+            sm[0], "%.2f" % amm[0] if amm else "-", ratio(sm[0], amm[0]) if amm else "-",
+            s[2], "%.0f" % am[2] if am else "-", sm[2], "%.0f" % amm[2] if amm else "-", m[0], m[2]))
     print("\n### Format\n")
     print("| patches | series format wall | git format-patch wall | ratio | series CPU | git CPU |")
     print("|---|---|---|---|---|---|")

@@ -76,9 +76,10 @@ pub fn run(ctx: &Context, args: Args, out: &mut dyn Write) -> Result<(), CliErro
     let tip = *commits
         .last()
         .ok_or_else(|| CliError::user("the series has no patches"))?;
-    tree.set_branch(&branch, tip, args.force)?;
     if args.checkout {
-        tree.checkout_branch(&branch)?;
+        tree.set_branch_and_checkout(&branch, tip, args.force)?;
+    } else {
+        tree.set_branch(&branch, tip, args.force)?;
     }
     if args.json {
         let v = serde_json::json!({

@@ -2,6 +2,7 @@
 //! through [`Tree`] (git2); [`cmd`] is the one place that spawns `git` itself.
 
 mod abbrev;
+mod checkout;
 pub mod cmd;
 mod config;
 mod id;
@@ -48,6 +49,20 @@ pub enum GitError {
         id: String,
         subject: String,
         parent: String,
+    },
+    #[error("checking out {target} would overwrite local changes in {}: {}", .tree.display(), .paths.join(", "))]
+    WouldOverwrite {
+        target: String,
+        tree: PathBuf,
+        paths: Vec<String>,
+    },
+    #[error("{} exists: another git command is changing the index of {}", .lock.display(), .tree.display())]
+    Locked { lock: PathBuf, tree: PathBuf },
+    #[error("{doing} failed: {source}")]
+    Io {
+        doing: String,
+        #[source]
+        source: std::io::Error,
     },
     #[error("git failed while {doing}: {source}")]
     Git {

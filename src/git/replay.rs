@@ -602,16 +602,56 @@ impl Tree {
         self.repo.find_branch(name, git2::BranchType::Local).is_ok()
     }
 
+    /// Point branch `name` at `target` and check it out, as
+    /// [`Tree::checkout_branch`]; when the checkout is refused or fails, the
+    /// branch is put back as it was (removed, or at its old commit).
+    pub fn set_branch_and_checkout(
+        self,
+        name: &str,
+        target: Id,
+        force: bool,
+    ) -> Result<(), GitError> {
+        let before = self
+            .repo
+            .find_branch(name, git2::BranchType::Local)
+            .ok()
+            .and_then(|b| b.get().target());
+        self.set_branch(name, target, force)?;
+        let path = self.path.clone();
+        let result = self.checkout_branch(name);
+        if result.is_err() {
+            if let Ok(repo) = git2::Repository::open(&path) {
+                let _ = match before {
+                    Some(old) => repo
+                        .reference(
+                            &format!("refs/heads/{name}"),
+                            old,
+                            true,
+                            "series: checkout failed",
+                        )
+                        .map(drop),
+                    None => repo
+                        .find_branch(name, git2::BranchType::Local)
+                        .and_then(|mut b| b.delete()),
+                };
+            }
+        }
+        result
+    }
+
     /// Check out branch `name` in the tree's worktree, refusing to overwrite
     /// local changes. Consumes the tree: its object caches (the blobs a
-    /// replay read) are freed before the index, the largest thing a
-    /// checkout holds, is read, so the two are never in memory together.
+    /// replay read) are freed before the index is read, so the two are
+    /// never in memory together.
+    ///
+    /// From a checked-out commit, only the paths that differ between it and
+    /// the branch change, and [`super::checkout`] streams the index past
+    /// them; libgit2's checkout (which holds the whole index) is left for
+    /// the cases that one does not take, and for a tree with no commit
+    /// checked out.
     pub fn checkout_branch(self, name: &str) -> Result<(), GitError> {
         let refname = format!("refs/heads/{name}");
-        // From a checked-out commit, only the paths that differ between it
-        // and the branch can change: limit the checkout to them, so that
-        // it neither walks nor holds the whole tree of a kernel.
-        let paths = {
+        let changes = {
             let target = self
                 .repo
                 .revparse_single(&refname)
@@ -621,7 +661,23 @@ impl Tree {
                 Ok(head) => {
                     let mut paths = Vec::new();
                     self.changed_paths(Some(&head), Some(&target), &mut Vec::new(), &mut paths)?;
-                    Some(paths)
+                    paths.sort();
+                    let blob = |t: &git2::Tree<'_>, p: &[u8]| {
+                        use std::os::unix::ffi::OsStrExt;
+                        t.get_path(std::path::Path::new(std::ffi::OsStr::from_bytes(p)))
+                            .ok()
+                            .map(|e| (e.id(), e.filemode() as u32))
+                    };
+                    Some(
+                        paths
+                            .into_iter()
+                            .map(|path| super::checkout::Change {
+                                old: blob(&head, &path),
+                                new: blob(&target, &path),
+                                path,
+                            })
+                            .collect::<Vec<_>>(),
+                    )
                 }
                 Err(_) => None,
             }
@@ -633,29 +689,44 @@ impl Tree {
         super::cache_blobs(false);
         // A fresh handle, with the tree's real index (ours has an empty one).
         let repo = git2::Repository::open(&path).doing(|| format!("opening {}", path.display()))?;
-        let obj = repo
-            .revparse_single(&refname)
-            .doing(|| format!("reading {refname}"))?;
-        let mut co = git2::build::CheckoutBuilder::new();
-        co.safe();
-        match &paths {
-            Some(paths) if paths.is_empty() => {}
-            Some(paths) => {
-                for p in paths {
-                    co.path(p.as_slice());
+        let how = match &changes {
+            Some(c) if c.is_empty() => super::checkout::Streamed::Done,
+            Some(c) => super::checkout::checkout(&repo, c, name)?,
+            None => super::checkout::Streamed::No("no commit is checked out"),
+        };
+        let by = match how {
+            super::checkout::Streamed::Done => STREAMED,
+            super::checkout::Streamed::No(why) => {
+                let obj = repo
+                    .revparse_single(&refname)
+                    .doing(|| format!("reading {refname}"))?;
+                let mut co = git2::build::CheckoutBuilder::new();
+                co.safe();
+                if let Some(changes) = &changes {
+                    for c in changes {
+                        co.path(c.path.as_slice());
+                    }
+                    co.disable_pathspec_match(true);
                 }
-                co.disable_pathspec_match(true);
                 repo.checkout_tree(&obj, Some(&mut co))
                     .doing(|| format!("checking out {name}"))?;
+                why
             }
-            None => repo
-                .checkout_tree(&obj, Some(&mut co))
-                .doing(|| format!("checking out {name}"))?,
+        };
+        if let Ok(mut last) = CHECKOUT_BY.lock() {
+            *last = Some(by);
         }
         repo.set_head(&refname)
             .doing(|| format!("checking out {name}"))
     }
 }
+
+/// How this process's last checkout was done: [`STREAMED`], or why libgit2
+/// did it (`SERIES_TRACE=1` shows it, so a test can see which).
+pub static CHECKOUT_BY: std::sync::Mutex<Option<&'static str>> = std::sync::Mutex::new(None);
+
+/// [`CHECKOUT_BY`] when the index was streamed.
+pub const STREAMED: &str = "streamed";
 
 /// Hand memory freed on the heap back to the system (glibc keeps it for
 /// reuse otherwise, and it stays counted in the process's resident size).

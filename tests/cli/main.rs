@@ -4,6 +4,7 @@
 mod attest;
 mod bench;
 mod check;
+mod checkout;
 mod common;
 mod corpus;
 mod errors;
