@@ -149,9 +149,8 @@ fn run(repo: &Repository, changes: &[Change], target: &str) -> Pass<()> {
 /// Settings under which the worktree's files are not the blobs as they are
 /// stored, or the index is not git's plain one.
 fn settings_allow(repo: &Repository) -> Pass<()> {
-    let cfg = repo
-        .config()
-        .map_err(|_| Stop::No("the repository's configuration is unreadable"))?;
+    let cfg = super::config_for(Some(repo))
+        .ok_or(Stop::No("the repository's configuration is unreadable"))?;
     let on = |key: &str| cfg.get_bool(key).unwrap_or(false);
     if cfg.get_string("core.autocrlf").is_ok_and(|v| {
         !matches!(
@@ -957,7 +956,7 @@ fn write_index(
 /// Whether git writes the index without its SHA-1 (index.skipHash, which
 /// feature.manyFiles turns on).
 fn skip_hash(repo: &Repository) -> bool {
-    let Ok(cfg) = repo.config() else {
+    let Some(cfg) = super::config_for(Some(repo)) else {
         return false;
     };
     cfg.get_bool("index.skiphash")

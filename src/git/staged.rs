@@ -35,17 +35,21 @@ pub(super) struct Disk {
     /// The mempack backend of the staged handle's object database (owned
     /// by that database, which lives as long as the handle).
     mempack: *mut libgit2_sys::git_odb_backend,
+    /// core.sharedRepository, as [`super::config::shared_repository`].
+    shared: i32,
+    /// Whether each loose object is fsynced before it is moved into place.
+    fsync: bool,
 }
 
 impl Disk {
     fn open(path: &Path, mempack: *mut libgit2_sys::git_odb_backend) -> Result<Disk, GitError> {
         let repo = Repository::open(path).doing(|| format!("opening {}", path.display()))?;
         let objects = repo.commondir().join("objects");
+        let cfg = super::config_for(Some(&repo));
         // zlib level for loose objects: core.looseCompression, else
         // core.compression, else 1 (git's defaults).
-        let level = repo
-            .config()
-            .ok()
+        let level = cfg
+            .as_ref()
             .and_then(|c| {
                 c.get_i32("core.looseCompression")
                     .or_else(|_| c.get_i32("core.compression"))
@@ -61,6 +65,8 @@ impl Disk {
                 flate2::Compression::new(level),
             )),
             mempack,
+            shared: cfg.as_ref().map_or(0, super::config::shared_repository),
+            fsync: cfg.as_ref().is_some_and(super::config::fsync_loose_objects),
         })
     }
 
@@ -117,15 +123,29 @@ impl Disk {
                 .permissions(std::fs::Permissions::from_mode(0o444))
                 .tempfile_in(&dir)
         };
-        // The object's folder is made when it is first needed.
+        // The object's folder is made when it is first needed, with the
+        // group's bits under core.sharedRepository (object-file.c,
+        // create_tmpfile); the file itself stays 0444 less the umask.
         let mut tmp = match temp() {
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-                std::fs::create_dir_all(&dir)?;
+                match std::fs::create_dir(&dir) {
+                    Ok(()) if self.shared != 0 => {
+                        let mode = std::fs::metadata(&dir)?.permissions().mode();
+                        let shared = super::config::shared_dir_mode(self.shared, mode & 0o7777);
+                        std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(shared))?;
+                    }
+                    Ok(()) => {}
+                    Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {}
+                    Err(e) => return Err(e),
+                }
                 temp()?
             }
             other => other?,
         };
         tmp.write_all(&packed)?;
+        if self.fsync {
+            tmp.as_file().sync_all()?;
+        }
         match tmp.persist_noclobber(&path) {
             Ok(_) => Ok(()),
             // Another writer put the same object there first.

@@ -788,3 +788,61 @@ fn a_paused_rebase_names_only_objects_git_can_read() {
         }
     }
 }
+
+/// The object store's fan-out folders, name -> permission bits.
+fn fanout_modes(env: &Env) -> std::collections::BTreeMap<String, u32> {
+    use std::os::unix::fs::PermissionsExt;
+    fs::read_dir(env.tree().join(".git/objects"))
+        .unwrap()
+        .flatten()
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .filter(|n| n.len() == 2 && n.bytes().all(|b| b.is_ascii_hexdigit()))
+        .map(|n| {
+            let m = fs::metadata(env.tree().join(".git/objects").join(&n)).unwrap();
+            (n, m.permissions().mode() & 0o7777)
+        })
+        .collect()
+}
+
+/// Under core.sharedRepository=group the folders series makes for its
+/// objects get the group's bits and set-group-id, as git gives its own,
+/// and the objects git's read-only mode.
+#[test]
+fn a_rebase_in_a_shared_repository_makes_folders_as_git_does() {
+    use std::os::unix::fs::PermissionsExt;
+    let env = fixture();
+    env.git(&["config", "core.sharedRepository", "group"]);
+    let before = fanout_modes(&env);
+    assert_ok(&env.series_t(&["rebase", "v4.11-rc2-mmotm-2017-03-14-15-41"]));
+    let after = fanout_modes(&env);
+    let made: Vec<_> = after
+        .iter()
+        .filter(|(n, _)| !before.contains_key(*n))
+        .collect();
+    assert!(!made.is_empty(), "the rebase made no folder");
+    // A folder git makes: blobs until one lands in a folder not there yet.
+    let git_mode = (0..)
+        .find_map(|i| {
+            let path = env.tree().join(format!("probe{i}"));
+            fs::write(&path, format!("probe {i}\n")).unwrap();
+            let id = env.git(&["hash-object", "-w", path.to_str().unwrap()]);
+            fs::remove_file(&path).unwrap();
+            let dir = id[..2].to_string();
+            (!after.contains_key(&dir)).then(|| fanout_modes(&env)[&dir])
+        })
+        .unwrap();
+    assert_eq!(git_mode & 0o2070, 0o2070, "git's folder: {git_mode:o}");
+    for (name, mode) in made {
+        assert_eq!(
+            *mode, git_mode,
+            "objects/{name}: {mode:o} against git's {git_mode:o}"
+        );
+        for f in fs::read_dir(env.tree().join(".git/objects").join(name))
+            .unwrap()
+            .flatten()
+        {
+            let m = f.metadata().unwrap().permissions().mode() & 0o777;
+            assert_eq!(m & 0o222, 0, "{:?} is writable", f.path());
+        }
+    }
+}
