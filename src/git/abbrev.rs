@@ -44,7 +44,7 @@ pub(super) fn default_abbrev(repo: &Repository) -> usize {
 
 /// An object folder and, in order, the folders its `info/alternates` names
 /// (relative ones from the folder), each once.
-fn object_dirs(objects: &Path) -> Vec<PathBuf> {
+pub(super) fn object_dirs(objects: &Path) -> Vec<PathBuf> {
     let mut out: Vec<PathBuf> = Vec::new();
     let mut todo = vec![objects.to_path_buf()];
     while let Some(d) = todo.pop() {

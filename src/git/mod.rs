@@ -5,6 +5,7 @@ mod abbrev;
 mod checkout;
 pub mod cmd;
 mod config;
+mod fresh;
 mod id;
 use abbrev::default_abbrev;
 use config::config_for;

@@ -35,6 +35,10 @@ pub(super) struct Disk {
     /// The mempack backend of the staged handle's object database (owned
     /// by that database, which lives as long as the handle).
     mempack: *mut libgit2_sys::git_odb_backend,
+    /// Freshens an object already on disk that this handle made again
+    /// (it is in the mempack), as git does when asked to write it; one
+    /// that is only read (a base commit) is left alone.
+    fresh: super::fresh::Fresh,
     /// core.sharedRepository, as [`super::config::shared_repository`].
     shared: i32,
     /// Whether each loose object is fsynced before it is moved into place.
@@ -58,18 +62,22 @@ impl Disk {
             .map_or(1, |l| if l < 0 { 6 } else { l.min(9) as u32 });
         Ok(Disk {
             repo,
-            objects,
+            objects: objects.clone(),
             known: Default::default(),
             zlib: RefCell::new(ZlibEncoder::new(
                 Vec::new(),
                 flate2::Compression::new(level),
             )),
             mempack,
+            fresh: super::fresh::Fresh::new(&objects),
             shared: cfg.as_ref().map_or(0, super::config::shared_repository),
             fsync: cfg.as_ref().is_some_and(super::config::fsync_loose_objects),
         })
     }
 
+    /// Whether the object store holds `id` for good: there, and, when
+    /// this handle made it again, freshened ([`super::fresh`]); an object
+    /// that could not be freshened is written again, as git writes it.
     fn has(&self, odb: &git2::Odb<'_>, id: Oid) -> bool {
         if self.known.borrow().contains(&id) {
             return true;
@@ -77,23 +85,24 @@ impl Disk {
         // No refresh of the pack folder on a miss: most ids asked about
         // are new, and a pack that appears meanwhile only costs a second
         // copy of an object.
-        let found = odb.exists_ext(id, git2::OdbLookupFlags::NO_REFRESH);
+        let found = odb.exists_ext(id, git2::OdbLookupFlags::NO_REFRESH)
+            && (!self.made(id) || self.fresh.freshen(id));
         if found {
-            self.freshen(id);
             self.known.borrow_mut().insert(id);
         }
         found
     }
 
-    /// Mark a loose object found on disk as just used, as git does before
-    /// it names an object it did not write (object-file.c,
-    /// `freshen_loose_object`), so that a `git gc --prune` running meanwhile
-    /// does not take it as old garbage. Packed objects are left alone.
-    fn freshen(&self, id: Oid) {
-        let hex = id.to_string();
-        let path = self.objects.join(&hex[..2]).join(&hex[2..]);
-        if let Ok(f) = std::fs::File::open(path) {
-            let _ = f.set_modified(std::time::SystemTime::now());
+    /// Whether the mempack holds `id`: this handle made it.
+    fn made(&self, id: Oid) -> bool {
+        // SAFETY: `mempack` is the live backend of the staged handle's
+        // object database (see `Tree::store`); `exists` only reads.
+        unsafe {
+            let backend = self.mempack;
+            match (*backend).exists {
+                Some(exists) => exists(backend, git2::Binding::raw(&id)) != 0,
+                None => false,
+            }
         }
     }
 
@@ -170,7 +179,32 @@ impl Tree {
             let mempack = odb
                 .add_new_mempack_backend(1000)
                 .doing(|| "keeping new objects in memory".into())?;
-            tree.disk = Some(Disk::open(path, git2::Binding::raw(&mempack))?);
+            let mempack = git2::Binding::raw(&mempack);
+            // libgit2 writes an object it finds on disk nowhere and touches
+            // the file holding it instead: a loose file, or whatever pack
+            // holds it, a cruft pack too, where git would write a loose
+            // copy. On this handle, the disk's backends answer "not
+            // there" when asked to freshen, so that what libgit2 writes
+            // (tree updates, libgit2's own patch application) lands in the
+            // mempack like the rest, and `persist` freshens or writes each
+            // object by git's rules (`super::fresh`).
+            // SAFETY: the backends belong to `odb`, alive as long as the
+            // handle; `freshen` is a field of libgit2's public backend
+            // struct, called only by `git_odb_write` on this thread.
+            unsafe {
+                let raw = git2::Binding::raw(&odb);
+                for k in 0..libgit2_sys::git_odb_num_backends(raw) {
+                    let mut b = std::ptr::null_mut();
+                    if libgit2_sys::git_odb_get_backend(&mut b, raw, k) == 0
+                        && !b.is_null()
+                        && b != mempack
+                        && (*b).freshen.is_some()
+                    {
+                        (*b).freshen = Some(not_fresh);
+                    }
+                }
+            }
+            tree.disk = Some(Disk::open(path, mempack)?);
         }
         Ok(tree)
     }
@@ -251,6 +285,14 @@ impl Tree {
         }
         Ok(())
     }
+}
+
+/// A disk backend's answer to "freshen this object" on a staged handle.
+extern "C" fn not_fresh(
+    _backend: *mut libgit2_sys::git_odb_backend,
+    _id: *const libgit2_sys::git_oid,
+) -> std::os::raw::c_int {
+    libgit2_sys::GIT_ENOTFOUND
 }
 
 struct Writer<'a> {

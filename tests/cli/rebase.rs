@@ -846,3 +846,100 @@ fn a_rebase_in_a_shared_repository_makes_folders_as_git_does() {
         }
     }
 }
+
+/// The packs of the fixture's object store: (path, whether cruft).
+fn packs(env: &Env) -> Vec<(std::path::PathBuf, bool)> {
+    let dir = env.tree().join(".git/objects/pack");
+    let mut v: Vec<_> = fs::read_dir(&dir)
+        .unwrap()
+        .flatten()
+        .map(|e| e.path())
+        .filter(|p| p.extension().is_some_and(|x| x == "pack"))
+        .map(|p| {
+            let cruft = p.with_extension("mtimes").exists();
+            (p, cruft)
+        })
+        .collect();
+    v.sort();
+    v
+}
+
+fn set_old_mtime(path: &std::path::Path) {
+    let old = std::time::UNIX_EPOCH + std::time::Duration::from_secs(1_000_000_000);
+    fs::File::open(path).unwrap().set_modified(old).unwrap();
+}
+
+fn is_old(path: &std::path::Path) -> bool {
+    let m = fs::metadata(path).unwrap().modified().unwrap();
+    m.duration_since(std::time::UNIX_EPOCH).unwrap().as_secs() == 1_000_000_000
+}
+
+/// Making objects a pack already holds touches that pack, as git does
+/// before it names an object it was asked to write (so that a gc does not
+/// take them for old garbage meanwhile); objects only in a cruft pack are
+/// written again, loose, as git writes them.
+#[test]
+fn a_rebase_freshens_the_pack_of_objects_it_makes_again_and_copies_them_out_of_a_cruft_pack() {
+    let env = fixture();
+    let onto = "v4.11-rc2-mmotm-2017-03-14-15-41";
+    let saved = env.dir.path().join("saved");
+    let cp = |from: &std::path::Path, to: &std::path::Path| {
+        let _ = fs::remove_dir_all(to);
+        let out = std::process::Command::new("cp")
+            .arg("-a")
+            .arg(from)
+            .arg(to)
+            .output()
+            .unwrap();
+        assert!(out.status.success());
+    };
+    cp(&env.series_dir(), &saved);
+    assert_ok(&env.series_t(&["rebase", onto]));
+    let patches = env.series_dir().join("patches");
+    let mut names: Vec<_> = fs::read_dir(&patches)
+        .unwrap()
+        .flatten()
+        .map(|e| e.path())
+        .collect();
+    names.sort();
+    let last = fs::read_to_string(names.last().unwrap()).unwrap();
+    let tip = last.split_whitespace().nth(1).unwrap().to_string();
+    // The rebase's objects, packed with everything else, nothing loose.
+    env.git(&["branch", "keep", &tip]);
+    env.git(&["repack", "-adq"]);
+    env.git(&["branch", "-D", "keep"]);
+    let loose = || env.git(&["count-objects"]);
+    assert!(loose().starts_with("0 objects"), "{}", loose());
+    let all = packs(&env);
+    let [(pack, false)] = &all[..] else {
+        panic!("one pack expected: {all:?}");
+    };
+    let pack = pack.clone();
+    set_old_mtime(&pack);
+
+    cp(&saved, &env.series_dir());
+    assert_ok(&env.series_t(&["rebase", onto]));
+    assert!(
+        loose().starts_with("0 objects"),
+        "written again: {}",
+        loose()
+    );
+    assert!(!is_old(&pack), "the pack was not freshened");
+
+    // Unreachable now: a cruft pack takes them.
+    env.git(&["repack", "--cruft", "-dq"]);
+    let cruft: Vec<_> = packs(&env).into_iter().filter(|(_, c)| *c).collect();
+    let [(cruft, true)] = &cruft[..] else {
+        panic!("one cruft pack expected: {:?}", packs(&env));
+    };
+    set_old_mtime(cruft);
+    cp(&saved, &env.series_dir());
+    assert_ok(&env.series_t(&["rebase", onto]));
+    assert!(is_old(cruft), "a cruft pack was touched");
+    assert!(
+        !loose().starts_with("0 objects"),
+        "nothing written out of the cruft pack"
+    );
+    env.git(&["cat-file", "-e", &tip]);
+    env.git(&["fsck", "--no-dangling", "--connectivity-only"]);
+}
