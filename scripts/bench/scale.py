@@ -15,7 +15,7 @@ made pruned, so each command writes what it makes. --work puts the clones
 elsewhere (a tmpfs, to keep a slow disk's metadata writes out of the CPU
 times). Compared, for each size:
 
-  rebase  series rebase (zlib-ng, and system zlib)  |  git replay --onto
+  rebase  series rebase (zlib-ng, and the default build)  |  git replay --onto
           |  git replay + git format-patch
           |  git rebase in a worktree, default and feature.manyFiles (slow sizes)
   apply   series apply --checkout  |  git am (slow sizes), each on the clone
@@ -30,7 +30,8 @@ branch's own last commit and against git am's; format's patch files against
 git format-patch's, byte for byte except the signature line.
 
 series is built twice: with the zlib-ng feature (the build every table
-measures) and by default, with the system's zlib (a second rebase row).
+measures) and by default (libgit2 on the system's zlib, series' own loose
+objects deflated with zlib-rs; a second rebase row).
 Prints a Markdown report on stdout. Needs git, GNU time (/usr/bin/time),
 cmake (for zlib-ng) and python3.
 """
@@ -124,10 +125,10 @@ def main():
     a.work_dir = work
     # Two builds, copied so that a rebuild during the run changes nothing:
     # with the zlib-ng feature (the one measured throughout), and the
-    # default build with the system's zlib (rebase only, for comparison).
+    # default build (rebase only, for comparison).
     series = os.path.join(work, "series")
     sh("cargo build --release --quiet --manifest-path %s/Cargo.toml" % ROOT)
-    shutil.copy(os.path.join(ROOT, "target/release/series"), series + "-syszlib")
+    shutil.copy(os.path.join(ROOT, "target/release/series"), series + "-default")
     sh("cargo build --release --quiet --features zlib-ng --manifest-path %s/Cargo.toml" % ROOT)
     shutil.copy(os.path.join(ROOT, "target/release/series"), series)
     if a.keep:
@@ -196,8 +197,8 @@ def run(a, sizes, slow, series, src, work):
         cases = [
             ("series rebase", clean(linux) + " && " + fresh(n, "r"),
              "cd %s/r && %s --tree %s rebase upstream > /dev/null" % (work, series, linux)),
-            ("series rebase, system zlib", clean(linux) + " && " + fresh(n, "r"),
-             "cd %s/r && %s-syszlib --tree %s rebase upstream > /dev/null" % (work, series, linux)),
+            ("series rebase, default build", clean(linux) + " && " + fresh(n, "r"),
+             "cd %s/r && %s-default --tree %s rebase upstream > /dev/null" % (work, series, linux)),
             ("git replay", clean(linux), "%s > /dev/null" % replay),
             ("git replay + format-patch", clean(linux) + " && rm -rf %s/fp" % work,
              "tip=$(%s | awk '{print $3}') && git -C %s format-patch -q -o %s/fp upstream..$tip" % (replay, linux, work)),
@@ -315,12 +316,12 @@ def report(a, sizes, slow, results, trees, files, loose, gen):
         return "%.2f" % (x / y) if y else "-"
 
     print("### Rebase onto upstream\n")
-    print("| patches | series CPU | git replay CPU | series / replay | replay + format-patch CPU | series / (replay + format-patch) | series, system zlib CPU | system zlib / replay | git rebase CPU | git rebase (manyFiles) CPU | series wall | git replay wall | series peak MiB | git replay peak MiB |")
+    print("| patches | series CPU | git replay CPU | series / replay | replay + format-patch CPU | series / (replay + format-patch) | series, default build CPU | default build / replay | git rebase CPU | git rebase (manyFiles) CPU | series wall | git replay wall | series peak MiB | git replay peak MiB |")
     print("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|")
     for n in sizes:
         r = results[("rebase", n)]
         s, g, gf = r["series rebase"], r["git replay"], r["git replay + format-patch"]
-        sz = r["series rebase, system zlib"]
+        sz = r["series rebase, default build"]
         gr = r.get("git rebase")
         grm = r.get("git rebase, manyFiles")
         print("| %d | %.3f | %.3f | %s | %.3f | %s | %.3f | %s | %s | %s | %.3f | %.3f | %.0f | %.0f |" % (

@@ -311,3 +311,74 @@ fn a_block_that_can_slide_is_placed_as_git_places_it() {
         String::from_utf8_lossy(&theirs[0].1)
     );
 }
+
+/// Hunk headers take their function line from the diff driver that
+/// `.gitattributes` names, folder by folder (the kernel's says `*.c
+/// diff=cpp`): a label at the start of a line is a function line to git's
+/// default rule, not to the cpp driver's. Stored patches and rebased ones
+/// both match git.
+#[test]
+fn hunk_headers_follow_the_diff_drivers_gitattributes_name() {
+    let env = Env::new();
+    env.base("base");
+    env.write(".gitattributes", "*.c diff=cpp\n");
+    env.write("lib/.gitattributes", "*.h diff=cpp\n");
+    let body = |tag: &str| -> String {
+        let mut s = String::from("static int frob(struct page *page, int nr)\n{\n\tint i;\n");
+        s.push_str("out:\n");
+        for i in 0..12 {
+            s.push_str(&format!("\tstep({i});\n"));
+        }
+        s.push_str(&format!("\treturn {tag};\n}}\n"));
+        s
+    };
+    env.write("mm/frob.c", body("0"));
+    env.write("lib/frob.h", body("0"));
+    env.write("lib/frob.txt", body("0"));
+    env.commit("prepare");
+    env.git(&["tag", "-f", "base"]);
+    env.write("mm/frob.c", body("nr"));
+    env.write("lib/frob.h", body("nr"));
+    env.write("lib/frob.txt", body("nr"));
+    env.commit("mm: return nr\n\nSigned-off-by: Aaron Lu <aaron.lu@intel.com>");
+    // Upstream moves the lines down, so that a rebase renders anew.
+    env.git(&["checkout", "-q", "-b", "upstream", "base"]);
+    env.write("NOTES", "upstream\n");
+    for f in ["mm/frob.c", "lib/frob.h", "lib/frob.txt"] {
+        env.write(f, format!("/* upstream */\n{}", body("0")));
+    }
+    env.commit("upstream: a comment on top");
+    env.git(&["checkout", "-q", "main"]);
+    env.init(&["--base", "base"]);
+
+    let ours = files(&env.series_dir().join("patches"));
+    assert_eq!(ours, git_format_patch(&env, &["base..main"]));
+    let text = String::from_utf8_lossy(&ours[0].1).into_owned();
+    assert_eq!(
+        text.matches("@@ static int frob(struct page *page, int nr)").count(),
+        2,
+        "{text}"
+    );
+    assert_eq!(text.matches("@@ out:").count(), 1, "{text}");
+
+    assert_ok(&env.series_t(&["rebase", "upstream"]));
+    env.git(&["checkout", "-q", "-b", "by-git", "main"]);
+    env.git(&["rebase", "-q", "upstream"]);
+    let rebased = files(&env.series_dir().join("patches"));
+    let theirs = git_format_patch(&env, &["upstream..by-git"]);
+    let strip = |v: &[(String, Vec<u8>)]| -> Vec<String> {
+        v.iter()
+            .map(|(_, b)| {
+                let t = String::from_utf8_lossy(b);
+                t.split_once('\n').map(|(_, rest)| rest.to_string()).unwrap_or_default()
+            })
+            .collect()
+    };
+    assert_eq!(strip(&rebased), strip(&theirs), "all but the From line");
+    assert_eq!(
+        strip(&rebased)[0]
+            .matches("@@ static int frob(struct page *page, int nr)")
+            .count(),
+        2
+    );
+}
