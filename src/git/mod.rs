@@ -2,6 +2,7 @@
 //! through [`Tree`] (git2); [`cmd`] is the one place that spawns `git` itself.
 
 mod abbrev;
+mod attrs;
 mod checkout;
 pub mod cmd;
 mod config;
@@ -112,6 +113,8 @@ pub struct Tree {
     unique: std::cell::RefCell<Option<abbrev::Unique>>,
     /// Set when new objects are kept in memory until persisted.
     disk: Option<staged::Disk>,
+    /// The worktree's `.gitattributes` read so far ([`attrs`]).
+    attrs: attrs::Attributes,
 }
 
 /// Whether libgit2 keeps the blobs it reads (up to 4 MiB each) in its
@@ -156,9 +159,19 @@ impl Tree {
             }
             cache_blobs(true);
         });
-        let repo = Repository::open(path).map_err(|_| GitError::NotARepo {
+        let not_a_repo = |_| GitError::NotARepo {
             path: path.to_path_buf(),
-        })?;
+        };
+        let repo = Repository::open(path).map_err(not_a_repo)?;
+        // The same repository without its worktree: libgit2 then looks
+        // attributes up in the index alone, which [`attrs`] fills from the
+        // worktree once per folder, instead of statting every folder's
+        // `.gitattributes` again for each file it diffs.
+        let work = repo.workdir().map(Path::to_path_buf);
+        let repo = match &work {
+            Some(_) => Repository::open_bare(repo.path()).map_err(not_a_repo)?,
+            None => repo,
+        };
         // Diffs look up .gitattributes (diff drivers) in the worktree and
         // the index; reading a kernel tree's index file costs more than the
         // whole rest of a rebase. Nothing here uses the index, so give this
@@ -173,6 +186,7 @@ impl Tree {
             abbrev,
             unique: Default::default(),
             disk: None,
+            attrs: attrs::Attributes::new(work),
         })
     }
 

@@ -209,6 +209,7 @@ impl Tree {
                     .doing(|| format!("reading {}", name()))
             };
             let (ab, bb) = (find(a.id())?, find(b.id())?);
+            self.attrs.load_for(&self.repo, path);
             let mut patch = git2::Patch::from_blobs(&ab, Some(p), &bb, Some(p), Some(&mut opts))
                 .doing(|| format!("diffing {}", name()))?;
             if patch.delta().flags().is_binary() {
@@ -272,6 +273,7 @@ impl Tree {
         }
         for p in paths {
             opts.pathspec(p.as_slice());
+            self.attrs.load_for(&self.repo, p);
         }
         opts.disable_pathspec_match(true);
         self.repo

@@ -355,7 +355,7 @@ impl Tree {
             .windows(11)
             .position(|w| w == b"diff --git ")
             .unwrap_or(0);
-        let dir = self.repo.workdir().unwrap_or_else(|| self.repo.path());
+        let dir = self.path.as_path();
         let id = super::cmd::apply_to_tree(dir, &tree.to_string(), &mail.diff[start..]).map_err(
             |e| match e {
                 super::cmd::CmdError::Failed { stderr, .. } => stderr,

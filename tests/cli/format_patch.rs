@@ -355,7 +355,8 @@ fn hunk_headers_follow_the_diff_drivers_gitattributes_name() {
     assert_eq!(ours, git_format_patch(&env, &["base..main"]));
     let text = String::from_utf8_lossy(&ours[0].1).into_owned();
     assert_eq!(
-        text.matches("@@ static int frob(struct page *page, int nr)").count(),
+        text.matches("@@ static int frob(struct page *page, int nr)")
+            .count(),
         2,
         "{text}"
     );
@@ -370,7 +371,9 @@ fn hunk_headers_follow_the_diff_drivers_gitattributes_name() {
         v.iter()
             .map(|(_, b)| {
                 let t = String::from_utf8_lossy(b);
-                t.split_once('\n').map(|(_, rest)| rest.to_string()).unwrap_or_default()
+                t.split_once('\n')
+                    .map(|(_, rest)| rest.to_string())
+                    .unwrap_or_default()
             })
             .collect()
     };
