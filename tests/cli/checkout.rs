@@ -46,13 +46,17 @@ fn chmod(env: &Env, path: &str, mode: u32) {
     fs::set_permissions(env.tree().join(path), fs::Permissions::from_mode(mode)).unwrap();
 }
 
-/// `apply --checkout` with SERIES_TRACE on; returns its stderr.
-fn apply_checkout(env: &Env, branch: &str) -> std::process::Output {
+/// `apply --checkout` with SERIES_TRACE on, which must succeed and say
+/// `trace: checkout <how>`.
+fn apply_checkout(env: &Env, branch: &str, how: &str) {
     let tree = env.tree().to_string_lossy().into_owned();
-    env.series_env(
+    let out = env.series_env(
         &["--tree", &tree, "apply", "--branch", branch, "--checkout"],
         &[("SERIES_TRACE", "1")],
-    )
+    );
+    assert_ok(&out);
+    let err = stderr(&out);
+    assert!(err.contains(&format!("trace: checkout {how}\n")), "{err}");
 }
 
 /// Every file below a folder, path -> bytes.
@@ -135,13 +139,7 @@ fn apply_checkout_streams_index_versions_2_3_and_4_as_git_reads_them() {
         env.write("notes.txt", "mine\n");
         // Fills the untracked cache where configured; refreshes the index.
         env.git(&["status", "--porcelain"]);
-        let out = apply_checkout(&env, "try");
-        assert_ok(&out);
-        assert!(
-            stderr(&out).contains("trace: checkout streamed the index"),
-            "version {version} {config:?}: {}",
-            stderr(&out)
-        );
+        apply_checkout(&env, "try", "streamed the index");
         assert_eq!(
             env.git(&["update-index", "--show-index-version"]).trim(),
             version
@@ -180,13 +178,7 @@ fn a_racily_clean_kept_entry_is_smudged_so_git_still_sees_the_change() {
     env.write("lib/keep.c", "/* LIB */\n");
     touch("lib/keep.c");
     env.write("notes.txt", "mine\n");
-    let out = apply_checkout(&env, "try");
-    assert_ok(&out);
-    assert!(
-        stderr(&out).contains("trace: checkout streamed the index"),
-        "{}",
-        stderr(&out)
-    );
+    apply_checkout(&env, "try", "streamed the index");
     assert_eq!(env.git(&["diff-files", "--name-only"]), "lib/keep.c\n");
     assert_eq!(
         env.git(&["status", "--porcelain=v1", "--untracked-files=no"]),
@@ -235,8 +227,7 @@ fn apply_checkout_refuses_to_overwrite_and_then_changes_nothing() {
     );
     fs::remove_file(env.tree().join(".git/index.lock")).unwrap();
     // With the way clear, it goes through.
-    let out = apply_checkout(&env, "try");
-    assert_ok(&out);
+    apply_checkout(&env, "try", "streamed the index");
     assert_checked_out_as_git_would(&env, "try");
 }
 
@@ -248,12 +239,10 @@ fn apply_checkout_leaves_converted_files_to_libgit2() {
     env.git(&["config", "core.autocrlf", "input"]);
     env.git(&["checkout", "-q", "--detach", "v4.11-rc2"]);
     env.write("notes.txt", "mine\n");
-    let out = apply_checkout(&env, "try");
-    assert_ok(&out);
-    assert!(
-        stderr(&out).contains("trace: checkout by libgit2 (core.autocrlf converts line endings)"),
-        "{}",
-        stderr(&out)
+    apply_checkout(
+        &env,
+        "try",
+        "by libgit2 (core.autocrlf converts line endings)",
     );
     assert_checked_out_as_git_would(&env, "try");
 }
