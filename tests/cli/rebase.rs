@@ -895,14 +895,8 @@ fn a_rebase_freshens_the_pack_of_objects_it_makes_again_and_copies_them_out_of_a
     };
     cp(&env.series_dir(), &saved);
     assert_ok(&env.series_t(&["rebase", onto]));
-    let patches = env.series_dir().join("patches");
-    let mut names: Vec<_> = fs::read_dir(&patches)
-        .unwrap()
-        .flatten()
-        .map(|e| e.path())
-        .collect();
-    names.sort();
-    let last = fs::read_to_string(names.last().unwrap()).unwrap();
+    let patches = files(&env.series_dir().join("patches"));
+    let last = String::from_utf8_lossy(&patches.last().unwrap().1).into_owned();
     let tip = last.split_whitespace().nth(1).unwrap().to_string();
     // The rebase's objects, packed with everything else, nothing loose.
     env.git(&["branch", "keep", &tip]);
