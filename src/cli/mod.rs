@@ -280,7 +280,11 @@ pub fn run(cli: Cli, out: &mut dyn Write) -> Result<(), CliError> {
         None => None,
     };
     colour::init(cli.color);
-    crate::store::set_test_hooks(env("SERIES_CRASH_AT"), env("SERIES_NO_EXCHANGE").is_some());
+    crate::store::set_test_hooks(
+        env("SERIES_CRASH_AT"),
+        env("SERIES_FAIL_AT"),
+        env("SERIES_NO_EXCHANGE").is_some(),
+    );
     let ctx = Context {
         series_dir,
         tree_flag: cli

@@ -132,6 +132,13 @@ fn run(repo: &Repository, changes: &[Change], target: &str) -> Pass<()> {
     let found = check(&index_path, &work, changes, target)?;
     let mut written = Worktree::new(repo, &work);
     let stats = written.apply(changes)?;
+    if crate::store::fail_point("checkout-written") {
+        written.undo();
+        return Err(io_err(
+            io::Error::other("failed on purpose (SERIES_FAIL_AT=checkout-written)"),
+            || "writing the index".into(),
+        ));
+    }
     match write_index(repo, &index_path, &lock, changes, &found, &stats) {
         Ok(()) => {}
         Err(e) => {

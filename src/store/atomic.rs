@@ -162,22 +162,33 @@ pub fn lock(dir: &Path, wait: std::time::Duration) -> Result<Lock, StoreError> {
     Ok(lock)
 }
 
-/// Test hooks, set once by the command line from `SERIES_CRASH_AT` and
-/// `SERIES_NO_EXCHANGE`.
+/// Test hooks, set once by the command line from `SERIES_CRASH_AT`,
+/// `SERIES_FAIL_AT` and `SERIES_NO_EXCHANGE`.
 struct Hooks {
     crash_at: Option<String>,
+    fail_at: Option<String>,
     no_exchange: bool,
 }
 
 static HOOKS: std::sync::OnceLock<Hooks> = std::sync::OnceLock::new();
 
-/// Set the test hooks: die at the named [`crash_point`], and save as on a
-/// file system without an atomic exchange.
-pub fn set_test_hooks(crash_at: Option<String>, no_exchange: bool) {
+/// Set the test hooks: die at the named [`crash_point`], fail at the named
+/// [`fail_point`], and save as on a file system without an atomic exchange.
+pub fn set_test_hooks(crash_at: Option<String>, fail_at: Option<String>, no_exchange: bool) {
     let _ = HOOKS.set(Hooks {
         crash_at,
+        fail_at,
         no_exchange,
     });
+}
+
+/// A test hook: whether the operation should fail at `point` as if a write
+/// there had failed, to prove that it then undoes what it did.
+pub fn fail_point(point: &str) -> bool {
+    HOOKS
+        .get()
+        .and_then(|h| h.fail_at.as_deref())
+        .is_some_and(|p| p == point)
 }
 
 /// A test hook: when the crash point is set to `point` the process dies

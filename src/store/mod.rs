@@ -17,7 +17,7 @@ mod atomic;
 mod validate;
 
 use atomic::{copy_unmanaged, old_path, parent_of, swap_in};
-pub use atomic::{crash_point, lock, recover, set_test_hooks, Lock};
+pub use atomic::{crash_point, fail_point, lock, recover, set_test_hooks, Lock};
 use validate::validate;
 pub use validate::FileName;
 

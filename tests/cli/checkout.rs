@@ -226,6 +226,28 @@ fn apply_checkout_refuses_to_overwrite_and_then_changes_nothing() {
         "not ours to remove"
     );
     fs::remove_file(env.tree().join(".git/index.lock")).unwrap();
+    // A failure once the files are written: they are put back, the index
+    // and HEAD are untouched, no lock is left.
+    let before = tree_state(&env);
+    let out = env.series_env(
+        &[
+            "--tree",
+            env.tree().to_str().unwrap(),
+            "apply",
+            "--branch",
+            "try",
+            "--checkout",
+        ],
+        &[("SERIES_FAIL_AT", "checkout-written")],
+    );
+    assert_fails(&out, 1, &["failed on purpose"]);
+    assert_eq!(
+        tree_state(&env),
+        before,
+        "a failed checkout changed the tree"
+    );
+    assert!(!env.tree().join(".git/index.lock").exists());
+    assert_eq!(env.git(&["branch", "--list", "try"]), "");
     // With the way clear, it goes through.
     apply_checkout(&env, "try", "streamed the index");
     assert_checked_out_as_git_would(&env, "try");
