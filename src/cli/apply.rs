@@ -34,9 +34,7 @@ pub struct Args {
 
 pub fn run(ctx: &Context, args: Args, out: &mut dyn Write) -> Result<(), CliError> {
     let series = store::load(&ctx.series_dir)?;
-    // New objects wait in memory until the branch is made: a patch that
-    // does not apply leaves nothing in the object store.
-    let tree = Tree::open_staged(&ctx.tree_path()?)?;
+    let tree = Tree::open(&ctx.tree_path()?)?;
     let m = &series.manifest;
     let branch = args
         .branch
