@@ -99,16 +99,21 @@ fn run(repo: &Repository, changes: &[Change], target: &str) -> Pass<()> {
         .components()
         .collect::<PathBuf>();
     settings_allow(repo)?;
-    // Attributes read through a handle with an empty index: libgit2 would
-    // read the whole index for them otherwise. The worktree's attribute
-    // files are the checked-out commit's (the checkout changes none).
-    let attrs = Repository::open(repo.path())
+    // Attributes read as a Tree's diffs read them (`super::attrs`): through
+    // a handle without a worktree whose in-memory index holds only the
+    // worktree's `.gitattributes` files. libgit2 would read the whole index
+    // for them otherwise, and stat every folder's file at each lookup. The
+    // worktree's attribute files are the checked-out commit's (the
+    // checkout changes none).
+    let attrs = Repository::open_bare(repo.path())
         .map_err(|_| Stop::No("the repository cannot be opened twice"))?;
     let mut empty = git2::Index::new().map_err(|_| Stop::No("libgit2 made no index"))?;
     attrs
         .set_index(&mut empty)
         .map_err(|_| Stop::No("libgit2 took no index"))?;
+    let files = super::attrs::Attributes::new(Some(work.clone()));
     for c in changes {
+        files.load_for(&attrs, &c.path);
         if c.path.rsplit(|&b| b == b'/').next() == Some(b".gitattributes") {
             return Err(Stop::No("the checkout changes attributes"));
         }

@@ -268,3 +268,25 @@ fn apply_checkout_leaves_converted_files_to_libgit2() {
     );
     assert_checked_out_as_git_would(&env, "try");
 }
+
+/// An attribute that converts a changed file (here `ident`, from a folder's
+/// `.gitattributes` in the worktree) also leaves the checkout to libgit2.
+#[test]
+fn apply_checkout_leaves_files_attributes_convert_to_libgit2() {
+    let env = fixture();
+    env.git(&["checkout", "-q", "--detach", "v4.11-rc2"]);
+    env.write("mm/.gitattributes", "*.c ident\n");
+    apply_checkout(
+        &env,
+        "try",
+        "by libgit2 (attributes convert a changed file's contents)",
+    );
+    assert_eq!(
+        env.git(&["rev-parse", "--abbrev-ref", "HEAD"]).trim(),
+        "try"
+    );
+    assert_eq!(
+        fs::read_to_string(env.tree().join("mm/memory.c")).unwrap(),
+        "line 1 patched\n"
+    );
+}
