@@ -5,8 +5,10 @@
 //! line of every hunk header). libgit2 caches nothing between two patches:
 //! every lookup resolves the worktree's real path (a readlink per
 //! component) and stats a `.gitattributes` in every folder above the file,
-//! `info/attributes` and the system's file. On a kernel tree that was 35
-//! system calls per file rendered, a twentieth of a rebase's CPU time.
+//! `info/attributes` and the system's file. Rebasing 100 patches on a
+//! kernel tree, that was about 700 lookups, each some ten system calls (a
+//! readlink per component of the worktree's path, a stat per folder), and
+//! 4% of the CPU time (perf).
 //!
 //! A [`super::Tree`] handle therefore has no worktree: libgit2 looks
 //! attributes up in its index, which is in memory and holds nothing but the
