@@ -253,40 +253,46 @@ fn apply_checkout_refuses_to_overwrite_and_then_changes_nothing() {
     assert_checked_out_as_git_would(&env, "try");
 }
 
-/// Where files are converted on the way out, the checkout is libgit2's,
-/// and says so.
+/// Where files are converted on the way out (core.autocrlf; an attribute,
+/// here `ident` from a folder's `.gitattributes` in the worktree), the
+/// checkout is libgit2's, and says why.
 #[test]
 fn apply_checkout_leaves_converted_files_to_libgit2() {
-    let env = fixture();
-    env.git(&["config", "core.autocrlf", "input"]);
-    env.git(&["checkout", "-q", "--detach", "v4.11-rc2"]);
-    env.write("notes.txt", "mine\n");
-    apply_checkout(
-        &env,
-        "try",
-        "by libgit2 (core.autocrlf converts line endings)",
-    );
-    assert_checked_out_as_git_would(&env, "try");
-}
-
-/// An attribute that converts a changed file (here `ident`, from a folder's
-/// `.gitattributes` in the worktree) also leaves the checkout to libgit2.
-#[test]
-fn apply_checkout_leaves_files_attributes_convert_to_libgit2() {
-    let env = fixture();
-    env.git(&["checkout", "-q", "--detach", "v4.11-rc2"]);
-    env.write("mm/.gitattributes", "*.c ident\n");
-    apply_checkout(
-        &env,
-        "try",
-        "by libgit2 (attributes convert a changed file's contents)",
-    );
-    assert_eq!(
-        env.git(&["rev-parse", "--abbrev-ref", "HEAD"]).trim(),
-        "try"
-    );
-    assert_eq!(
-        fs::read_to_string(env.tree().join("mm/memory.c")).unwrap(),
-        "line 1 patched\n"
-    );
+    // A setting, a file in the worktree, and the reason libgit2 is used.
+    type Pair<'a> = Option<(&'a str, &'a str)>;
+    let cases: [(Pair, Pair, &str); 2] = [
+        (
+            Some(("core.autocrlf", "input")),
+            None,
+            "core.autocrlf converts line endings",
+        ),
+        (
+            None,
+            Some(("mm/.gitattributes", "*.c ident\n")),
+            "attributes convert a changed file's contents",
+        ),
+    ];
+    for (config, file, why) in cases {
+        let env = fixture();
+        if let Some((key, value)) = config {
+            env.git(&["config", key, value]);
+        }
+        env.git(&["checkout", "-q", "--detach", "v4.11-rc2"]);
+        if let Some((path, text)) = file {
+            env.write(path, text);
+        }
+        apply_checkout(&env, "try", &format!("by libgit2 ({why})"));
+        assert_eq!(
+            env.git(&["rev-parse", "--abbrev-ref", "HEAD"]).trim(),
+            "try"
+        );
+        assert_eq!(
+            env.git(&["status", "--porcelain=v1", "--untracked-files=no"]),
+            ""
+        );
+        assert_eq!(
+            fs::read_to_string(env.tree().join("mm/memory.c")).unwrap(),
+            "line 1 patched\n"
+        );
+    }
 }
