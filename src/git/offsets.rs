@@ -182,6 +182,18 @@ pub(super) fn file_mode(mode: u32) -> FileMode {
     }
 }
 
+/// A diff parsed by libgit2, refused when it holds a NUL byte: libgit2
+/// copies each line with `git__strndup`, which stops at a NUL, but keeps
+/// the line's full length, so reading such a line reads past the copy
+/// (found by the fuzz corpus under valgrind). Callers fall back to `git
+/// apply`, which reads such lines whole.
+pub(super) fn parse_diff(text: &[u8]) -> Result<Diff<'static>, git2::Error> {
+    if text.contains(&0) {
+        return Err(git2::Error::from_str("the diff holds a NUL byte"));
+    }
+    Diff::from_buffer(text)
+}
+
 /// Apply `diff` to the tree `base` with offsets allowed; returns the new
 /// tree. Only the changed paths are read and written (a tree update), so
 /// the cost follows the patch, not the size of the tree.
@@ -296,7 +308,7 @@ pub fn in_place(diff: &Diff<'_>) -> Result<Option<Vec<InPlace>>, OffsetError> {
 /// rules as [`apply`], in memory: the line applier on its own, for the fuzz
 /// targets. None when the diff does not parse or does not apply.
 pub fn apply_text(file: &[u8], diff_text: &[u8]) -> Option<Vec<u8>> {
-    let diff = Diff::from_buffer(diff_text).ok()?;
+    let diff = parse_diff(diff_text).ok()?;
     let patch = Patch::from_diff(&diff, 0).ok()??;
     let hs = hunks(&patch).ok()?;
     apply_hunks(split_lines(file), &hs, "fuzz")
@@ -313,6 +325,17 @@ mod tests {
             .into_iter()
             .map(<[u8]>::to_vec)
             .collect()
+    }
+
+    /// Regression: libgit2 kept the full length of a line it had cut at a
+    /// NUL byte, and reading the line read past its copy.
+    #[test]
+    fn a_diff_with_a_nul_byte_is_left_to_git_apply() {
+        let diff = b"diff --git a/f b/f\n--- a/f\n+++ b/f\n@@ -1 +1 @@\n-a\0b\n+c\n";
+        assert!(parse_diff(diff).is_err());
+        assert_eq!(apply_text(b"a\0b\n", diff), None);
+        let clean = b"diff --git a/f b/f\n--- a/f\n+++ b/f\n@@ -1 +1 @@\n-ab\n+c\n";
+        assert_eq!(apply_text(b"ab\n", clean), Some(b"c\n".to_vec()));
     }
 
     #[test]

@@ -303,7 +303,7 @@ impl Tree {
             .windows(11)
             .position(|w| w == b"diff --git ")
             .unwrap_or(0);
-        Diff::from_buffer(&mail.diff[start..])
+        super::offsets::parse_diff(&mail.diff[start..])
             .doing(|| format!("reading the diff of \"{}\"", mail.title))
     }
 
