@@ -162,7 +162,7 @@ impl From<GitError> for CliError {
             GitError::EmptyRange { .. } => Some("commit the patches on top of the base, or pass the RANGE that holds them"),
             GitError::Merge { .. } => Some("linearise the range (git rebase) or pass a RANGE without merges"),
             GitError::NotOnBase { .. } => Some("pass --base with the parent of the first patch, or a RANGE that starts at the base"),
-            GitError::WouldOverwrite { .. } => Some("commit or stash them (git stash --include-untracked), then check the branch out"),
+            GitError::WouldOverwrite { .. } => Some("commit or stash them (git stash --include-untracked), then run the command again"),
             GitError::Locked { .. } => Some("wait for the other git command to finish; if none is running, remove the lock file"),
             GitError::Io { .. } | GitError::Git { .. } => None,
         };

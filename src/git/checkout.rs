@@ -24,8 +24,10 @@
 //! Anything outside that (a split or sparse index, unmerged entries,
 //! skip-worktree or intent-to-add bits, attributes or settings that convert
 //! file contents, symlinks, submodules, a case-insensitive worktree, a path
-//! in the way of a folder) makes [`checkout`] answer [`Streamed::No`] before
-//! it changes anything, and the caller checks out with libgit2.
+//! in the way of a folder) makes [`checkout`] answer [`Streamed::No`],
+//! found before it changes anything (or, should the locked index read
+//! differently the second time, after it has put the files back), and the
+//! caller checks out with libgit2.
 
 use std::fs::{self, File};
 use std::io::{self, BufRead, BufReader, BufWriter, Read, Write};
@@ -144,7 +146,7 @@ fn run(repo: &Repository, changes: &[Change], target: &str) -> Pass<()> {
             || "writing the index".into(),
         ));
     }
-    match write_index(repo, &index_path, &lock, changes, &found, &stats) {
+    match write_index(repo, &work, &index_path, &lock, changes, &found, &stats) {
         Ok(()) => {}
         Err(e) => {
             written.undo();
@@ -511,8 +513,8 @@ fn read_entry<R: BufRead>(r: &mut Hashed<R>, version: u32, prev: &[u8]) -> Pass<
         let head = if extended.is_some() { 64 } else { 62 };
         // Padded with 1 to 8 NULs to a multiple of 8 bytes.
         let total = (head + path.len() + 8) & !7;
-        let mut pad = vec![0u8; total - head - path.len() - nul];
-        r.exact(&mut pad)?;
+        let mut pad = [0u8; 8];
+        r.exact(&mut pad[..total - head - path.len() - nul])?;
         path
     };
     Ok(Entry {
@@ -620,7 +622,7 @@ fn check(index_path: &Path, work: &Path, changes: &[Change], target: &str) -> Pa
             }
             match c.old {
                 Some((id, mode)) if id == e.id() && mode == e.mode() => {
-                    if !clean_in_worktree(&e, work, meta_mtime(&meta))? {
+                    if !clean_in_worktree(&e, work, meta.mtime())? {
                         dirty.push(c.path.clone());
                     }
                 }
@@ -679,12 +681,8 @@ fn check(index_path: &Path, work: &Path, changes: &[Change], target: &str) -> Pa
         version,
         count,
         present,
-        mtime: meta_mtime(&meta),
+        mtime: meta.mtime(),
     })
-}
-
-fn meta_mtime(meta: &fs::Metadata) -> i64 {
-    meta.mtime()
 }
 
 fn full(work: &Path, path: &[u8]) -> PathBuf {
@@ -864,6 +862,7 @@ impl<'r> Worktree<'r> {
 /// The second pass: the new index into the lock file.
 fn write_index(
     repo: &Repository,
+    work: &Path,
     index_path: &Path,
     lock: &Lock,
     changes: &[Change],
@@ -872,7 +871,6 @@ fn write_index(
 ) -> Pass<()> {
     let fail_read = |e: io::Error| io_err(e, || format!("reading {}", index_path.display()));
     let fail_write = |e: io::Error| io_err(e, || format!("writing {}", lock.path.display()));
-    let work = repo.workdir().unwrap_or(Path::new("."));
     let file = File::open(index_path).map_err(fail_read)?;
     let size = file.metadata().map_err(fail_read)?.len();
     let mut r = Hashed::new(BufReader::with_capacity(64 << 10, file));
