@@ -60,7 +60,7 @@ pub fn state(s: crate::review::state::State, text: &str) -> String {
     match s {
         State::Open => paint(fg(AnsiColor::Yellow).bold(), text),
         State::Answered | State::Addressed => paint(fg(AnsiColor::Green), text),
-        State::Wontfix => paint(Style::new().dimmed(), text),
+        State::Wontfix | State::Ack => paint(Style::new().dimmed(), text),
     }
 }
 

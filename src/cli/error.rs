@@ -368,6 +368,13 @@ impl From<crate::lore::LoreError> for CliError {
     }
 }
 
+impl From<crate::mail::received::MailError> for CliError {
+    fn from(e: crate::mail::received::MailError) -> Self {
+        CliError::caused(&e)
+            .hint("give a mail as a mail client saves it (headers, a blank line, the body)")
+    }
+}
+
 impl From<crate::mailbox::MailboxError> for CliError {
     fn from(e: crate::mailbox::MailboxError) -> Self {
         CliError::caused(&e).hint("give an mbox, a maildir or a folder of .eml files")

@@ -111,7 +111,8 @@ pub fn lore_base(ctx: &Context, flag: Option<&str>) -> String {
 
 /// `init --mbox` / `init --from`: the newest complete version of a thread.
 fn from_mails(ctx: &Context, tree: &Tree, args: Args, out: &mut dyn Write) -> Result<(), CliError> {
-    let (raw, source, lore) = match (&args.mbox, &args.from) {
+    let limit = std::time::Duration::from_secs(args.lore_timeout.max(1));
+    let (mut raw, source, lore) = match (&args.mbox, &args.from) {
         (Some(path), _) => (
             crate::mailbox::read_source(path)?,
             super::rel(path, &ctx.cwd),
@@ -119,10 +120,7 @@ fn from_mails(ctx: &Context, tree: &Tree, args: Args, out: &mut dyn Write) -> Re
         ),
         (None, Some(msgid)) => {
             let base = lore_base(ctx, args.lore.as_deref());
-            let client = crate::lore::Lore::new(
-                &base,
-                std::time::Duration::from_secs(args.lore_timeout.max(1)),
-            )?;
+            let client = crate::lore::Lore::new(&base, limit)?;
             (
                 client.thread(msgid)?,
                 format!("{base} (thread of <{}>)", msgid.trim_matches(['<', '>'])),
@@ -135,14 +133,36 @@ fn from_mails(ctx: &Context, tree: &Tree, args: Args, out: &mut dyn Write) -> Re
             ))
         }
     };
-    let mut mails = Vec::new();
-    for (i, bytes) in raw.iter().enumerate() {
-        match crate::mailbox::parse(bytes, &format!("{source}: message {}", i + 1)) {
-            Ok(m) => mails.push(m),
-            // A thread holds mail that is not ours to read (no Message-Id,
-            // a From: git cannot use): said, then left out.
-            Err(e) => eprintln!("note: left out {e}"),
+    let read = |raw: &[Vec<u8>]| {
+        let mut mails = Vec::new();
+        for (i, bytes) in raw.iter().enumerate() {
+            match crate::mail::received::parse(bytes, &format!("{source}: message {}", i + 1)) {
+                Ok(m) => mails.push(m),
+                // A thread holds mail that is not ours to read (a From:
+                // git cannot use, two From: headers): said, then left out.
+                Err(e) => eprintln!("note: left out {}", super::printable(&e.to_string())),
+            }
         }
+        mails
+    };
+    let mut mails = read(&raw);
+    // Earlier versions the cover links to, fetched from the same archive
+    // so that their review is tracked too.
+    if let Some(base) = &lore {
+        let client = crate::lore::Lore::new(base, limit)?;
+        for (v, id) in import::missing_versions(&mails) {
+            match client.thread(&id) {
+                Ok(more) => {
+                    eprintln!("note: fetched v{v}'s thread <{id}> from {base}");
+                    raw.extend(more);
+                }
+                Err(e) => eprintln!(
+                    "note: v{v}'s thread <{id}>: {}",
+                    super::printable(&e.to_string())
+                ),
+            }
+        }
+        mails = read(&raw);
     }
     let opts = import::MailOptions {
         base: args.base,
@@ -159,7 +179,7 @@ fn from_mails(ctx: &Context, tree: &Tree, args: Args, out: &mut dyn Write) -> Re
         if found.is_empty() {
             continue;
         }
-        let subject = crate::mailbox::parse(bytes, "mail")
+        let subject = crate::mail::received::parse(bytes, "mail")
             .map(|m| m.subject)
             .unwrap_or_default();
         for a in found {
@@ -169,7 +189,9 @@ fn from_mails(ctx: &Context, tree: &Tree, args: Args, out: &mut dyn Write) -> Re
     for n in &imported.notes {
         eprintln!("note: {n}");
     }
-    let series = imported.series;
+    let mut series = imported.series;
+    // The replies in the thread are the review of the versions posted.
+    let replies = crate::review::add(&mut series, &raw, &source);
     store::create(&ctx.series_dir, &series)?;
     let m = &series.manifest;
     writeln!(
@@ -194,6 +216,14 @@ fn from_mails(ctx: &Context, tree: &Tree, args: Args, out: &mut dyn Write) -> Re
             out,
             "Earlier versions in the thread: {}.",
             earlier.join(", ")
+        )?;
+    }
+    if replies.new > 0 {
+        writeln!(
+            out,
+            "Kept {} repl{} in series/replies/: `series review` lists the comments.",
+            replies.new,
+            if replies.new == 1 { "y" } else { "ies" }
         )?;
     }
     writeln!(

@@ -107,7 +107,7 @@ pub fn run(ctx: &Context, args: Args, out: &mut dyn Write) -> Result<(), CliErro
         } => {
             let found = lore.search(&query, threads)?;
             for (i, raw) in found.iter().enumerate() {
-                match crate::mailbox::parse(raw, &format!("result {}", i + 1)) {
+                match crate::mail::received::parse(raw, &format!("result {}", i + 1)) {
                     Ok(m) => writeln!(out, "{}  <{}>  {}", m.date, m.message_id, m.subject)?,
                     Err(e) => writeln!(out, "(unreadable: {e})")?,
                 }

@@ -340,3 +340,55 @@ pub fn rel(path: &Path, base: &Path) -> String {
         .map(|p| p.display().to_string())
         .unwrap_or_else(|_| path.display().to_string())
 }
+
+/// Text from mail made safe to print on a terminal: control characters
+/// (escape sequences, bells, carriage returns) shown as `\u{..}` escapes,
+/// never sent raw.
+pub fn printable(s: &str) -> String {
+    if !s.chars().any(|c| c.is_control() && c != '\t') {
+        return s.to_string();
+    }
+    s.chars()
+        .map(|c| {
+            if c.is_control() && c != '\t' {
+                c.escape_unicode().to_string()
+            } else {
+                c.to_string()
+            }
+        })
+        .collect()
+}
+
+/// Write a file series made (a reply draft), atomically: into a temporary
+/// file beside it, then renamed. A folder on the way that is a symbolic
+/// link is refused, so nothing is written through a link planted there.
+pub fn write_file(path: &Path, bytes: &[u8]) -> Result<(), CliError> {
+    let parent = path.parent().unwrap_or(Path::new("."));
+    let fail = |what: &Path, e: std::io::Error| {
+        CliError::user(format!("cannot write {}: {e}", what.display()))
+    };
+    std::fs::create_dir_all(parent).map_err(|e| fail(parent, e))?;
+    for dir in [parent, parent.parent().unwrap_or(parent)] {
+        if std::fs::symlink_metadata(dir).is_ok_and(|m| m.file_type().is_symlink()) {
+            return Err(CliError::user(format!(
+                "{} is a symbolic link; series writes only into folders it can see",
+                dir.display()
+            ))
+            .hint("remove the link (series makes the folder itself), then run this again"));
+        }
+    }
+    if std::fs::symlink_metadata(path).is_ok_and(|m| m.file_type().is_symlink()) {
+        return Err(CliError::user(format!(
+            "{} is a symbolic link; series does not write through it",
+            path.display()
+        ))
+        .hint("remove the link, then run this again"));
+    }
+    let mut tmp = tempfile::Builder::new()
+        .prefix(".series-")
+        .tempfile_in(parent)
+        .map_err(|e| fail(parent, e))?;
+    tmp.write_all(bytes).map_err(|e| fail(path, e))?;
+    tmp.persist(path).map_err(|e| fail(path, e.error))?;
+    Ok(())
+}

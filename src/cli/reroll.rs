@@ -19,18 +19,19 @@ pub fn run(ctx: &Context, _args: Args, out: &mut dyn Write) -> Result<(), CliErr
     // Comments resolved as addressed in the new version draft its changelog.
     let new_version = r.series.manifest.version;
     let mut drafted = Vec::new();
+    let mut cc_added = Vec::new();
     if !series.replies.is_empty() {
         let (board, _) = super::review::board_of(ctx, &series)?;
-        for t in &board.comments {
-            if let (crate::review::state::State::Addressed, Some(v), Some(n)) =
-                (t.state, t.version, &t.note)
-            {
-                if v == new_version {
-                    drafted.push(crate::review::changelog_line(t, n));
-                }
+        let archive = super::init::lore_base(ctx, None);
+        drafted = crate::review::ledger::addressed_in(&board, new_version, &archive);
+        r.series.current_version_mut().changes = drafted.clone();
+        // Everyone who commented on or gave a tag for an earlier version
+        // is Cc'd on this one.
+        for (a, v) in crate::review::ledger::reviewers(&board, new_version) {
+            if crate::review::add_cc(&mut r.series, &a) {
+                cc_added.push((a, v));
             }
         }
-        r.series.current_version_mut().changes = drafted.clone();
     }
     store::save(&ctx.series_dir, &r.series)?;
     let old = series.manifest.version;
@@ -45,6 +46,13 @@ pub fn run(ctx: &Context, _args: Args, out: &mut dyn Write) -> Result<(), CliErr
             "v{old} was never sent; kept as it is in series/versions/v{old}/."
         )?,
         (None, false) => writeln!(out, "v{old} is kept in series/versions/v{old}/.")?,
+    }
+    for (a, v) in &cc_added {
+        writeln!(
+            out,
+            "Cc'd on v{new}: {} (reviewed v{v}); remove it from [recipients] in series.toml to leave it out.",
+            super::printable(a)
+        )?;
     }
     if drafted.is_empty() {
         writeln!(out, "Now preparing v{new}: its changelog is empty.")?;

@@ -10,9 +10,10 @@ use clap::{Args as ClapArgs, Subcommand};
 use serde::Serialize;
 
 use super::{CliError, Context};
-use crate::review::state::{CommentState, Review, State};
+use crate::review::ledger::{self, Action, LedgerError};
+use crate::review::state::State;
 use crate::review::trailers::Verdict;
-use crate::review::{self, Board, Tracked, Versions};
+use crate::review::{self, Board, Tracked, Us, Versions};
 use crate::store::{self, Series};
 
 /// List the review comments each patch received, with their states
@@ -22,7 +23,7 @@ pub struct Args {
     #[arg(long)]
     pub json: bool,
 
-    /// Also list comments answered, addressed or won't fix
+    /// Also list comments answered, addressed, won't fix and acknowledgements
     #[arg(long)]
     pub all: bool,
 
@@ -40,13 +41,13 @@ pub enum What {
         /// The public-inbox archive [default: git config series.lore, else lore.kernel.org]
         #[arg(long, value_name = "URL")]
         lore: Option<String>,
-        /// Seconds the archive may take to answer
+        /// Seconds the whole exchange with the archive may take
         #[arg(long, value_name = "SECONDS", default_value_t = 60)]
         lore_timeout: u64,
     },
     /// Mark a comment addressed (--note) or won't fix (--wontfix), or open again
     Resolve {
-        /// The comment's id, as `series review` shows it
+        /// The comment's id (or a unique start of it), as `series review` shows it
         id: String,
         /// How the next version addresses it (drafts a changelog line)
         #[arg(long, conflicts_with_all = ["wontfix", "reopen"])]
@@ -60,7 +61,7 @@ pub enum What {
     },
     /// Write a reply to a comment to outgoing/replies/, ready to edit and send
     Reply {
-        /// The comment's id
+        /// The comment's id (or a unique start of it)
         id: String,
     },
 }
@@ -86,15 +87,48 @@ pub fn versions(ctx: &Context, series: &Series) -> Result<Versions, CliError> {
     Ok(out)
 }
 
+/// Who "we" are: the configured identity, each version's poster and the
+/// addresses of `series.me`.
+pub fn us(ctx: &Context, series: &Series) -> Us {
+    let extra: Vec<String> = ctx
+        .setting("series.me")
+        .map(|v| v.split(',').map(|a| a.trim().to_string()).collect())
+        .unwrap_or_default();
+    Us::new(series, &ctx.sender(series), &extra)
+}
+
 /// The board of the series as it is.
 pub fn board_of(ctx: &Context, series: &Series) -> Result<(Board, Versions), CliError> {
     let versions = versions(ctx, series)?;
-    let own = ctx.sender(series);
-    let board = review::board(series, &versions, &own).map_err(|e| {
+    let board = review::board(series, &versions, &us(ctx, series)).map_err(|e| {
         CliError::user(e.to_string())
             .hint("fix series/review.toml by hand (docs/FORMAT.md) or restore it from git")
     })?;
     Ok((board, versions))
+}
+
+/// The archive review links point to.
+fn archive(ctx: &Context) -> String {
+    super::init::lore_base(ctx, None)
+}
+
+impl From<LedgerError> for CliError {
+    fn from(e: LedgerError) -> Self {
+        let hint = match &e {
+            LedgerError::Unknown(_) | LedgerError::Ambiguous { .. } => {
+                "`series review --all` lists the comments and their ids"
+            }
+            LedgerError::BadNote => "give one line of text",
+            LedgerError::State(_) => {
+                "fix series/review.toml by hand (docs/FORMAT.md) or restore it from git"
+            }
+        };
+        let code = match e {
+            LedgerError::BadNote => super::error::USAGE,
+            _ => super::error::USER,
+        };
+        CliError::caused(&e).hint(hint).with_code(code)
+    }
 }
 
 #[derive(Serialize)]
@@ -104,6 +138,8 @@ struct JsonComment<'a> {
     state: &'static str,
     addressed_in: Option<u32>,
     note: Option<&'a str>,
+    /// What became of the quoted lines in the current version.
+    lines_now: Option<&'static str>,
     touched_in: Option<u32>,
     patch_now: Option<usize>,
     location: Option<String>,
@@ -115,6 +151,7 @@ fn state_key(s: State) -> &'static str {
         State::Answered => "answered",
         State::Addressed => "addressed",
         State::Wontfix => "wontfix",
+        State::Ack => "ack",
     }
 }
 
@@ -130,10 +167,57 @@ pub fn run(ctx: &Context, args: Args, out: &mut dyn Write) -> Result<(), CliErro
             note,
             wontfix,
             reopen,
-        }) => resolve(ctx, &id, note, wontfix, reopen, out),
+        }) => {
+            let action = match (note, wontfix, reopen) {
+                (Some(n), _, _) => Action::Note(n),
+                (_, Some(w), _) => Action::Wontfix(w),
+                (_, _, true) => Action::Reopen,
+                _ => {
+                    return Err(CliError::usage(
+                        "say how: --note TEXT, --wontfix REASON or --reopen",
+                    ))
+                }
+            };
+            resolve(ctx, &id, action, out)
+        }
         Some(What::Reply { id }) => reply(ctx, &id, out),
         None => list(ctx, args.json, args.all, out),
     }
+}
+
+/// The raw mails of every sent version's thread in the archive.
+fn from_archive(
+    ctx: &Context,
+    series: &Series,
+    lore: Option<&str>,
+    timeout: u64,
+    out: &mut dyn Write,
+) -> Result<(Vec<Vec<u8>>, String), CliError> {
+    let sent: Vec<(u32, String)> = series
+        .manifest
+        .history
+        .iter()
+        .filter_map(|h| h.message_ids.first().map(|m| (h.version, m.clone())))
+        .collect();
+    if sent.is_empty() {
+        return Err(CliError::user(
+            "no version of this series was sent: there are no replies to fetch",
+        )
+        .hint("send a version with `series send`, or read replies from a file with --mbox"));
+    }
+    let base = super::init::lore_base(ctx, lore);
+    let client = crate::lore::Lore::new(&base, Duration::from_secs(timeout.max(1)))?;
+    let mut raw = Vec::new();
+    for (v, id) in &sent {
+        match client.thread(id) {
+            Ok(mut t) => raw.append(&mut t),
+            Err(crate::lore::LoreError::NotFound { .. }) => {
+                writeln!(out, "v{v}: its thread is not in {base} (yet)")?
+            }
+            Err(e) => return Err(e.into()),
+        }
+    }
+    Ok((raw, base))
 }
 
 fn fetch(
@@ -144,44 +228,20 @@ fn fetch(
     out: &mut dyn Write,
 ) -> Result<(), CliError> {
     let mut series = store::load(&ctx.series_dir)?;
-    let sent: Vec<(u32, String)> = series
-        .manifest
-        .history
-        .iter()
-        .filter_map(|h| h.message_ids.first().map(|m| (h.version, m.clone())))
-        .collect();
-    if sent.is_empty() && mbox.is_none() {
-        return Err(CliError::user(
-            "no version of this series was sent: there are no replies to fetch",
-        )
-        .hint("send a version with `series send`, or read replies from a file with --mbox"));
-    }
-    let mut raw = Vec::new();
-    let source = match mbox {
-        Some(path) => {
-            raw = crate::mailbox::read_source(&path)?;
-            super::rel(&path, &ctx.cwd)
-        }
-        None => {
-            let base = super::init::lore_base(ctx, lore.as_deref());
-            let client = crate::lore::Lore::new(&base, Duration::from_secs(timeout.max(1)))?;
-            for (v, id) in &sent {
-                match client.thread(id) {
-                    Ok(mut t) => raw.append(&mut t),
-                    Err(crate::lore::LoreError::NotFound { .. }) => {
-                        writeln!(out, "v{v}: its thread is not in {base} (yet)")?
-                    }
-                    Err(e) => return Err(e.into()),
-                }
-            }
-            base
-        }
+    let (raw, source) = match mbox {
+        Some(path) => (
+            crate::mailbox::read_source(&path)?,
+            super::rel(&path, &ctx.cwd),
+        ),
+        None => from_archive(ctx, &series, lore.as_deref(), timeout, out)?,
     };
-    let added = review::add(&mut series, &raw, &source);
+    let us = us(ctx, &series);
+    let intake = review::intake(&mut series, &raw, &source, &us);
+    let added = &intake.added;
     for u in &added.unreadable {
-        eprintln!("note: left out {u}");
+        eprintln!("note: left out {}", super::printable(u));
     }
-    if added.new > 0 {
+    if added.new > 0 || !intake.cc_added.is_empty() {
         store::save(&ctx.series_dir, &series)?;
     }
     writeln!(
@@ -192,6 +252,14 @@ fn fetch(
         added.known,
         added.unrelated
     )?;
+    for (a, v) in &intake.cc_added {
+        writeln!(
+            out,
+            "Cc'd on v{}: {} (reviewed v{v}).",
+            series.manifest.version,
+            super::printable(a)
+        )?;
+    }
     let (board, _) = board_of(ctx, &series)?;
     let open = board
         .comments
@@ -224,8 +292,9 @@ fn list(ctx: &Context, json: bool, all: bool, out: &mut dyn Write) -> Result<(),
     let series = store::load(&ctx.series_dir)?;
     let (board, _) = board_of(ctx, &series)?;
     for u in &board.unplaced {
-        eprintln!("note: {u}");
+        eprintln!("note: {}", super::printable(u));
     }
+    let current = series.manifest.version;
     let shown: Vec<&Tracked> = board
         .comments
         .iter()
@@ -239,7 +308,11 @@ fn list(ctx: &Context, json: bool, all: bool, out: &mut dyn Write) -> Result<(),
                 state: state_key(t.state),
                 addressed_in: t.version,
                 note: t.note.as_deref(),
-                touched_in: t.touched_in,
+                lines_now: t.fate.map(|f| f.word()),
+                touched_in: t
+                    .fate
+                    .filter(|f| *f != crate::review::comments::Fate::Untouched)
+                    .map(|_| current),
                 patch_now: t.now_patch,
                 location: t.comment.location(),
             })
@@ -265,12 +338,24 @@ fn list(ctx: &Context, json: bool, all: bool, out: &mut dyn Write) -> Result<(),
         if let Some(n) = &t.note {
             state.push_str(&format!(": {n}"));
         }
-        if let (Some(v), State::Open) = (t.touched_in, t.state) {
-            state.push_str(&format!(" (touched in v{v}: addressed?)"));
+        match (t.fate, t.state) {
+            (Some(crate::review::comments::Fate::Untouched), State::Open) => {
+                state.push_str(&format!(" (its lines untouched in v{current})"))
+            }
+            (Some(f), State::Open) => {
+                state.push_str(&format!(" ({} in v{current}: addressed?)", f.word()))
+            }
+            _ => {}
         }
         let state = super::colour::state(t.state, &format!("[{state}]"));
-        writeln!(out, "{}  {state}  {}  {}", c.id, where_of(t), c.who)?;
-        writeln!(out, "    {}  <{}>", c.date, c.message_id)?;
+        writeln!(
+            out,
+            "{}  {state}  {}  {}",
+            c.id,
+            where_of(t),
+            super::printable(&c.who.to_string())
+        )?;
+        writeln!(out, "    {}  <{}>", super::printable(&c.date), c.message_id)?;
         for q in c
             .quoted
             .iter()
@@ -280,187 +365,62 @@ fn list(ctx: &Context, json: bool, all: bool, out: &mut dyn Write) -> Result<(),
             .into_iter()
             .rev()
         {
-            writeln!(out, "    > {q}")?;
+            writeln!(out, "    > {}", super::printable(q))?;
         }
         for l in c.text.lines() {
-            writeln!(out, "    {l}")?;
+            writeln!(out, "    {}", super::printable(l))?;
         }
         writeln!(out)?;
     }
     Ok(())
 }
 
-/// The comment with `id`, or an error that says where the ids are.
-fn comment<'a>(board: &'a Board, id: &str) -> Result<&'a Tracked, CliError> {
-    board
-        .comments
-        .iter()
-        .find(|t| t.comment.id == id)
-        .ok_or_else(|| {
-            CliError::user(format!("no review comment {id}"))
-                .hint("`series review --all` lists the comments and their ids")
-        })
-}
-
-fn resolve(
-    ctx: &Context,
-    id: &str,
-    note: Option<String>,
-    wontfix: Option<String>,
-    reopen: bool,
-    out: &mut dyn Write,
-) -> Result<(), CliError> {
-    let mut series = store::load(&ctx.series_dir)?;
+fn resolve(ctx: &Context, id: &str, action: Action, out: &mut dyn Write) -> Result<(), CliError> {
+    let series = store::load(&ctx.series_dir)?;
     let (board, _) = board_of(ctx, &series)?;
-    let t = comment(&board, id)?;
-    for text in note.iter().chain(&wontfix) {
-        if text.trim().is_empty() || text.chars().any(char::is_control) {
-            return Err(CliError::usage("the note is one line of text"));
-        }
+    let how = action.clone();
+    let done = ledger::resolve(&series, &board, id, action, &archive(ctx))?;
+    store::save(&ctx.series_dir, &done.series)?;
+    let (id, target) = (&done.id, done.target);
+    match how {
+        Action::Note(_) => writeln!(out, "{id}: addressed in v{target}.")?,
+        Action::Wontfix(_) => writeln!(out, "{id}: won't fix.")?,
+        Action::Reopen => writeln!(out, "{id}: open again.")?,
     }
-    let mut review = Review::parse(&series.review).map_err(|e| CliError::user(e.to_string()))?;
-    let current = series.manifest.version;
-    let sent = crate::versions::sent(&series).is_some();
-    let target = if sent { current + 1 } else { current };
-    let state = match (&note, &wontfix, reopen) {
-        (Some(n), _, _) => CommentState {
-            id: id.to_string(),
-            state: State::Addressed,
-            version: Some(target),
-            note: Some(n.clone()),
-        },
-        (_, Some(w), _) => CommentState {
-            id: id.to_string(),
-            state: State::Wontfix,
-            version: None,
-            note: Some(w.clone()),
-        },
-        (_, _, true) => CommentState {
-            id: id.to_string(),
-            state: State::Open,
-            version: None,
-            note: None,
-        },
-        _ => {
-            return Err(CliError::usage(
-                "say how: --note TEXT, --wontfix REASON or --reopen",
-            ))
-        }
-    };
-    review.set(state);
-    series.review = review.text();
-    let mut drafted = None;
-    if let Some(n) = &note {
-        let line = review::changelog_line(t, n);
-        if !sent {
-            let entry = series.current_version_mut();
-            if !entry.changes.contains(&line) {
-                entry.changes.push(line.clone());
-            }
-            drafted = Some(line);
-        }
-    }
-    store::save(&ctx.series_dir, &series)?;
-    match (&note, &wontfix) {
-        (Some(_), _) => writeln!(out, "{id}: addressed in v{target}.")?,
-        (_, Some(_)) => writeln!(out, "{id}: won't fix.")?,
-        _ => writeln!(out, "{id}: open again.")?,
-    }
-    if let Some(l) = drafted {
-        writeln!(out, "Added to \"Changes in v{target}\": {l}")?;
-    } else if note.is_some() {
-        writeln!(out, "v{current} was sent: `series reroll` starts v{target}, and its changelog gets this line.")?;
+    match (&done.drafted, how) {
+        (Some(l), _) => writeln!(out, "Added to \"Changes in v{target}\": {l}")?,
+        (None, Action::Note(_)) => writeln!(
+            out,
+            "v{} was sent: `series reroll` starts v{target}, and its changelog gets this line.",
+            series.manifest.version
+        )?,
+        _ => {}
     }
     Ok(())
 }
 
-/// The reply file of a comment: quoting it, addressed to the reviewer,
-/// Cc the lists of that version, threaded under the reviewer's mail.
+/// The reply file of a comment, as a reply to all of its mail.
 fn reply(ctx: &Context, id: &str, out: &mut dyn Write) -> Result<(), CliError> {
     let series = store::load(&ctx.series_dir)?;
     let (board, _) = board_of(ctx, &series)?;
-    let t = comment(&board, id)?;
-    let c = &t.comment;
-    let r = board
-        .replies
-        .iter()
-        .find(|r| r.mail.message_id == c.message_id)
-        .ok_or_else(|| CliError::internal(format!("the reply of comment {id} is gone")))?;
-    let own = ctx.sender(&series);
-    let entry = series
-        .manifest
-        .history
-        .iter()
-        .find(|h| h.version == c.version);
-    let mut cc: Vec<String> = entry
-        .map(|h| {
-            h.to.iter()
-                .flatten()
-                .chain(h.cc.iter().flatten())
-                .cloned()
-                .collect()
-        })
-        .unwrap_or_default();
-    let reviewer = c.who.to_string();
-    cc.retain(|a| {
-        !crate::mail::address::same_address(a, &reviewer)
-            && !crate::mail::address::same_address(a, &own.to_string())
-    });
-    let subject = {
-        let s = r.mail.subject.trim();
-        if s.to_ascii_lowercase().starts_with("re:") {
-            s.to_string()
-        } else {
-            format!("Re: {s}")
-        }
-    };
-    let now = ctx.now();
-    let domain = own.email.rsplit('@').next().unwrap_or("localhost");
-    let msgid = format!("series-reply-{id}-{}@{domain}", now.secs);
-    let mut refs: Vec<String> = r.mail.references.iter().map(|x| format!("<{x}>")).collect();
-    refs.push(format!("<{}>", r.mail.message_id));
-    let mut text = String::new();
-    crate::mail::push_from_header(&mut text, &own);
-    crate::mail::push_address_header(&mut text, "To:", std::slice::from_ref(&reviewer));
-    if !cc.is_empty() {
-        crate::mail::push_address_header(&mut text, "Cc:", &cc);
-    }
-    crate::mail::push_subject_header(&mut text, "", &subject);
-    text.push_str(&format!("Date: {}\n", now.rfc2822()));
-    text.push_str(&format!("Message-ID: <{msgid}>\n"));
-    text.push_str(&format!("In-Reply-To: <{}>\n", r.mail.message_id));
-    text.push_str(&format!("References: {}\n", refs.join(" ")));
-    if crate::mail::text::has_non_ascii(text.as_bytes()) || !c.text.is_ascii() {
-        text.push_str("MIME-Version: 1.0\nContent-Type: text/plain; charset=UTF-8\nContent-Transfer-Encoding: 8bit\n");
-    }
-    text.push('\n');
-    let name = if c.who.name.is_empty() {
-        c.who.email.clone()
-    } else {
-        c.who.name.clone()
-    };
-    text.push_str(&format!("On {}, {name} wrote:\n", c.date));
-    for q in &c.quoted {
-        text.push_str(&format!("> {q}\n"));
-    }
-    if !c.quoted.is_empty() {
-        text.push_str(">\n");
-    }
-    for l in c.text.lines() {
-        text.push_str(&format!("> {l}\n").replace("> \n", ">\n"));
-    }
-    text.push_str("\n*** YOUR ANSWER HERE ***\n");
+    let t = ledger::find(&board, id)?;
+    let draft = crate::review::reply::draft(
+        &board,
+        t,
+        &us(ctx, &series),
+        &ctx.sender(&series),
+        ctx.now(),
+    )
+    .map_err(|e| CliError::internal(e.to_string()))?;
     let dir = ctx.project().join("outgoing").join("replies");
-    std::fs::create_dir_all(&dir)
-        .map_err(|e| CliError::user(format!("cannot create {}: {e}", dir.display())))?;
-    let path = dir.join(format!("{id}.eml"));
-    std::fs::write(&path, text)
-        .map_err(|e| CliError::user(format!("cannot write {}: {e}", path.display())))?;
-    writeln!(out, "{}", super::rel(&path, &ctx.cwd))?;
+    let path = dir.join(format!("{}.eml", t.comment.id));
+    super::write_file(&path, &draft.bytes)?;
+    let shown = super::rel(&path, &ctx.cwd);
+    writeln!(out, "{shown}")?;
     writeln!(
         out,
-        "Write your answer in place of *** YOUR ANSWER HERE ***, then `series send --reply {}`.",
-        super::rel(&path, &ctx.cwd)
+        "Write your answer in place of {}, then `series send --reply {shown}`.",
+        crate::review::reply::PLACEHOLDER
     )?;
     Ok(())
 }
@@ -494,8 +454,31 @@ fn verdict_text(v: &Verdict) -> String {
         Verdict::Present => "present".into(),
         Verdict::Conditional(c) => format!("conditional (\"{c}\"): not applied"),
         Verdict::FromOther => "in someone else's name: not applied".into(),
+        Verdict::Malformed => "not one person's name and address: not applied".into(),
         Verdict::Quoted => "quoted from another mail: not applied".into(),
-        Verdict::ChangedSince(v) => format!("given for v{v}, patch changed since: not applied"),
+        Verdict::ChangedSince(v) => {
+            format!("given for v{v}, patch changed since: confirm, not applied")
+        }
+    }
+}
+
+fn verdict_key(v: &Verdict) -> &'static str {
+    match v {
+        Verdict::New => "new",
+        Verdict::Present => "present",
+        Verdict::Conditional(_) => "conditional",
+        Verdict::FromOther => "from-other",
+        Verdict::Malformed => "malformed",
+        Verdict::Quoted => "quoted",
+        Verdict::ChangedSince(_) => "changed-since",
+    }
+}
+
+fn given_to(g: &crate::review::trailers::Given) -> String {
+    if g.place.patch == 0 {
+        format!("v{} cover", g.place.version)
+    } else {
+        format!("v{} patch {}", g.place.version, g.place.patch)
     }
 }
 
@@ -504,39 +487,22 @@ pub fn trailers(ctx: &Context, args: TrailersArgs, out: &mut dyn Write) -> Resul
     let (board, versions) = board_of(ctx, &series)?;
     let per = review::trailers_per_patch(&series, &versions, &board.given);
     if args.json {
-        let mut items = Vec::new();
-        for (nr, list) in &per {
-            for g in list {
-                items.push(JsonTrailer {
+        let items: Vec<JsonTrailer> = per
+            .iter()
+            .flat_map(|(nr, list)| {
+                list.iter().map(move |g| JsonTrailer {
                     patch: *nr,
                     trailer: g.trailer.line(),
                     from: g.from.to_string(),
                     message_id: g.message_id.clone(),
-                    given_to: if g.place.patch == 0 {
-                        format!("v{} cover", g.place.version)
-                    } else {
-                        format!("v{} patch {}", g.place.version, g.place.patch)
-                    },
-                    verdict: match &g.verdict {
-                        Verdict::New => "new".into(),
-                        Verdict::Present => "present".into(),
-                        Verdict::Conditional(_) => "conditional".into(),
-                        Verdict::FromOther => "from-other".into(),
-                        Verdict::Quoted => "quoted".into(),
-                        Verdict::ChangedSince(_) => "changed-since".into(),
-                    },
-                });
-            }
-        }
+                    given_to: given_to(g),
+                    verdict: verdict_key(&g.verdict).into(),
+                })
+            })
+            .collect();
         super::write_json(out, &items)?;
-        if !args.apply {
-            return Ok(());
-        }
     } else {
-        for (nr, list) in &per {
-            if list.is_empty() {
-                continue;
-            }
+        for (nr, list) in per.iter().filter(|(_, l)| !l.is_empty()) {
             writeln!(
                 out,
                 "{nr}/{} {}",
@@ -544,18 +510,23 @@ pub fn trailers(ctx: &Context, args: TrailersArgs, out: &mut dyn Write) -> Resul
                 series.patches[nr - 1].title
             )?;
             for g in list {
-                let given = if g.place.patch == 0 {
+                writeln!(
+                    out,
+                    "    {}  [{}]",
+                    super::printable(&g.trailer.line()),
+                    verdict_text(&g.verdict)
+                )?;
+                let on = if g.place.patch == 0 {
                     format!("on the v{} cover", g.place.version)
                 } else {
                     format!("on v{} patch {}", g.place.version, g.place.patch)
                 };
                 writeln!(
                     out,
-                    "    {}  [{}]",
-                    g.trailer.line(),
-                    verdict_text(&g.verdict)
+                    "        from {} {on}, <{}>",
+                    super::printable(&g.from.to_string()),
+                    g.message_id
                 )?;
-                writeln!(out, "        from {} {given}, <{}>", g.from, g.message_id)?;
             }
         }
     }

@@ -171,7 +171,7 @@ fn run_text(ctx: &Context, args: Args, out: &mut dyn Write) -> Result<serde_json
     }
     format::write_out(ctx, &p, out)?;
     writeln!(out)?;
-    show_plan(&p.series, &p.messages, out)?;
+    show_plan(ctx, &p.series, &p.messages, out)?;
     match &p.signed_with {
         Some(k) => writeln!(
             out,
@@ -243,7 +243,7 @@ fn send_reply(
         ))
         .hint("write your answer in its place first"));
     }
-    let mail = crate::mailbox::parse(&bytes, &shown)?;
+    let mail = crate::mail::received::parse(&bytes, &shown)?;
     if mail.to.is_empty() {
         return Err(CliError::user(format!(
             "{shown} has no To: recipient; nothing was sent"
@@ -296,7 +296,7 @@ fn send_reply(
         digest: journal::digest(&bytes),
         accepted: None,
     });
-    series.review = review.text();
+    series.review = review.text().map_err(|e| CliError::user(e.to_string()))?;
     store::save(&ctx.series_dir, &series)?;
     let limit = Duration::from_secs(args.send_timeout.max(1));
     let from = match ctx.config("sendemail.from") {
@@ -332,7 +332,7 @@ fn send_reply(
             });
         }
     }
-    series.review = review.text();
+    series.review = review.text().map_err(|e| CliError::user(e.to_string()))?;
     store::save(&ctx.series_dir, &series)?;
     writeln!(out, "Sent {} <{}>.", mail.subject, mail.message_id)?;
     Ok(())
@@ -521,6 +521,7 @@ impl std::ops::Deref for Sending {
 }
 
 fn show_plan(
+    ctx: &Context,
     series: &Series,
     messages: &[outgoing::Message],
     out: &mut dyn Write,
@@ -554,8 +555,19 @@ fn show_plan(
         if added.is_empty() && dropped.is_empty() {
             writeln!(out, "Recipients are those of v{}.", prev.version)?;
         }
+        let reviewers = if series.replies.is_empty() || added.is_empty() {
+            Vec::new()
+        } else {
+            let (board, _) = super::review::board_of(ctx, series)?;
+            crate::review::ledger::reviewers(&board, series.manifest.version)
+        };
         for a in added {
-            writeln!(out, "Added since v{}: {a}", prev.version)?;
+            match reviewers.iter().find(|(r, _)| address::same_address(r, a)) {
+                Some((_, v)) => {
+                    writeln!(out, "Added since v{}: {a} (reviewed v{v})", prev.version)?
+                }
+                None => writeln!(out, "Added since v{}: {a}", prev.version)?,
+            }
         }
         for a in dropped {
             writeln!(out, "Dropped since v{}: {a}", prev.version)?;

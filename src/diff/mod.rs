@@ -2,6 +2,9 @@
 //! `--stat --summary` for mails, and the rename name format they use.
 
 pub mod binary;
+pub mod patch;
+
+pub use patch::{Patch, PatchError};
 
 use crate::mail::text::{c_quote, display_path, str_width};
 

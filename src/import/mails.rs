@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 
 use crate::git::replay::Applied;
 use crate::git::Tree;
-use crate::mailbox::Posted;
+use crate::mail::received::Received;
 use crate::model::{patch_file_name, PatchMail};
 use crate::store::{self, Base, Manifest, PatchEntry, Recipients, Series, VersionEntry, FORMAT};
 
@@ -33,8 +33,8 @@ pub struct Imported {
 /// One version's mails: the cover (if posted) and the patches by number.
 #[derive(Default)]
 struct Posting<'a> {
-    cover: Option<&'a Posted>,
-    patches: BTreeMap<usize, &'a Posted>,
+    cover: Option<&'a Received>,
+    patches: BTreeMap<usize, &'a Received>,
     totals: Vec<usize>,
 }
 
@@ -49,15 +49,22 @@ impl Posting<'_> {
             .collect()
     }
 
+    /// The Message-Ids of the posting, cover first; none when a mail
+    /// had none of its own (git format-patch's mbox without threading).
     fn ids(&self) -> Vec<String> {
-        self.cover
+        let all: Vec<&Received> = self
+            .cover
             .iter()
             .chain(self.patches.values())
-            .map(|p| format!("<{}>", p.message_id))
-            .collect()
+            .copied()
+            .collect();
+        if all.iter().any(|m| m.id_made_up) {
+            return Vec::new();
+        }
+        all.iter().map(|p| format!("<{}>", p.message_id)).collect()
     }
 
-    fn first(&self) -> Option<&Posted> {
+    fn first(&self) -> Option<&Received> {
         self.cover.or_else(|| self.patches.values().next().copied())
     }
 }
@@ -69,7 +76,7 @@ fn refuse(msg: String) -> ImportError {
 /// Sort the mails into versions; replies, HTML-only and duplicate mails
 /// are left out with a note, conflicting ones refused.
 fn versions<'a>(
-    mails: &'a [Posted],
+    mails: &'a [Received],
     notes: &mut Vec<String>,
 ) -> Result<BTreeMap<u32, Posting<'a>>, ImportError> {
     let mut out: BTreeMap<u32, Posting> = BTreeMap::new();
@@ -198,7 +205,7 @@ fn choose(
 /// The commit message and the diff section of a patch mail, as `git am`
 /// splits it: the message up to the `---` line, the diff up to the `-- `
 /// signature. An in-body `From:` names the author.
-fn patch_mail(m: &Posted) -> Result<(PatchMail, Option<String>), ImportError> {
+fn patch_mail(m: &Received) -> Result<(PatchMail, Option<String>), ImportError> {
     let text = m.body.as_str();
     let (message, rest) = match text.find("\n---\n") {
         Some(i) => (&text[..i + 1], &text[i + 5..]),
@@ -248,52 +255,6 @@ fn patch_mail(m: &Posted) -> Result<(PatchMail, Option<String>), ImportError> {
     Ok((mail, signature))
 }
 
-/// The cover letter's own words: everything before what `series` (or git
-/// format-patch) generates — the changes list, links, shortlog, diffstat,
-/// base-commit and signature — and the changes listed under "Changes in
-/// vN:".
-fn cover_parts(body: &str) -> (String, Vec<String>) {
-    let lines: Vec<&str> = body.lines().collect();
-    let shortlog = regex::Regex::new(r"^\S.* \(\d+\):$").expect("valid pattern");
-    let mut end = lines.len();
-    let mut changes = Vec::new();
-    for (i, l) in lines.iter().enumerate() {
-        let generated = l.starts_with("Changes in v")
-            || shortlog.is_match(l)
-            || l.starts_with("base-commit: ")
-            || *l == "-- "
-            || l.starts_with("*** BLURB HERE ***");
-        if generated && i < end {
-            end = i;
-        }
-        if l.starts_with("Changes in v") {
-            for item in lines[i + 1..].iter().take_while(|l| !l.trim().is_empty()) {
-                match item.strip_prefix("- ") {
-                    Some(c) => changes.push(c.trim().to_string()),
-                    None => {
-                        if let Some(last) = changes.last_mut() {
-                            last.push(' ');
-                            last.push_str(item.trim());
-                        }
-                    }
-                }
-            }
-        }
-    }
-    // Links to earlier versions ("v1: https://...") are generated too.
-    let link = regex::Regex::new(r"^v\d+: \S+$").expect("valid pattern");
-    let mut prose: Vec<&str> = lines[..end].to_vec();
-    while prose
-        .last()
-        .is_some_and(|l| l.trim().is_empty() || link.is_match(l))
-    {
-        prose.pop();
-    }
-    let mut text = prose.join("\n");
-    text.push('\n');
-    (text, changes)
-}
-
 /// `base-commit: <id>` from the cover, else from the last patch.
 fn posted_base(p: &Posting) -> Option<String> {
     let last = p.patches.values().next_back().copied();
@@ -332,25 +293,127 @@ fn name_from(subject: &str) -> String {
 
 fn history_entry(v: u32, p: &Posting, lore: Option<&str>) -> VersionEntry {
     let first = p.first();
+    let ids = p.ids();
     VersionEntry {
         version: v,
         date: first
             .and_then(|m| crate::mail::parse_rfc2822(&m.date))
             .map(|(s, o)| crate::mail::text::iso_day(s, o)),
-        message_ids: p.ids(),
-        link: match (lore, first) {
-            (Some(l), Some(m)) => Some(format!("{}/{}/", l.trim_end_matches('/'), m.message_id)),
+        from: first.map(|m| crate::mail::received::address_text(&m.from.name, &m.from.email)),
+        link: match (lore, ids.first()) {
+            (Some(l), Some(id)) => Some(crate::review::ledger::mail_link(
+                l,
+                id.trim_matches(['<', '>']),
+            )),
             _ => None,
         },
+        message_ids: ids,
         ..VersionEntry::default()
     }
+}
+
+/// The history of every version the mails and the imported cover tell
+/// of: each posting found (its day, poster, Message-Ids), the changes
+/// each cover lists and each patch's notes under its `---`, and the links
+/// to versions not found in the mails.
+fn history(
+    found: &BTreeMap<u32, Posting>,
+    v: u32,
+    parts: &super::cover::Parts,
+    lore: Option<&str>,
+    patch_notes: &[(usize, BTreeMap<u32, Vec<String>>)],
+) -> Vec<VersionEntry> {
+    let mut out: BTreeMap<u32, VersionEntry> = found
+        .iter()
+        .filter(|(k, _)| **k <= v)
+        .map(|(k, p)| (*k, history_entry(*k, p, lore)))
+        .collect();
+    for (&k, url) in &parts.links {
+        if k < v {
+            let e = out.entry(k).or_insert_with(|| VersionEntry {
+                version: k,
+                ..VersionEntry::default()
+            });
+            e.link.get_or_insert_with(|| url.clone());
+        }
+    }
+    for (&k, changes) in &parts.changes {
+        if k <= v && k >= 1 {
+            let e = out.entry(k).or_insert_with(|| VersionEntry {
+                version: k,
+                ..VersionEntry::default()
+            });
+            e.changes.extend(changes.iter().cloned());
+        }
+    }
+    // An earlier cover's own changelog, where the newest says nothing of
+    // its version.
+    for (&k, p) in found.iter().filter(|(k, _)| **k < v) {
+        if let Some(c) = p.cover {
+            let earlier = super::cover::read(&c.body, k);
+            if let Some(e) = out.get_mut(&k) {
+                if e.changes.is_empty() {
+                    e.changes = earlier.changes.get(&k).cloned().unwrap_or_default();
+                }
+            }
+        }
+    }
+    for (nr, notes) in patch_notes {
+        for (&k, items) in notes {
+            if let Some(e) = out.get_mut(&k.min(v)) {
+                for i in items {
+                    e.changes.push(format!("patch {nr}: {i}"));
+                }
+            }
+        }
+    }
+    // Versions before the first one known still count from 1.
+    for k in 1..v {
+        out.entry(k).or_insert_with(|| VersionEntry {
+            version: k,
+            ..VersionEntry::default()
+        });
+    }
+    out.into_values().collect()
+}
+
+/// Links to earlier versions whose threads the mails lack: (version,
+/// Message-Id) of each link an archive can be asked for.
+pub fn missing_versions(mails: &[Received]) -> Vec<(u32, String)> {
+    let have: std::collections::BTreeSet<u32> = mails
+        .iter()
+        .filter(|m| !m.is_reply)
+        .filter_map(|m| m.tag.as_ref().map(|t| t.version))
+        .collect();
+    let mut out = Vec::new();
+    for m in mails.iter().filter(|m| !m.is_reply) {
+        let Some(t) = &m.tag else { continue };
+        if t.nr != 0 {
+            continue;
+        }
+        let parts = super::cover::read(&m.body, t.version);
+        for (&k, url) in &parts.links {
+            if let Some(id) = super::cover::msgid_of_link(url) {
+                if !have.contains(&k) && !out.iter().any(|(_, i)| *i == id) {
+                    out.push((k, id));
+                }
+            }
+        }
+        // A cover in reply to the cover before it.
+        if let (Some(parent), true) = (&m.in_reply_to, t.version > 1) {
+            if !have.contains(&(t.version - 1)) && !mails.iter().any(|o| &o.message_id == parent) {
+                out.push((t.version - 1, parent.clone()));
+            }
+        }
+    }
+    out
 }
 
 /// The series of the newest complete version in `mails`, applied on its
 /// base in `tree`. Nothing is written but the objects of its commits.
 pub fn from_mails(
     tree: &Tree,
-    mails: &[Posted],
+    mails: &[Received],
     opts: &MailOptions,
 ) -> Result<Imported, ImportError> {
     let mut notes = Vec::new();
@@ -415,21 +478,29 @@ pub fn from_mails(
         Some(c) => c.title.clone(),
         None => first.title.clone(),
     };
-    let (prose, changes) = match posting.cover {
-        Some(c) => cover_parts(&c.body),
-        None => (super::BLURB.to_string(), Vec::new()),
+    let parts = match posting.cover {
+        Some(c) => super::cover::read(&c.body, v),
+        None => super::cover::Parts {
+            prose: super::BLURB.to_string(),
+            ..Default::default()
+        },
     };
-    let mut history: Vec<VersionEntry> = found
+    let notes_of: Vec<(usize, BTreeMap<u32, Vec<String>>)> = posting
+        .patches
         .iter()
-        .filter(|(k, _)| **k < v)
-        .map(|(k, p)| history_entry(*k, p, opts.lore.as_deref()))
+        .map(|(nr, m)| {
+            let section = m.body.split_once("\n---\n").map_or("", |x| x.1);
+            (*nr, super::cover::patch_notes(section, v))
+        })
+        .filter(|(_, n)| !n.is_empty())
         .collect();
-    let mut entry = history_entry(v, posting, opts.lore.as_deref());
-    entry.base = Some(base.name.clone());
-    entry.changes = changes;
-    entry.to = Some(first.to.clone());
-    entry.cc = Some(first.cc.clone());
-    history.push(entry);
+    let mut history = history(&found, v, &parts, opts.lore.as_deref(), &notes_of);
+    if let Some(entry) = history.iter_mut().find(|h| h.version == v) {
+        entry.base = Some(base.name.clone());
+        entry.to = Some(first.to.clone());
+        entry.cc = Some(first.cc.clone());
+    }
+    let prose = parts.prose;
     let tag = first.tag.clone().unwrap_or_default();
     let entries = patches
         .iter()

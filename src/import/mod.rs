@@ -2,9 +2,10 @@
 //! commit of BASE..TIP as the mail `git format-patch` writes, a change id
 //! per patch, the cover diffstat and a history up to the version asked for.
 
+pub mod cover;
 mod mails;
 
-pub use mails::{from_mails, Imported, MailOptions};
+pub use mails::{from_mails, missing_versions, Imported, MailOptions};
 
 use crate::git::{GitError, Tree};
 use crate::model::{patch_file_name, PatchMail};

@@ -2,8 +2,11 @@
 //! them back into [`PatchMail`].
 
 pub mod address;
+pub mod body;
 pub mod msgid;
+pub mod received;
 pub mod text;
+pub mod trailer;
 
 use crate::model::{ExtraHeaders, Numbering, PatchMail, Person};
 use text::{EncodedWordKind, HEADER_WIDTH};
@@ -71,12 +74,22 @@ pub fn push_subject_header(out: &mut String, tag: &str, title: &str) {
     out.push('\n');
 }
 
-/// Append `Name: a,\n    b\n` as git writes `--to`/`--cc` headers.
+/// Append `Name: a,\n    b\n` as git writes `--to`/`--cc` headers. A
+/// display name that is not ASCII is written as an RFC 2047 encoded word
+/// (as git send-email would send it), so the header is plain ASCII.
 pub fn push_address_header(out: &mut String, name: &str, addrs: &[String]) {
     for (i, a) in addrs.iter().enumerate() {
         out.push_str(if i == 0 { name } else { "   " });
         out.push(' ');
-        out.push_str(a);
+        match a.rfind('<').filter(|_| !a.is_ascii()) {
+            Some(l) if a.trim_end().ends_with('>') => {
+                let display = a[..l].trim().trim_matches('"');
+                text::push_rfc2047(out, display, EncodedWordKind::Address);
+                out.push(' ');
+                out.push_str(&a[l..]);
+            }
+            _ => out.push_str(a),
+        }
         if i + 1 < addrs.len() {
             out.push(',');
         }
@@ -420,6 +433,12 @@ mod tests {
 /// Seconds since the epoch and zone offset (minutes) of an RFC 2822 date
 /// such as git writes: `Wed, 15 Mar 2017 05:02:11 -0400`.
 pub fn parse_rfc2822(date: &str) -> Option<(i64, i32)> {
+    // A comment after the zone (`-0400 (EDT)`) is not part of it, as git
+    // mailinfo reads a date (date.c, parse_date).
+    let date = match date.find('(') {
+        Some(i) if date.trim_end().ends_with(')') => date[..i].trim_end(),
+        _ => date,
+    };
     // mailparse reads anything as some date; insist on a time of day.
     if !date.contains(':') {
         return None;
@@ -455,6 +474,10 @@ mod date_tests {
             Some((1_488_441_600, 0))
         );
         assert_eq!(super::parse_rfc2822("not a date"), None);
+        assert_eq!(
+            super::parse_rfc2822("Wed, 15 Mar 2017 05:02:11 -0400 (EDT)"),
+            Some((1_489_568_531, -240))
+        );
         // A zone that is not four ASCII digits is refused, not sliced.
         assert_eq!(
             super::parse_rfc2822("Wed, 15 Mar 2017 05:02:11 +\u{e9}00"),

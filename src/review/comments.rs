@@ -1,11 +1,31 @@
-//! Review comments: the reviewer's own words in a reply, each with the
-//! part of the patch it answers (the quoted hunk, found in the patch:
-//! file and line range), quotes, greetings, sign-offs, signatures and
-//! trailers left out.
+//! Review comments: each run of a reviewer's own words in a reply is one
+//! comment, with the part of the patch it answers (the quote before it,
+//! found in the patch: file and line range). Greetings, sign-offs,
+//! attributions, snips, trailers, signatures and list footers are never
+//! comment text; acknowledgements ("The rest looks fine.") are kept but
+//! ask for nothing; a statement that conditions other patches ("I'll
+//! queue 1-3 once 4 is sorted") is placed on what it conditions.
 
+use std::sync::OnceLock;
+
+use regex::Regex;
+
+use crate::diff::patch::{LineKind, Patch};
+use crate::mail::body::{Block, Kind as LineKind2};
 use crate::model::Person;
 
 use super::{Place, Reply};
+
+/// What a comment asks for.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Kind {
+    /// Words that want an answer or a change.
+    Remark,
+    /// An acknowledgement with no request ("Thanks!", "The rest looks
+    /// fine."): kept, never open.
+    Ack,
+}
 
 /// One comment of one reply.
 #[derive(Clone, Debug, serde::Serialize)]
@@ -24,8 +44,15 @@ pub struct Comment {
     pub lines: Option<(u32, u32)>,
     /// The quoted lines it answers, as the patch has them.
     pub quoted: Vec<String>,
+    /// The quote it answers as the reviewer quoted it: (depth, text).
+    #[serde(skip)]
+    pub context: Vec<(usize, String)>,
     /// The reviewer's words.
     pub text: String,
+    pub kind: Kind,
+    /// Patches (of its version) a statement in it makes conditions on.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub conditions: Vec<usize>,
 }
 
 fn person_text<S: serde::Serializer>(p: &Person, s: S) -> Result<S::Ok, S::Error> {
@@ -44,193 +71,175 @@ impl Comment {
     }
 }
 
-/// A part of a reply: quoted lines, or the sender's own.
-enum Part {
-    Quote(Vec<String>),
-    Own(Vec<String>),
+fn re(cell: &'static OnceLock<Regex>, pattern: &str) -> &'static Regex {
+    cell.get_or_init(|| Regex::new(pattern).expect("a valid pattern"))
 }
 
-/// The lines of a reply above its signature, split into quoted and own
-/// parts; the attribution line before a quote ("On ..., X wrote:") goes.
-fn parts(body: &str) -> Vec<Part> {
-    let body = body.split("\n-- \n").next().unwrap_or("");
-    let lines: Vec<&str> = body.lines().collect();
-    let mut out: Vec<Part> = Vec::new();
-    for (i, l) in lines.iter().enumerate() {
-        let quoted = l.starts_with('>');
-        if !quoted {
-            let next_quoted = lines[i + 1..]
-                .iter()
-                .find(|n| !n.trim().is_empty())
-                .is_some_and(|n| n.starts_with('>'));
-            let t = l.trim_end();
-            if next_quoted
-                && (t.ends_with("wrote:") || t.ends_with("writes:") || t.ends_with("wrote :"))
-            {
-                continue;
-            }
-        }
-        match (out.last_mut(), quoted) {
-            (Some(Part::Quote(q)), true) => q.push(l.to_string()),
-            (Some(Part::Own(o)), false) => o.push(l.to_string()),
-            (_, true) => out.push(Part::Quote(vec![l.to_string()])),
-            (_, false) => out.push(Part::Own(vec![l.to_string()])),
-        }
-    }
-    out
-}
-
+/// "Hi Aaron," "Hello," "Aaron," at the start of a mail.
 fn is_greeting(line: &str) -> bool {
-    let l = line.trim().to_ascii_lowercase();
-    let words = l.split_whitespace().count();
-    words <= 4
-        && ["hi", "hello", "hey", "dear", "hi,", "hello,"]
-            .iter()
-            .any(|g| l == *g || l.starts_with(&format!("{g} ")))
+    static R: OnceLock<Regex> = OnceLock::new();
+    let l = line.trim();
+    re(
+        &R,
+        r"(?i)^((hi|hello|hey|dear|hallo|hiya|hi there|good (morning|afternoon|evening)|morning)\b[^.?!]{0,40}|[A-Z][\w-]{0,20})[,!:]?$",
+    )
+    .is_match(l)
+        && (l.ends_with(',') || l.ends_with('!') || l.ends_with(':') || l.split_whitespace().count() <= 3)
+        && !l.contains('?')
 }
 
-fn is_closing(line: &str) -> bool {
+/// A closing phrase alone on its line, or with the sender's name after it
+/// ("Thanks,", "Thanks. Tim", "Cheers, Mel").
+fn closing(line: &str) -> Option<bool> {
+    static R: OnceLock<Regex> = OnceLock::new();
+    let caps = re(
+        &R,
+        r"(?i)^(many thanks|thanks a lot|thanks again|thanks in advance|thank you|thanks|thx|ta|regards|best regards|kind regards|warm regards|best wishes|cheers|best|br|greetings|ciao|hth)[\s,.!]*(?:-*\s*([a-z][\w.'-]*(?: [a-z][\w.'-]*)?))?[\s.!]*$",
+    )
+    .captures(line.trim())?;
+    Some(caps.get(2).is_some())
+}
+
+/// Whether a line is the sender's name (or first or last name, or
+/// initials) alone, as one signs a mail.
+fn is_name(line: &str, sender: &Person) -> bool {
     let l = line
         .trim()
-        .trim_end_matches([',', '.', '!'])
-        .to_ascii_lowercase();
-    [
-        "thanks",
-        "thank you",
-        "thx",
-        "regards",
-        "best regards",
-        "kind regards",
-        "cheers",
-        "best",
-        "br",
-    ]
-    .contains(&l.as_str())
-        || l.starts_with("thanks,")
+        .trim_start_matches(['-', '~', ' '])
+        .trim_end_matches(['.', ' '])
+        .to_lowercase();
+    if l.is_empty() || l.split_whitespace().count() > 3 {
+        return false;
+    }
+    let name = sender.name.to_lowercase();
+    let local = sender.email.split('@').next().unwrap_or("").to_lowercase();
+    let initials: String = name
+        .split_whitespace()
+        .filter_map(|w| w.chars().next())
+        .collect();
+    l == name
+        || name.split_whitespace().any(|w| w == l)
+        || l == local
+        || (initials.chars().count() >= 2 && l == initials)
 }
 
-/// The sender's own words of a part: trailers out, and at the start of
-/// the mail a greeting, at its end a sign-off and the name after it.
-fn clean(lines: &[String], first: bool, last: bool, sender: &Person) -> String {
-    let mut kept: Vec<&str> = lines
-        .iter()
-        .map(String::as_str)
-        .filter(|l| super::trailers::of_reply_line(l).is_none())
-        .collect();
-    if first {
-        while kept.first().is_some_and(|l| l.trim().is_empty()) {
-            kept.remove(0);
+/// The sender's own words of a run: a greeting out at the start of the
+/// mail, a sign-off and the name under it at the end of the sender's text.
+fn clean(lines: &[&str], first: bool, last: bool, sender: &Person) -> String {
+    let mut kept: Vec<&str> = lines.to_vec();
+    let trim = |k: &mut Vec<&str>| {
+        while k.first().is_some_and(|l| l.trim().is_empty()) {
+            k.remove(0);
         }
-        if kept.first().is_some_and(|l| is_greeting(l)) {
-            kept.remove(0);
+        while k.last().is_some_and(|l| l.trim().is_empty()) {
+            k.pop();
         }
+    };
+    trim(&mut kept);
+    if first && kept.first().is_some_and(|l| is_greeting(l)) {
+        kept.remove(0);
+        trim(&mut kept);
     }
     if last {
-        if let Some(i) = kept.iter().position(|l| is_closing(l)) {
-            let rest = &kept[i + 1..];
-            // A sign-off is followed by a name, at most, never by more text.
-            if rest.iter().filter(|l| !l.trim().is_empty()).count() <= 1 {
-                kept.truncate(i);
+        if kept
+            .last()
+            .is_some_and(|l| is_name(l, sender) && closing(l).is_none())
+        {
+            // A name alone under the text signs the mail, after a
+            // closing phrase or not.
+            kept.pop();
+            trim(&mut kept);
+            if kept.last().is_some_and(|l| closing(l) == Some(false)) {
+                kept.pop();
+                trim(&mut kept);
             }
+        } else if kept.last().is_some_and(|l| closing(l).is_some()) {
+            kept.pop();
+            trim(&mut kept);
         }
     }
-    if last {
-        // A name alone at the end signs the mail.
-        let first_name = sender.name.split_whitespace().next().unwrap_or("");
-        while kept.last().is_some_and(|l| l.trim().is_empty()) {
-            kept.pop();
-        }
-        if kept.last().is_some_and(|l| {
-            !l.trim().is_empty() && (l.trim() == sender.name || l.trim() == first_name)
-        }) {
-            kept.pop();
-        }
-    }
-    // Runs of blank lines left by what was taken out become one.
+    // Runs of blank lines become one.
     let mut tidy: Vec<&str> = Vec::new();
     for l in kept {
         if l.trim().is_empty() && tidy.last().is_some_and(|p| p.trim().is_empty()) {
             continue;
         }
-        tidy.push(l);
+        tidy.push(l.trim_end());
     }
-    let text = tidy.join("\n");
-    let text = text.trim_matches('\n').trim_end();
-    // Conditional trailers' lead-in ("With that fixed,") stays: it is the
-    // reviewer's word on the patch.
-    text.to_string()
+    tidy.join("\n")
 }
 
-/// A quoted line as the patch had it: one level of `>` and the space
-/// after it removed.
-fn unquote(line: &str) -> String {
-    let rest = line.strip_prefix('>').unwrap_or(line);
-    rest.strip_prefix(' ').unwrap_or(rest).to_string()
+/// Whether every sentence of a text acknowledges and none asks.
+pub fn is_ack(text: &str) -> bool {
+    static R: OnceLock<Regex> = OnceLock::new();
+    if text.contains('?') || text.trim().is_empty() {
+        return false;
+    }
+    let r = re(
+        &R,
+        r"(?ix)^(
+            (many\ )?thanks(\ (a\ lot|again|for\ (the\ )?(update|patch(es)?|series|work(ing)?(\ on\ this)?|doing\ this|fixing\ this|the\ quick\ (fix|turnaround)|looking\ into\ this)))?
+          | thank\ you(\ for\ .{0,40})?
+          | (the\ rest|everything\ else|otherwise|other\ than\ that|apart\ from\ that|with\ that|the\ other\ patches|patches?\ [\d,\ and-]+)[,\ ]*(it\ |this\ |that\ )?((all\ )?(looks?|seems?|is|are)\ (fine|good|ok|okay|sane|reasonable|correct|great)|lgtm)(\ to\ me)?
+          | (this|it|that|the\ patch|the\ series|the\ change)?\ ?(looks?|seems?)\ (fine|good|ok|okay|sane|reasonable|correct|great)(\ to\ me)?(\ now)?
+          | lgtm
+          | nice(\ (work|cleanup|catch|find|one))?
+          | good\ (catch|find|point)
+          | makes\ sense
+          | agreed
+          | sounds\ (good|fine|reasonable)
+          | fair\ enough
+          | ok(ay)?
+          | right
+          | yes
+          | indeed
+          | great
+          | cool
+          | no\ (further\ )?(comments|objections|concerns)(\ from\ me)?
+          | (applied|queued|picked\ up)(\ to\ [\w./-]+|,?\ thanks)*
+          | i\ like\ (this|it)
+        )$",
+    );
+    let sentences: Vec<String> = text
+        .split(['.', '!', '\n', ';'])
+        .map(|s| s.trim().trim_end_matches(',').to_string())
+        .filter(|s| !s.is_empty())
+        .collect();
+    !sentences.is_empty() && sentences.iter().all(|s| r.is_match(s))
 }
 
-/// Each line of a diff section with its file and line numbers.
-struct DiffLine {
-    text: String,
-    file: String,
-    new_no: Option<u32>,
-    old_no: Option<u32>,
-}
-
-fn diff_lines(diff: &[u8]) -> Vec<DiffLine> {
-    let text = String::from_utf8_lossy(diff);
+/// The patches a statement makes a condition on: the numbers named after
+/// "once", "after", "until", "if", "when" or "provided" ("I'll queue 1-3
+/// once patch 4 is sorted" conditions patch 4).
+pub fn conditioned(text: &str, patches: usize) -> Vec<usize> {
+    static COND: OnceLock<Regex> = OnceLock::new();
+    static NUM: OnceLock<Regex> = OnceLock::new();
+    let cond = re(
+        &COND,
+        r"(?i)\b(once|after|until|unless|if|when|provided|as soon as|pending)\b([^.;!?]*)",
+    );
+    let num = re(
+        &NUM,
+        r"(?i)\b(?:patch(?:es)?\s*#?(\d+)(?:\s*(?:-|–|to|and)\s*(\d+))?|(\d+)/\d+|#(\d+))\b",
+    );
     let mut out = Vec::new();
-    let (mut file, mut old, mut new) = (String::new(), 0u32, 0u32);
-    let mut in_hunk = false;
-    for l in text.lines() {
-        if let Some(rest) = l.strip_prefix("diff --git ") {
-            file = rest.rsplit(" b/").next().unwrap_or(rest).to_string();
-            in_hunk = false;
-            continue;
-        }
-        if let Some(rest) = l.strip_prefix("@@ -") {
-            let mut nums = rest
-                .split(|c: char| !c.is_ascii_digit())
-                .filter(|s| !s.is_empty());
-            old = nums.next().and_then(|n| n.parse().ok()).unwrap_or(0);
-            new = rest
-                .split_once(" +")
-                .and_then(|(_, r)| r.split(|c: char| !c.is_ascii_digit()).next())
-                .and_then(|n| n.parse().ok())
-                .unwrap_or(0);
-            in_hunk = true;
-            out.push(DiffLine {
-                text: l.to_string(),
-                file: file.clone(),
-                new_no: None,
-                old_no: None,
-            });
-            continue;
-        }
-        if !in_hunk {
-            continue;
-        }
-        let (o, n) = match l.chars().next() {
-            Some('+') => {
-                new += 1;
-                (None, Some(new - 1))
+    for c in cond.captures_iter(text) {
+        let clause = c.get(2).map_or("", |m| m.as_str());
+        for n in num.captures_iter(clause) {
+            let a = n
+                .get(1)
+                .or(n.get(3))
+                .or(n.get(4))
+                .and_then(|m| m.as_str().parse::<usize>().ok());
+            let b = n.get(2).and_then(|m| m.as_str().parse::<usize>().ok());
+            if let Some(a) = a {
+                for p in a..=b.unwrap_or(a).max(a) {
+                    if (1..=patches).contains(&p) && !out.contains(&p) {
+                        out.push(p);
+                    }
+                }
             }
-            Some('-') => {
-                old += 1;
-                (Some(old - 1), None)
-            }
-            Some(' ') | None => {
-                old += 1;
-                new += 1;
-                (Some(old - 1), Some(new - 1))
-            }
-            _ => (None, None),
-        };
-        out.push(DiffLine {
-            text: l.to_string(),
-            file: file.clone(),
-            new_no: n,
-            old_no: o,
-        });
+        }
     }
     out
 }
@@ -239,29 +248,40 @@ fn diff_lines(diff: &[u8]) -> Vec<DiffLine> {
 /// patch's lines.
 type Located = (String, Option<(u32, u32)>, Vec<String>);
 
-/// Find a quote in a patch by the longest run of quoted lines that ends
-/// the quote.
-fn locate(quote: &[String], diff: &[u8]) -> Option<Located> {
-    let lines = diff_lines(diff);
-    let q: Vec<String> = quote
+/// Find a quote in a patch: the longest run of the quote's diff lines,
+/// ending at its last one, found in order among the patch's lines. Blank
+/// and white-space-only lines are skipped on both sides, and a run must
+/// hold a line with some text, so a quoted blank line matches nothing.
+pub fn locate(quote: &[String], patch: &Patch) -> Option<Located> {
+    let content = |s: &str| s.get(1..).unwrap_or("").trim().len();
+    let wanted: Vec<String> = quote
         .iter()
-        .map(|l| unquote(l))
-        .filter(|l| !l.trim().is_empty() || l.starts_with(' '))
+        .map(|l| l.trim_end().to_string())
+        .filter(|l| l.starts_with(['+', '-', ' ']) && content(l) > 0)
         .collect();
-    let wanted: Vec<&String> = q
-        .iter()
-        .filter(|l| l.starts_with(['+', '-', ' ']) || l.starts_with("@@"))
+    let lines: Vec<(String, Option<u32>, String)> = patch
+        .lines()
+        .filter(|(_, _, l)| l.kind != LineKind::NoNewline)
+        .map(|(f, _, l)| {
+            (
+                f.path(),
+                l.new_no.or(l.old_no),
+                l.marked().trim_end().to_string(),
+            )
+        })
+        .filter(|(_, _, t)| content(t) > 0)
         .collect();
     let last = wanted.last()?;
     let mut best: Option<(usize, usize)> = None;
     for (end, dl) in lines.iter().enumerate() {
-        if dl.text.trim_end() != last.trim_end() {
+        if &dl.2 != last {
             continue;
         }
         let mut run = 1;
         while run < wanted.len()
             && run <= end
-            && lines[end - run].text.trim_end() == wanted[wanted.len() - 1 - run].trim_end()
+            && lines[end - run].0 == dl.0
+            && lines[end - run].2 == wanted[wanted.len() - 1 - run]
         {
             run += 1;
         }
@@ -271,17 +291,18 @@ fn locate(quote: &[String], diff: &[u8]) -> Option<Located> {
     }
     let (end, run) = best?;
     let span = &lines[end + 1 - run..=end];
-    let file = span[run - 1].file.clone();
-    let nos: Vec<u32> = span
-        .iter()
-        .filter(|l| l.file == file)
-        .filter_map(|l| l.new_no.or(l.old_no))
-        .collect();
+    // A brace alone is found anywhere: it places nothing.
+    let text: usize = span.iter().map(|l| content(&l.2)).sum();
+    if text < 4 {
+        return None;
+    }
+    let file = span[run - 1].0.clone();
+    let nos: Vec<u32> = span.iter().filter_map(|l| l.1).collect();
     let range = match (nos.iter().min(), nos.iter().max()) {
         (Some(a), Some(b)) => Some((*a, *b)),
         _ => None,
     };
-    Some((file, range, span.iter().map(|l| l.text.clone()).collect()))
+    Some((file, range, span.iter().map(|l| l.2.clone()).collect()))
 }
 
 /// A comment id: 8 hex digits of the reply's Message-Id and the comment's
@@ -290,37 +311,58 @@ fn comment_id(message_id: &str, n: usize) -> String {
     crate::git::digest(format!("{message_id}#{n}").as_bytes())[..8].to_string()
 }
 
-/// The comments of one reply placed at `place`. `diff_of(v, p)` gives the
-/// diff section of patch p of version v, when that version is known; a
-/// reply to the cover whose quote is found in one patch answers that patch.
+/// The quote a run of own words answers: the nearest quote before it,
+/// across snips and attributions but not across other words.
+fn context_of<'a>(blocks: &'a [Block<'a>], at: usize) -> Option<&'a Block<'a>> {
+    blocks[..at]
+        .iter()
+        .rev()
+        .find(|b| !matches!(b.kind, LineKind2::Snip | LineKind2::Attribution))
+        .filter(|b| b.kind == LineKind2::Quote)
+}
+
+/// The comments of one reply placed at `place`. `patch_of(v, p)` gives the
+/// diff of patch p of version v, when that version is known; a
+/// reply to the cover whose quote is found in one patch answers that
+/// patch, and one whose statement conditions a patch is placed on it.
 pub fn of_reply(
     r: &Reply,
     place: Place,
     patches: usize,
-    diff_of: &dyn Fn(u32, usize) -> Option<Vec<u8>>,
+    patch_of: &dyn Fn(u32, usize) -> Option<std::rc::Rc<Patch>>,
 ) -> Vec<Comment> {
-    let parts = parts(&r.mail.body);
-    let own_count = parts.iter().filter(|p| matches!(p, Part::Own(_))).count();
+    let text = r.mail.text();
+    let blocks = text.blocks();
+    let own: Vec<usize> = blocks
+        .iter()
+        .enumerate()
+        .filter(|(_, b)| b.kind == LineKind2::Own)
+        .map(|(i, _)| i)
+        .collect();
     let mut out = Vec::new();
-    let mut seen_own = 0;
-    for (i, part) in parts.iter().enumerate() {
-        let Part::Own(lines) = part else { continue };
-        seen_own += 1;
-        let text = clean(lines, seen_own == 1, seen_own == own_count, &r.mail.from);
-        if text.is_empty() {
+    for (k, &bi) in own.iter().enumerate() {
+        let lines: Vec<&str> = blocks[bi].lines.iter().map(|l| l.text.as_str()).collect();
+        let words = clean(&lines, k == 0, k + 1 == own.len(), &r.mail.from);
+        if words.trim().is_empty() {
             continue;
         }
-        let quote = match i.checked_sub(1).map(|k| &parts[k]) {
-            Some(Part::Quote(q)) => Some(q),
-            _ => None,
-        };
+        let quote = context_of(&blocks, bi);
+        let context: Vec<(usize, String)> = quote
+            .map(|q| q.lines.iter().map(|l| (l.depth, l.text.clone())).collect())
+            .unwrap_or_default();
+        // What the reviewer answers is what they quoted at the top level.
+        let answered: Vec<String> = context
+            .iter()
+            .filter(|(d, _)| *d == 1)
+            .map(|(_, t)| t.clone())
+            .collect();
         let mut at = place;
         let mut found = None;
-        if let Some(q) = quote {
-            found = diff_of(at.version, at.patch).and_then(|d| locate(q, &d));
+        if !answered.is_empty() {
+            found = patch_of(at.version, at.patch).and_then(|d| locate(&answered, &d));
             if found.is_none() && at.patch == 0 {
                 for p in 1..=patches {
-                    if let Some(f) = diff_of(at.version, p).and_then(|d| locate(q, &d)) {
+                    if let Some(f) = patch_of(at.version, p).and_then(|d| locate(&answered, &d)) {
                         at.patch = p;
                         found = Some(f);
                         break;
@@ -328,15 +370,20 @@ pub fn of_reply(
                 }
             }
         }
+        let conditions = conditioned(&words, patches);
+        if found.is_none() && at.patch == 0 {
+            if let Some(&p) = conditions.first() {
+                at.patch = p;
+            }
+        }
         let (file, lines, quoted) = match found {
             Some((f, l, q)) => (Some(f), l, q),
-            None => (
-                None,
-                None,
-                quote
-                    .map(|q| q.iter().map(|l| unquote(l)).collect())
-                    .unwrap_or_default(),
-            ),
+            None => (None, None, answered),
+        };
+        let kind = if is_ack(&words) {
+            Kind::Ack
+        } else {
+            Kind::Remark
         };
         out.push(Comment {
             id: comment_id(&r.mail.message_id, out.len()),
@@ -348,49 +395,211 @@ pub fn of_reply(
             file,
             lines,
             quoted,
-            text,
+            context,
+            text: words,
+            kind,
+            conditions,
         });
     }
     out
 }
 
-/// Whether the lines a comment quotes that the patch added are all still
-/// in `diff` (a later version of the patch): false means touched.
-pub fn still_there(c: &Comment, diff: &[u8]) -> bool {
-    let text = String::from_utf8_lossy(diff);
-    let now: std::collections::BTreeSet<&str> = text.lines().map(str::trim_end).collect();
+/// What became of the lines a comment quoted, in a later version.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Fate {
+    /// The same lines, in the same file, still there.
+    Untouched,
+    /// Some of them are gone or changed.
+    Changed,
+    /// All there, elsewhere: another file or another patch.
+    Moved,
+    /// None of them is there any more (or the patch was dropped).
+    Removed,
+}
+
+impl Fate {
+    pub fn word(self) -> &'static str {
+        match self {
+            Fate::Untouched => "untouched",
+            Fate::Changed => "changed",
+            Fate::Moved => "moved",
+            Fate::Removed => "removed",
+        }
+    }
+}
+
+/// The lines of a comment's quote that say something (its added lines,
+/// else every line with text).
+fn telling(c: &Comment) -> Vec<String> {
+    let has = |l: &String| l.get(1..).is_some_and(|t| !t.trim().is_empty());
+    let added: Vec<String> = c
+        .quoted
+        .iter()
+        .filter(|l| l.starts_with('+') && has(l))
+        .map(|l| l.trim_end().to_string())
+        .collect();
+    if !added.is_empty() {
+        return added;
+    }
     c.quoted
         .iter()
-        .filter(|l| l.starts_with('+') && l.len() > 1)
-        .all(|l| now.contains(l.trim_end()))
+        .filter(|l| l.starts_with(['-', ' ']) && has(l))
+        .map(|l| l.trim_end().to_string())
+        .collect()
+}
+
+/// Where `wanted` stands in a diff: per file, how many of its lines are
+/// there and whether they are there as one run.
+fn presence(wanted: &[String], diff: &[u8]) -> Vec<(String, usize, bool)> {
+    let Ok(patch) = Patch::parse(diff) else {
+        return Vec::new();
+    };
+    let mut out = Vec::new();
+    for f in &patch.files {
+        let lines: Vec<String> = f
+            .hunks
+            .iter()
+            .flat_map(|h| &h.lines)
+            .map(|l| l.marked().trim_end().to_string())
+            .collect();
+        let count = wanted.iter().filter(|w| lines.contains(w)).count();
+        let run = count == wanted.len()
+            && lines
+                .windows(wanted.len().max(1))
+                .any(|w| w.iter().zip(wanted).all(|(a, b)| a == b));
+        if count > 0 {
+            out.push((f.path(), count, run));
+        }
+    }
+    out
+}
+
+/// Whether the patch still changes the comment's file where its lines
+/// were (within a few lines): they were rewritten, not dropped.
+fn near(c: &Comment, diff: &[u8]) -> bool {
+    let (Some(file), Some((a, b))) = (&c.file, c.lines) else {
+        return false;
+    };
+    let Ok(patch) = Patch::parse(diff) else {
+        return false;
+    };
+    let Some(f) = patch.file(file.as_bytes()) else {
+        return false;
+    };
+    f.hunks.iter().flat_map(|h| &h.lines).any(|l| {
+        l.kind != LineKind::Context
+            && l.new_no
+                .or(l.old_no)
+                .is_some_and(|n| n + 3 >= a && n <= b + 3)
+    })
+}
+
+/// What became of a comment's quoted lines: `now` is the diff of the patch
+/// it pairs with in the later version (None: dropped), `others` the other
+/// patches' diffs of that version.
+pub fn fate(c: &Comment, now: Option<&[u8]>, others: &[&[u8]]) -> Option<Fate> {
+    let wanted = telling(c);
+    if wanted.is_empty() {
+        return None;
+    }
+    let here = now.map(|d| presence(&wanted, d)).unwrap_or_default();
+    let same_file = |p: &(String, usize, bool)| c.file.as_deref().is_none_or(|f| f == p.0);
+    if here.iter().any(|p| p.2 && same_file(p)) {
+        return Some(Fate::Untouched);
+    }
+    if here.iter().any(|p| p.2) {
+        return Some(Fate::Moved);
+    }
+    if others
+        .iter()
+        .any(|d| presence(&wanted, d).iter().any(|p| p.2))
+    {
+        return Some(Fate::Moved);
+    }
+    if here.iter().any(|p| p.1 > 0) || now.is_some_and(|d| near(c, d)) {
+        return Some(Fate::Changed);
+    }
+    Some(Fate::Removed)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
+    fn mel() -> Person {
+        Person {
+            name: "Mel Gorman".into(),
+            email: "mgorman@techsingularity.net".into(),
+        }
+    }
+
     #[test]
-    fn quotes_greetings_and_signoffs_are_left_out() {
-        let body = "Hi Aaron,\n\nOn Wed, Mar 15, 2017, Aaron Lu wrote:\n> +\tfree_pages(batch);\n> +\tbatch = next;\n\nThis frees 256K pages without a cond_resched().\n\n> +static int threshold;\n\nWhy static?\n\nThanks,\nDave\n";
-        let p = parts(body);
-        assert_eq!(p.len(), 5);
-        let dave = Person {
-            name: "Dave Hansen".into(),
-            email: "dave.hansen@intel.com".into(),
-        };
-        let Part::Own(o) = &p[0] else { panic!() };
-        assert_eq!(clean(o, true, false, &dave), "");
-        let Part::Own(o) = &p[4] else { panic!() };
-        assert_eq!(clean(o, false, true, &dave), "Why static?");
+    fn greetings_signoffs_and_names_are_left_out() {
+        let l = ["Hi Aaron,", "", "Why static?", "", "Thanks,", "Mel"];
+        assert_eq!(clean(&l, true, true, &mel()), "Why static?");
+        let l = ["Why static?", "", "Thanks. Tim"];
+        assert_eq!(clean(&l, false, true, &mel()), "Why static?");
+        let l = ["Thanks, I'll queue 1-3 in mm-unstable once patch 4 is sorted."];
+        assert_eq!(
+            clean(&l, true, true, &mel()),
+            "Thanks, I'll queue 1-3 in mm-unstable once patch 4 is sorted."
+        );
+        let l = ["Looks fine.", "", "Mel"];
+        assert_eq!(clean(&l, false, true, &mel()), "Looks fine.");
+    }
+
+    #[test]
+    fn acknowledgements_ask_for_nothing() {
+        for a in [
+            "The rest looks fine.",
+            "Thanks!",
+            "Looks good to me.",
+            "LGTM",
+            "Otherwise looks good.",
+            "Nice cleanup.",
+            "Applied to mm-unstable, thanks.",
+        ] {
+            assert!(is_ack(a), "{a}");
+        }
+        for r in [
+            "Why static?",
+            "Looks fine, but please rename f3.",
+            "The rest looks fine. Please document the threshold.",
+            "Thanks, I'll queue 1-3 in mm-unstable once patch 4 is sorted.",
+        ] {
+            assert!(!is_ack(r), "{r}");
+        }
+    }
+
+    #[test]
+    fn conditions_name_the_patches_they_wait_for() {
+        assert_eq!(
+            conditioned(
+                "Thanks, I'll queue 1-3 in mm-unstable once patch 4 is sorted.",
+                5
+            ),
+            [4]
+        );
+        assert_eq!(
+            conditioned("Applies if 2/5 and patch 3 go first", 5),
+            [2, 3]
+        );
+        assert_eq!(conditioned("Patch 4 looks fine.", 5), Vec::<usize>::new());
     }
 
     #[test]
     fn a_quote_is_found_in_the_patch_with_its_lines() {
-        let diff = b" a | 2 ++\n\ndiff --git a/mm/x.c b/mm/x.c\nindex 1..2 100644\n--- a/mm/x.c\n+++ b/mm/x.c\n@@ -10,3 +10,5 @@ void f(void)\n a\n+b\n+c\n d\n e\n";
-        let q = vec!["> +b".to_string(), "> +c".to_string()];
+        let diff = b" a | 2 ++\n\ndiff --git a/mm/x.c b/mm/x.c\nindex 1..2 100644\n--- a/mm/x.c\n+++ b/mm/x.c\n@@ -10,3 +10,5 @@ void f(void)\n a\n+bbbbbbbb\n+cccccccc\n d\n e\n";
+        let diff = &Patch::parse(diff).unwrap();
+        let q = vec!["+bbbbbbbb".to_string(), "+cccccccc".to_string()];
         let (file, range, lines) = locate(&q, diff).unwrap();
         assert_eq!(file, "mm/x.c");
         assert_eq!(range, Some((11, 12)));
-        assert_eq!(lines, vec!["+b", "+c"]);
+        assert_eq!(lines, vec!["+bbbbbbbb", "+cccccccc"]);
+        // A quoted blank line, or one short line, places nothing.
+        assert!(locate(&[" ".to_string()], diff).is_none());
+        assert!(locate(&[" a".to_string()], diff).is_none());
+        assert!(locate(&["+}".to_string()], diff).is_none());
     }
 }

@@ -1,37 +1,88 @@
 //! The review half: replies to the sent versions, kept as received in
 //! `series/replies/`, each placed on the patch it answers; the trailers
-//! they give, and every comment they make, tracked until addressed.
+//! they give, and every comment they make, tracked until addressed, and
+//! carried from version to version.
 
 pub mod comments;
+pub mod ledger;
+pub mod reply;
 pub mod state;
 pub mod trailers;
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 
-use crate::mailbox::{self, Posted};
+use crate::diff::Patch;
+use crate::mail::received::Received;
+use crate::model::Person;
+use crate::rangediff;
 use crate::store::Series;
+use comments::{Comment, Fate};
+use state::{Review, State};
+use trailers::{Given, Trailer, Verdict};
 
 /// One reply kept in `series/replies/`.
 #[derive(Clone, Debug)]
 pub struct Reply {
     /// Its file name under `replies/`.
     pub file: String,
-    pub mail: Posted,
+    pub mail: Received,
     /// Seconds of its Date (0 when unreadable), to order replies.
     pub secs: i64,
 }
 
 /// Where a reply belongs: a version and its patch (0 is the cover).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct Place {
     pub version: u32,
     pub patch: usize,
 }
 
-/// The file a reply is kept in: its Message-Id, made a plain file name.
+/// Who "we" are: the addresses that posted the series (each version's
+/// sender, recorded at send and at import), the identity series runs
+/// under, and `series.me`. A mail from any of them answers; it is never a
+/// comment.
+#[derive(Clone, Debug, Default)]
+pub struct Us {
+    emails: BTreeSet<String>,
+}
+
+impl Us {
+    /// Us for `series`: `identity` (the configured one), each version's
+    /// poster, and `extra` addresses (`series.me`).
+    pub fn new(series: &Series, identity: &Person, extra: &[String]) -> Us {
+        let mut emails = BTreeSet::new();
+        emails.insert(identity.email.to_ascii_lowercase());
+        for h in &series.manifest.history {
+            if let Some(p) = h.from.as_deref().and_then(Person::parse) {
+                emails.insert(p.email.to_ascii_lowercase());
+            }
+        }
+        for e in extra {
+            let bare = crate::mail::address::bare_address(e);
+            if !bare.is_empty() {
+                emails.insert(bare);
+            }
+        }
+        Us { emails }
+    }
+
+    /// Whether `p` is one of us.
+    pub fn is(&self, p: &Person) -> bool {
+        self.emails.contains(&p.email.to_ascii_lowercase())
+    }
+
+    /// Whether an address (`Name <addr>` or `addr`) is one of ours.
+    pub fn has_address(&self, a: &str) -> bool {
+        self.emails.contains(&crate::mail::address::bare_address(a))
+    }
+}
+
+/// The file a reply is kept in: a readable part of its Message-Id and a
+/// digest of all of it, so two Message-Ids never share a file.
 pub fn file_name(message_id: &str) -> String {
     let mut name: String = message_id
         .chars()
+        .take(60)
         .map(|c| {
             if c.is_ascii_alphanumeric() || "@.-_+=".contains(c) {
                 c
@@ -43,8 +94,8 @@ pub fn file_name(message_id: &str) -> String {
     while name.starts_with('.') {
         name.replace_range(..1, "_");
     }
-    name.truncate(150);
-    format!("{name}.eml")
+    let digest = crate::git::digest(message_id.as_bytes());
+    format!("{name}-{}.eml", &digest[..12])
 }
 
 /// Every Message-Id this series sent: id -> where.
@@ -70,7 +121,7 @@ pub fn sent_ids(series: &Series) -> BTreeMap<String, Place> {
 pub fn replies(series: &Series, bad: &mut Vec<String>) -> Vec<Reply> {
     let mut out = Vec::new();
     for (file, bytes) in &series.replies {
-        match mailbox::parse(bytes, &format!("series/replies/{file}")) {
+        match crate::mail::received::parse(bytes, &format!("series/replies/{file}")) {
             Ok(mail) => {
                 let secs = crate::mail::parse_rfc2822(&mail.date)
                     .map(|d| d.0)
@@ -96,12 +147,15 @@ pub struct Added {
     /// Mails that are not replies to this series (ours, or elsewhere).
     pub unrelated: usize,
     pub unreadable: Vec<String>,
+    /// The senders of the replies added now.
+    pub senders: Vec<Person>,
 }
 
 /// Keep the mails among `raw` that reply to this series (directly or to
 /// another reply, by In-Reply-To or References; else by a `Re: [PATCH vN
 /// ...]` subject of a sent version) and are not kept yet; ours and others
-/// are left out.
+/// are left out. Linear in the number of mails: replies join the thread
+/// from the messages of ours they lead to, breadth first.
 pub fn add(series: &mut Series, raw: &[Vec<u8>], what: &str) -> Added {
     let mut added = Added::default();
     let ours = sent_ids(series);
@@ -110,9 +164,18 @@ pub fn add(series: &mut Series, raw: &[Vec<u8>], what: &str) -> Added {
         .into_iter()
         .map(|r| r.mail.message_id)
         .collect();
-    let mut parsed: Vec<(Posted, &Vec<u8>)> = Vec::new();
+    let mut parsed: Vec<(Received, &Vec<u8>)> = Vec::new();
     for (i, bytes) in raw.iter().enumerate() {
-        match mailbox::parse(bytes, &format!("{what}: message {}", i + 1)) {
+        if bytes.len() > crate::mailbox::MAX_MESSAGE {
+            added.unreadable.push(format!(
+                "{what}: message {}: {} bytes, larger than series keeps ({} bytes)",
+                i + 1,
+                bytes.len(),
+                crate::mailbox::MAX_MESSAGE
+            ));
+            continue;
+        }
+        match crate::mail::received::parse(bytes, &format!("{what}: message {}", i + 1)) {
             Ok(m) => parsed.push((m, bytes)),
             Err(e) => added.unreadable.push(e.to_string()),
         }
@@ -120,51 +183,75 @@ pub fn add(series: &mut Series, raw: &[Vec<u8>], what: &str) -> Added {
     // Subjects of ours, for replies whose threading headers were lost.
     let mut titles: BTreeSet<String> = series.patches.iter().map(|p| p.title.clone()).collect();
     titles.insert(series.manifest.subject.clone());
-    let by_subject = |m: &Posted| {
+    let sent_versions: BTreeSet<u32> = series
+        .manifest
+        .history
+        .iter()
+        .filter(|h| !h.message_ids.is_empty())
+        .map(|h| h.version)
+        .collect();
+    let by_subject = |m: &Received| {
         m.is_reply
-            && m.tag.as_ref().is_some_and(|t| {
-                series
-                    .manifest
-                    .history
-                    .iter()
-                    .any(|h| h.version == t.version && !h.message_ids.is_empty())
-            })
+            && m.tag
+                .as_ref()
+                .is_some_and(|t| sent_versions.contains(&t.version))
             && titles.contains(&m.title)
     };
-    // A reply to a reply joins once its parent has: go round until stable.
+    let mut children: HashMap<&str, Vec<usize>> = HashMap::new();
+    for (i, (m, _)) in parsed.iter().enumerate() {
+        let mut parents: Vec<&str> = m.in_reply_to.iter().map(String::as_str).collect();
+        parents.extend(m.references.iter().map(String::as_str));
+        parents.sort_unstable();
+        parents.dedup();
+        for p in parents {
+            children.entry(p).or_default().push(i);
+        }
+    }
     let mut taken = vec![false; parsed.len()];
-    loop {
-        let mut more = false;
-        for (i, (m, bytes)) in parsed.iter().enumerate() {
-            if taken[i] || ours.contains_key(&m.message_id) {
-                continue;
-            }
-            let refs = m.in_reply_to.iter().chain(&m.references);
-            let related = refs
-                .clone()
-                .any(|r| ours.contains_key(r) || known.contains(r))
-                || by_subject(m);
-            if !related {
+    let mut queue: std::collections::VecDeque<String> = ours.keys().cloned().collect();
+    queue.extend(known.iter().cloned());
+    for (i, (m, _)) in parsed.iter().enumerate() {
+        if by_subject(m) && !ours.contains_key(&m.message_id) {
+            taken[i] = true;
+            queue.push_back(m.message_id.clone());
+        }
+    }
+    let mut visited: HashSet<String> = HashSet::new();
+    while let Some(id) = queue.pop_front() {
+        if !visited.insert(id.clone()) {
+            continue;
+        }
+        for &i in children.get(id.as_str()).map(Vec::as_slice).unwrap_or(&[]) {
+            if taken[i] || ours.contains_key(&parsed[i].0.message_id) {
                 continue;
             }
             taken[i] = true;
-            more = true;
-            if !known.insert(m.message_id.clone()) {
-                added.known += 1;
-                continue;
-            }
-            let mut bytes = (*bytes).clone();
-            // Kept without the mbox separator, as the list delivered it.
-            if bytes.starts_with(b"From ") {
-                let eol = bytes.iter().position(|&b| b == b'\n').unwrap_or(0);
-                bytes.drain(..=eol);
-            }
-            series.replies.insert(file_name(&m.message_id), bytes);
-            added.new += 1;
+            queue.push_back(parsed[i].0.message_id.clone());
         }
-        if !more {
-            break;
+    }
+    for (i, (m, bytes)) in parsed.iter().enumerate() {
+        if !taken[i] {
+            continue;
         }
+        if !known.insert(m.message_id.clone()) {
+            added.known += 1;
+            continue;
+        }
+        let mut bytes = (*bytes).clone();
+        // Kept without the mbox separator, as the list delivered it.
+        if bytes.starts_with(b"From ") {
+            let eol = bytes.iter().position(|&b| b == b'\n').unwrap_or(0);
+            bytes.drain(..=eol);
+        }
+        let name = file_name(&m.message_id);
+        // Never replace a reply kept under the same name.
+        if series.replies.contains_key(&name) {
+            added.known += 1;
+            continue;
+        }
+        series.replies.insert(name, bytes);
+        added.senders.push(m.from.clone());
+        added.new += 1;
     }
     added.unrelated = taken.iter().filter(|t| !**t).count();
     added
@@ -172,15 +259,16 @@ pub fn add(series: &mut Series, raw: &[Vec<u8>], what: &str) -> Added {
 
 /// Where each reply belongs: by its In-Reply-To and References, through
 /// other replies to the message of ours they lead to; else by its
-/// subject's `[PATCH vN i/M]`.
+/// subject's `[PATCH vN i/M]`. Each reply's place is found once and
+/// remembered, so a long chain costs no more than its length.
 pub fn place(series: &Series, replies: &[Reply]) -> Vec<Option<Place>> {
     let ours = sent_ids(series);
-    let by_id: BTreeMap<&str, usize> = replies
+    let by_id: HashMap<&str, usize> = replies
         .iter()
         .enumerate()
         .map(|(i, r)| (r.mail.message_id.as_str(), i))
         .collect();
-    let subject_place = |m: &Posted| -> Option<Place> {
+    let subject_place = |m: &Received| -> Option<Place> {
         let tag = m.tag.as_ref()?;
         let total = series
             .manifest
@@ -193,45 +281,52 @@ pub fn place(series: &Series, replies: &[Reply]) -> Vec<Option<Place>> {
             patch: tag.nr,
         })
     };
-    let mut out = Vec::with_capacity(replies.len());
-    for r in replies {
-        let mut at = &r.mail;
-        let mut seen = BTreeSet::new();
-        let mut found = None;
-        loop {
-            if !seen.insert(at.message_id.clone()) {
-                break;
-            }
-            let parents: Vec<&String> = at
-                .in_reply_to
-                .iter()
-                .chain(at.references.iter().rev())
-                .collect();
-            if let Some(p) = parents.iter().find_map(|p| ours.get(p.as_str())) {
-                found = Some(*p);
-                break;
-            }
-            match parents.iter().find_map(|p| by_id.get(p.as_str())) {
-                Some(&i) => at = &replies[i].mail,
-                None => break,
-            }
-        }
-        out.push(found.or_else(|| subject_place(&r.mail)));
+    // The parent a reply's place comes from: a message of ours, or the
+    // reply it answers.
+    enum Up {
+        Ours(Place),
+        Reply(usize),
+        None,
     }
-    out
+    let up = |r: &Reply| -> Up {
+        let parents: Vec<&String> = r
+            .mail
+            .in_reply_to
+            .iter()
+            .chain(r.mail.references.iter().rev())
+            .collect();
+        if let Some(p) = parents.iter().find_map(|p| ours.get(p.as_str())) {
+            return Up::Ours(*p);
+        }
+        match parents.iter().find_map(|p| by_id.get(p.as_str())) {
+            Some(&i) => Up::Reply(i),
+            None => Up::None,
+        }
+    };
+    let mut memo: Vec<Option<Option<Place>>> = vec![None; replies.len()];
+    for start in 0..replies.len() {
+        let mut chain = Vec::new();
+        let mut at = start;
+        let found = loop {
+            if let Some(known) = memo[at] {
+                break known;
+            }
+            if chain.contains(&at) || chain.len() > replies.len() {
+                break None;
+            }
+            chain.push(at);
+            match up(&replies[at]) {
+                Up::Ours(p) => break Some(p),
+                Up::Reply(i) => at = i,
+                Up::None => break None,
+            }
+        };
+        for i in chain {
+            memo[i] = Some(found.or_else(|| subject_place(&replies[i].mail)));
+        }
+    }
+    memo.into_iter().map(Option::flatten).collect()
 }
-
-/// The parent of a reply among the other replies, if it answers one.
-pub fn parent_reply(replies: &[Reply], r: &Reply) -> Option<usize> {
-    let id = r.mail.in_reply_to.as_ref()?;
-    replies.iter().position(|o| &o.mail.message_id == id)
-}
-
-use crate::model::Person;
-use crate::rangediff;
-use comments::Comment;
-use state::{Review, State};
-use trailers::{Given, Trailer, Verdict};
 
 /// A comment with what became of it.
 #[derive(Clone, Debug)]
@@ -241,10 +336,19 @@ pub struct Tracked {
     /// The version that addressed it, and how (or why not).
     pub version: Option<u32>,
     pub note: Option<String>,
-    /// A later version changed the lines it quotes: addressed?
-    pub touched_in: Option<u32>,
-    /// The comment's patch in the current version (by change id), if any.
+    /// What became of its quoted lines in the current version, when that
+    /// is a later one.
+    pub fate: Option<Fate>,
+    /// The comment's patch in the current version (paired as the
+    /// range-diff pairs patches), if any.
     pub now_patch: Option<usize>,
+}
+
+impl Tracked {
+    /// Open, and its lines are as they were: not addressed yet.
+    pub fn untouched(&self) -> bool {
+        self.state == State::Open && self.fate == Some(Fate::Untouched)
+    }
 }
 
 /// Everything the replies say about the series.
@@ -261,45 +365,64 @@ pub struct Board {
 /// and those kept).
 pub type Versions = BTreeMap<u32, Series>;
 
-/// The change id of patch `p` (1-based) of version `v`.
-fn change_of(versions: &Versions, v: u32, p: usize) -> Option<&str> {
-    versions
-        .get(&v)?
-        .manifest
-        .patches
-        .get(p.checked_sub(1)?)
-        .map(|e| e.change_id.as_str())
+/// Parsed diffs by (version, 1-based patch).
+type Parsed = HashMap<(u32, usize), Option<std::rc::Rc<Patch>>>;
+
+/// Patch `p` (1-based) of version `v`, parsed once.
+struct Patches<'a> {
+    versions: &'a Versions,
+    parsed: std::cell::RefCell<Parsed>,
 }
 
-/// The 1-based number of the patch with `change` in `series`.
-fn number_of(series: &Series, change: &str) -> Option<usize> {
-    series
-        .manifest
-        .patches
-        .iter()
-        .position(|e| e.change_id == change)
-        .map(|i| i + 1)
+impl Patches<'_> {
+    fn get(&self, v: u32, p: usize) -> Option<std::rc::Rc<Patch>> {
+        self.parsed
+            .borrow_mut()
+            .entry((v, p))
+            .or_insert_with(|| {
+                let diff = &self.versions.get(&v)?.patches.get(p.checked_sub(1)?)?.diff;
+                Patch::parse(diff).ok().map(std::rc::Rc::new)
+            })
+            .clone()
+    }
 }
 
-/// The diff section of patch `p` of version `v`.
-pub fn diff_of(versions: &Versions, v: u32, p: usize) -> Option<Vec<u8>> {
-    let s = versions.get(&v)?;
-    s.patches.get(p.checked_sub(1)?).map(|m| m.diff.clone())
+/// How each version's patches pair with the current version's: version ->
+/// (its patch index -> the current patch index).
+fn pairings(series: &Series, versions: &Versions) -> HashMap<u32, Vec<Option<usize>>> {
+    let now = crate::versions::texts(series);
+    let mut out = HashMap::new();
+    for (&v, s) in versions {
+        if v == series.manifest.version {
+            out.insert(v, (0..series.patches.len()).map(Some).collect());
+            continue;
+        }
+        let then = crate::versions::texts(s);
+        let p = rangediff::pair(&then, &now, rangediff::CREATION_FACTOR);
+        out.insert(v, p.a2b);
+    }
+    out
 }
 
 /// Read the replies, place them, list their comments with their states
-/// and the trailers they give. `own` is the author: a reply from them to
-/// a comment answers it.
-pub fn board(
-    series: &Series,
-    versions: &Versions,
-    own: &Person,
-) -> Result<Board, state::StateError> {
+/// and what became of their lines, and the trailers they give. A reply
+/// from `us` to a comment answers it; our own replies make no comments.
+pub fn board(series: &Series, versions: &Versions, us: &Us) -> Result<Board, state::StateError> {
     let review = Review::parse(&series.review)?;
     let mut unplaced = Vec::new();
     let replies = replies(series, &mut unplaced);
     let places = place(series, &replies);
     let current = series.manifest.version;
+    let patches = Patches {
+        versions,
+        parsed: Default::default(),
+    };
+    let pairs = pairings(series, versions);
+    let answered: HashSet<&str> = replies
+        .iter()
+        .filter(|o| us.is(&o.mail.from))
+        .filter_map(|o| o.mail.in_reply_to.as_deref())
+        .collect();
     let mut comments = Vec::new();
     for (r, place) in replies.iter().zip(&places) {
         let Some(place) = *place else {
@@ -309,47 +432,52 @@ pub fn board(
             ));
             continue;
         };
-        if r.mail.from.email.eq_ignore_ascii_case(&own.email) {
+        if us.is(&r.mail.from) {
             continue;
         }
-        let patches = versions.get(&place.version).map_or(0, |s| s.patches.len());
-        let found = comments::of_reply(r, place, patches, &|v, p| diff_of(versions, v, p));
+        let count = versions.get(&place.version).map_or(0, |s| s.patches.len());
+        let found = comments::of_reply(r, place, count, &|v, p| patches.get(v, p));
+        let is_answered = answered.contains(r.mail.message_id.as_str());
         for c in found {
-            let answered = replies.iter().any(|o| {
-                o.mail.in_reply_to.as_deref() == Some(c.message_id.as_str())
-                    && o.mail.from.email.eq_ignore_ascii_case(&own.email)
-            });
             let kept = review.of(&c.id);
             let state = match kept {
                 Some(k) => k.state,
-                None if answered => State::Answered,
+                None if is_answered => State::Answered,
+                None if c.kind == comments::Kind::Ack => State::Ack,
                 None => State::Open,
             };
-            let change = change_of(versions, c.version, c.patch);
-            let now_patch = match change {
-                Some(ch) => number_of(series, ch),
-                None if c.patch == 0 => Some(0),
-                None => None,
+            let now_patch = if c.patch == 0 {
+                Some(0)
+            } else {
+                pairs
+                    .get(&c.version)
+                    .and_then(|p| p.get(c.patch - 1).copied().flatten())
+                    .map(|i| i + 1)
             };
-            let touched_in = match (now_patch, c.version < current) {
-                (Some(n), true) if n > 0 => series
+            let fate = if c.version < current && c.patch > 0 {
+                let now = now_patch.and_then(|n| series.patches.get(n - 1));
+                let others: Vec<&[u8]> = series
                     .patches
-                    .get(n - 1)
-                    .filter(|m| !comments::still_there(&c, &m.diff))
-                    .map(|_| current),
-                _ => None,
+                    .iter()
+                    .enumerate()
+                    .filter(|(i, _)| Some(i + 1) != now_patch)
+                    .map(|(_, p)| p.diff.as_slice())
+                    .collect();
+                comments::fate(&c, now.map(|p| p.diff.as_slice()), &others)
+            } else {
+                None
             };
             comments.push(Tracked {
                 state,
                 version: kept.and_then(|k| k.version),
                 note: kept.and_then(|k| k.note.clone()),
-                touched_in,
+                fate,
                 now_patch,
                 comment: c,
             });
         }
     }
-    let given = trailers::given(&replies, &places);
+    let given = trailers::given(&replies, &places, us);
     Ok(Board {
         replies,
         places,
@@ -359,25 +487,57 @@ pub fn board(
     })
 }
 
+/// The diff lines of a patch that matter to a review: added and removed
+/// lines per file, without context, line numbers or the diffstat. Two
+/// versions of a patch with the same material lines changed nothing a
+/// reviewer looked at.
+pub fn material(diff: &[u8]) -> Vec<(String, Vec<String>)> {
+    match Patch::parse(diff) {
+        Ok(p) => p
+            .files
+            .iter()
+            .map(|f| {
+                let lines = f
+                    .hunks
+                    .iter()
+                    .flat_map(|h| &h.lines)
+                    .filter(|l| {
+                        matches!(
+                            l.kind,
+                            crate::diff::patch::LineKind::Added
+                                | crate::diff::patch::LineKind::Removed
+                        )
+                    })
+                    .map(|l| l.marked())
+                    .collect();
+                let name = format!(
+                    "{} {:?} {:?}",
+                    f.path(),
+                    f.change,
+                    (f.old_mode, f.new_mode, f.binary)
+                );
+                (name, lines)
+            })
+            .collect(),
+        Err(_) => vec![(String::from_utf8_lossy(diff).into_owned(), Vec::new())],
+    }
+}
+
 /// The trailers each patch of the current version gets: (1-based patch,
 /// each trailer given with its verdict for this patch), in b4's order
-/// (the patch's own in reply order, then the cover's).
+/// (the patch's own in reply order, then the cover's). A trailer given to
+/// an earlier version whose patch changed materially since is "changed
+/// since: confirm"; one whose reply conditions this patch is conditional.
 pub fn trailers_per_patch(
     series: &Series,
     versions: &Versions,
     given: &[Given],
 ) -> Vec<(usize, Vec<Given>)> {
     let current = series.manifest.version;
-    let texts = crate::versions::texts(series);
-    let diff_text = |s: &Series, i: usize| -> Option<String> {
-        let m = s.patches.get(i)?;
-        let t = rangediff::patch_text(m, None);
-        Some(t.text[t.diff_offset..].to_string())
-    };
+    let pairs = pairings(series, versions);
     let mut out = Vec::new();
     for (i, mail) in series.patches.iter().enumerate() {
-        let change = &series.manifest.patches[i].change_id;
-        let have = trailers::body_trailers(&mail.body);
+        let have = crate::mail::trailer::of_message(&mail.body);
         let mut list: Vec<Given> = Vec::new();
         let ordered = given
             .iter()
@@ -385,21 +545,25 @@ pub fn trailers_per_patch(
             .chain(given.iter().filter(|g| g.place.patch == 0));
         for g in ordered {
             let v = g.place.version;
-            let for_this = if g.place.patch == 0 {
-                true
-            } else {
-                change_of(versions, v, g.place.patch) == Some(change.as_str())
-            };
+            // The patch of version v this one pairs with.
+            let then = pairs
+                .get(&v)
+                .and_then(|p| p.iter().position(|b| *b == Some(i)))
+                .map(|k| k + 1);
+            let for_this = g.place.patch == 0 || then == Some(g.place.patch);
             if !for_this {
                 continue;
             }
             let mut g = g.clone();
-            if v != current {
-                let then = versions
-                    .get(&v)
-                    .and_then(|s| number_of(s, change).and_then(|n| diff_text(s, n - 1)));
-                let now = Some(texts[i].text[texts[i].diff_offset..].to_string());
-                if (then.is_none() || then != now) && matches!(g.verdict, Verdict::New) {
+            if let (Verdict::New, Some(cond)) = (&g.verdict, &g.conditions) {
+                if then.is_some_and(|n| cond.0.contains(&n)) {
+                    g.verdict = Verdict::Conditional(cond.1.clone());
+                }
+            }
+            if v != current && matches!(g.verdict, Verdict::New) {
+                let old = then.and_then(|n| versions.get(&v)?.patches.get(n - 1));
+                let same = old.is_some_and(|o| material(&o.diff) == material(&mail.diff));
+                if !same {
                     g.verdict = Verdict::ChangedSince(v);
                 }
             }
@@ -443,15 +607,54 @@ pub fn apply_trailers(
     (next, count)
 }
 
-/// The changelog line of an addressed comment, crediting the reviewer.
-pub fn changelog_line(t: &Tracked, note: &str) -> String {
-    let who = if t.comment.who.name.is_empty() {
-        t.comment.who.email.clone()
-    } else {
-        t.comment.who.name.clone()
-    };
-    match t.now_patch {
-        Some(0) | None => format!("cover letter: {note} ({who})"),
-        Some(n) => format!("patch {n}: {note} ({who})"),
+/// What taking in mails did: the replies added, and the reviewers of an
+/// earlier version now Cc'd on the one being prepared.
+pub struct Intake {
+    pub added: Added,
+    pub cc_added: Vec<(String, u32)>,
+}
+
+/// Keep the replies among `raw` ([`add`]); when the current version is
+/// being prepared (not sent), the senders of the replies added now to an
+/// earlier version join its Cc (each once; removing one from
+/// `[recipients]` keeps them out until they write again).
+pub fn intake(series: &mut Series, raw: &[Vec<u8>], what: &str, us: &Us) -> Intake {
+    let added = add(series, raw, what);
+    let mut cc_added = Vec::new();
+    if crate::versions::sent(series).is_none() && added.new > 0 {
+        let current = series.manifest.version;
+        let mut bad = Vec::new();
+        let all = replies(series, &mut bad);
+        let places = place(series, &all);
+        for p in &added.senders {
+            if us.is(p) {
+                continue;
+            }
+            let version = all
+                .iter()
+                .zip(&places)
+                .filter(|(r, _)| r.mail.from.email.eq_ignore_ascii_case(&p.email))
+                .filter_map(|(_, pl)| pl.map(|pl| pl.version))
+                .find(|v| *v < current);
+            let Some(v) = version else { continue };
+            let a = crate::mail::received::address_text(&p.name, &p.email);
+            if add_cc(series, &a) {
+                cc_added.push((a, v));
+            }
+        }
     }
+    Intake { added, cc_added }
+}
+
+/// Add `a` to the series' Cc unless it is a recipient already.
+pub fn add_cc(series: &mut Series, a: &str) -> bool {
+    let r = &series.manifest.recipients;
+    let known =
+        r.to.iter()
+            .chain(&r.cc)
+            .any(|o| crate::mail::address::same_address(o, a));
+    if !known {
+        series.manifest.recipients.cc.push(a.to_string());
+    }
+    !known
 }

@@ -38,6 +38,8 @@ pub enum State {
     Answered,
     Addressed,
     Wontfix,
+    /// An acknowledgement that asks for nothing: kept, never open.
+    Ack,
 }
 
 impl State {
@@ -47,6 +49,7 @@ impl State {
             State::Answered => "answered",
             State::Addressed => "addressed",
             State::Wontfix => "won't fix",
+            State::Ack => "acknowledgement",
         }
     }
 }
@@ -100,9 +103,12 @@ impl Review {
         Ok(r)
     }
 
-    pub fn text(&self) -> String {
-        let body = toml::to_string_pretty(self).unwrap_or_default();
-        format!("# Review state of this series; see docs/FORMAT.md.\n{body}")
+    pub fn text(&self) -> Result<String, StateError> {
+        let body = toml::to_string_pretty(self)
+            .map_err(|e| StateError(format!("cannot be written: {e}")))?;
+        Ok(format!(
+            "# Review state of this series; see docs/FORMAT.md.\n{body}"
+        ))
     }
 
     pub fn of(&self, id: &str) -> Option<&CommentState> {

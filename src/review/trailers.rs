@@ -3,18 +3,19 @@
 //! the reply's own text, not quoted, above its signature; a person trailer
 //! names the sender), collected per patch and written into the patch
 //! files in b4's order. Where series differs from b4 it says why: a
-//! conditional trailer ("with that fixed, ...") and one in someone else's
-//! name are shown, never applied; b4 applies the first and drops the
-//! second silently.
+//! conditional trailer ("with that fixed, ...", or one in a reply that
+//! makes a patch wait: "once patch 4 is sorted"), one in someone else's
+//! name, and one whose value is not exactly one person are shown, never
+//! applied; b4 applies the first and drops the others silently.
 
-use crate::mailbox::Posted;
+use crate::mail::body::Kind;
+use crate::mail::received::Received;
+pub use crate::mail::trailer::Trailer;
+use crate::mail::trailer::{self, one_person};
 use crate::model::{PatchMail, Person};
 
-use super::{Place, Reply};
+use super::{Place, Reply, Us};
 
-/// Trailers that name no person.
-const NONPERSON: &[&str] = &["fixes", "link", "buglink", "closes"];
-const LINKS: &[&str] = &["link", "buglink", "closes"];
 /// Words that make a trailer conditional when they are on its line or on
 /// the line before it.
 const CONDITIONS: &[&str] = &[
@@ -33,44 +34,6 @@ const CONDITIONS: &[&str] = &[
     "with these",
 ];
 
-/// One trailer as written.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Trailer {
-    pub name: String,
-    pub value: String,
-}
-
-impl Trailer {
-    pub fn line(&self) -> String {
-        format!("{}: {}", self.name, self.value)
-    }
-
-    fn lname(&self) -> String {
-        self.name.to_ascii_lowercase()
-    }
-
-    /// The person a trailer names, when it names one.
-    pub fn person(&self) -> Option<Person> {
-        if NONPERSON.contains(&self.lname().as_str()) {
-            return None;
-        }
-        let v = self.value.split(" #").next().unwrap_or(&self.value);
-        crate::mail::parse_person(v)
-    }
-
-    /// The same trailer: names equal but for case, the same person (by
-    /// address) or the same value.
-    pub fn same(&self, other: &Trailer) -> bool {
-        if self.lname() != other.lname() {
-            return false;
-        }
-        match (self.person(), other.person()) {
-            (Some(a), Some(b)) => a.email.eq_ignore_ascii_case(&b.email),
-            _ => self.value.trim() == other.value.trim(),
-        }
-    }
-}
-
 /// Why a trailer is not applied, or that it is.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Verdict {
@@ -82,9 +45,13 @@ pub enum Verdict {
     Conditional(String),
     /// In the name of someone other than the sender: shown, not applied.
     FromOther,
+    /// A person trailer whose value is not exactly one person: shown, not
+    /// applied.
+    Malformed,
     /// Quoted from another mail: shown, not applied.
     Quoted,
-    /// Given for an earlier version whose patch differs from this one.
+    /// Given for an earlier version whose patch changed materially since
+    /// (more than context and line numbers): confirm before applying.
     ChangedSince(u32),
 }
 
@@ -98,139 +65,114 @@ pub struct Given {
     /// The patch (or cover) of the version it was given to.
     pub place: Place,
     pub verdict: Verdict,
-}
-
-/// Undo two common wraps of a trailer over two lines, as b4 does:
-/// `Fixes: <id> ("subject` / `more")`, and `Name: Full Name` /
-/// `<address>`.
-fn unwrap_lines(lines: &[&str]) -> Vec<String> {
-    let mut out: Vec<String> = Vec::new();
-    for l in lines {
-        if let Some(last) = out.last_mut() {
-            let open_paren = last.contains(": ") && last.contains('(') && !last.contains(')');
-            let name_only = last.contains(": ") && !last.contains('<') && !last.contains('@');
-            if (open_paren && l.trim_end().ends_with(')') && !l.starts_with('>'))
-                || (name_only && l.starts_with('<') && l.trim_end().ends_with('>'))
-            {
-                last.push(' ');
-                last.push_str(l.trim());
-                continue;
-            }
-        }
-        out.push(l.to_string());
-    }
-    out
-}
-
-/// A `Name: value` trailer of one line, as b4 accepts it in a follow-up:
-/// ASCII name; a person trailer holds an address; a link only in a link
-/// trailer; `Fixes:` starts with a commit id.
-fn trailer_of(line: &str) -> Option<Trailer> {
-    let line = line.trim_start();
-    let (name, value) = line.split_once(':')?;
-    let value = value.strip_prefix(|c: char| c.is_whitespace())?.trim();
-    let first = name.chars().next()?;
-    if !(first.is_ascii_alphanumeric() || first == '_')
-        || name.len() < 2
-        || name.contains(char::is_whitespace)
-        || !name.is_ascii()
-        || value.is_empty()
-    {
-        return None;
-    }
-    let lname = name.to_ascii_lowercase();
-    if [
-        "phone", "mail", "email", "e-mail", "subject", "date", "from", "to", "cc",
-    ]
-    .contains(&lname.as_str())
-        && lname != "cc"
-    {
-        return None;
-    }
-    let has_mail = value.split_whitespace().any(|w| {
-        let w = w.trim_matches(['<', '>', ',', '(', ')']);
-        w.contains('@') && w.split('@').nth(1).is_some_and(|d| d.contains('.'))
-    });
-    if !has_mail && !NONPERSON.contains(&lname.as_str()) {
-        return None;
-    }
-    if (value.contains("http://") || value.contains("https://")) && !LINKS.contains(&lname.as_str())
-    {
-        return None;
-    }
-    if lname == "fixes"
-        && !value
-            .chars()
-            .take(6)
-            .all(|c| c.is_ascii_hexdigit() && !c.is_ascii_uppercase())
-    {
-        return None;
-    }
-    Some(Trailer {
-        name: name.to_string(),
-        value: value.to_string(),
-    })
-}
-
-/// The trailer a line of a reply's own text is, if it is one.
-pub fn of_reply_line(line: &str) -> Option<Trailer> {
-    if line.starts_with('>') {
-        return None;
-    }
-    trailer_of(line)
+    /// Patches of that version the reply made wait, and the words that
+    /// did: for those the trailer is conditional.
+    pub conditions: Option<(Vec<usize>, String)>,
 }
 
 /// The trailers a reply gives in its own words, each with the condition
 /// it was given on (if any); and those it quotes.
-pub fn of_reply(mail: &Posted) -> (Vec<(Trailer, Option<String>)>, Vec<Trailer>) {
-    let body = mail.body.split("\n-- \n").next().unwrap_or("");
-    let lines: Vec<&str> = body.lines().collect();
-    let lines = unwrap_lines(&lines);
+pub fn of_reply(mail: &Received) -> (Vec<(Trailer, Option<String>)>, Vec<Trailer>) {
+    let text = mail.text();
     let mut own = Vec::new();
     let mut quoted = Vec::new();
-    for (i, l) in lines.iter().enumerate() {
-        if let Some(q) = l.strip_prefix('>') {
-            if let Some(t) = trailer_of(q.trim_start_matches(['>', ' '])) {
-                quoted.push(t);
+    // Two-line trailers are joined before they are read.
+    let lines: Vec<(Kind, String)> = {
+        let mut out: Vec<(Kind, String)> = Vec::new();
+        for l in &text.lines {
+            let joined = out.last_mut().filter(|(k, prev)| {
+                matches!(k, Kind::Trailer | Kind::Own)
+                    && l.kind == Kind::Own
+                    && trailer::unwrap_lines(&[prev.as_str(), l.text.as_str()]).len() == 1
+            });
+            match joined {
+                Some((k, prev)) => {
+                    prev.push(' ');
+                    prev.push_str(l.text.trim());
+                    if trailer::parse_line(prev).is_some() {
+                        *k = Kind::Trailer;
+                    }
+                }
+                None => out.push((l.kind, l.text.clone())),
             }
-            continue;
         }
-        let Some(t) = trailer_of(l) else { continue };
-        let before = if i > 0 && !lines[i - 1].starts_with('>') {
-            lines[i - 1].to_ascii_lowercase()
-        } else {
-            String::new()
-        };
-        let here = l.to_ascii_lowercase();
-        let condition = CONDITIONS
-            .iter()
-            .find(|c| {
-                before.contains(*c) || here.split_once(':').is_some_and(|(_, v)| v.contains(*c))
-            })
-            .map(|c| c.trim().to_string());
-        own.push((t, condition));
+        out
+    };
+    for (i, (kind, l)) in lines.iter().enumerate() {
+        match kind {
+            Kind::Quote => {
+                if let Some(t) = trailer::parse_line(l) {
+                    quoted.push(t);
+                }
+            }
+            Kind::Trailer | Kind::Own => {
+                let Some(t) = trailer::parse_line(l) else {
+                    continue;
+                };
+                let before = match i.checked_sub(1).map(|k| &lines[k]) {
+                    Some((Kind::Own, b)) => b.to_ascii_lowercase(),
+                    _ => String::new(),
+                };
+                let here = l.to_ascii_lowercase();
+                let condition = CONDITIONS
+                    .iter()
+                    .find(|c| {
+                        before.contains(*c)
+                            || here.split_once(':').is_some_and(|(_, v)| v.contains(*c))
+                    })
+                    .map(|c| c.trim().to_string());
+                own.push((t, condition));
+            }
+            _ => {}
+        }
     }
     (own, quoted)
 }
 
 /// Whether the person a trailer names sent the mail (by address, else by
-/// name), as b4 checks it.
-fn names_sender(t: &Trailer, from: &Person) -> bool {
-    match t.person() {
-        None => true,
-        Some(p) => {
-            p.email.eq_ignore_ascii_case(&from.email)
-                || (!p.name.is_empty() && p.name.eq_ignore_ascii_case(&from.name))
-        }
+/// name), as b4 checks it. None: a person trailer that names no one.
+fn names_sender(t: &Trailer, from: &Person) -> Option<bool> {
+    if !t.is_person() {
+        return Some(true);
     }
+    let p = one_person(&t.value)?;
+    Some(
+        p.email.eq_ignore_ascii_case(&from.email)
+            || (!p.name.is_empty() && p.name.eq_ignore_ascii_case(&from.name)),
+    )
 }
 
-/// Every trailer the replies give, with where each was given.
-pub fn given(replies: &[Reply], places: &[Option<Place>]) -> Vec<Given> {
+/// The statement of a reply that makes patches wait, if any: the patches
+/// and the sentence.
+fn waits(mail: &Received, patches: usize) -> Option<(Vec<usize>, String)> {
+    let text = mail.text();
+    for l in text.lines.iter().filter(|l| l.kind == Kind::Own) {
+        let p = super::comments::conditioned(&l.text, patches);
+        if !p.is_empty() {
+            return Some((p, l.text.trim().to_string()));
+        }
+    }
+    None
+}
+
+/// Every trailer the replies give, with where each was given. Ours are
+/// never given: a trailer in our own reply is the author's to write.
+pub fn given(replies: &[Reply], places: &[Option<Place>], us: &Us) -> Vec<Given> {
     let mut out = Vec::new();
     for (r, place) in replies.iter().zip(places) {
         let Some(place) = *place else { continue };
+        if us.is(&r.mail.from) {
+            continue;
+        }
         let (own, quoted) = of_reply(&r.mail);
+        if own.is_empty() && quoted.is_empty() {
+            continue;
+        }
+        let conditions = if place.patch == 0 {
+            waits(&r.mail, 1000)
+        } else {
+            None
+        };
         let mut push = |t: Trailer, verdict: Verdict| {
             out.push(Given {
                 trailer: t,
@@ -239,13 +181,15 @@ pub fn given(replies: &[Reply], places: &[Option<Place>]) -> Vec<Given> {
                 date: r.mail.date.clone(),
                 place,
                 verdict,
+                conditions: conditions.clone(),
             })
         };
         for (t, cond) in own {
-            let verdict = match cond {
-                Some(c) => Verdict::Conditional(c),
-                None if !names_sender(&t, &r.mail.from) => Verdict::FromOther,
-                None => Verdict::New,
+            let verdict = match (cond, names_sender(&t, &r.mail.from)) {
+                (_, None) => Verdict::Malformed,
+                (Some(c), _) => Verdict::Conditional(c),
+                (None, Some(false)) => Verdict::FromOther,
+                (None, Some(true)) => Verdict::New,
             };
             push(t, verdict);
         }
@@ -256,33 +200,12 @@ pub fn given(replies: &[Reply], places: &[Option<Place>]) -> Vec<Given> {
     out
 }
 
-/// The trailers of a message body: its last paragraph, when every line
-/// of it is a trailer.
-pub fn body_trailers(body: &str) -> Vec<Trailer> {
-    let last = body.trim_end().rsplit("\n\n").next().unwrap_or("");
-    let mut out = Vec::new();
-    for line in last.lines() {
-        match line.split_once(": ") {
-            Some((k, v))
-                if !k.is_empty() && k.chars().all(|c| c.is_ascii_alphanumeric() || c == '-') =>
-            {
-                out.push(Trailer {
-                    name: k.to_string(),
-                    value: v.trim().to_string(),
-                })
-            }
-            _ => return Vec::new(),
-        }
-    }
-    out
-}
-
 /// The message with `new` trailers added as b4 adds them: after the
 /// trailers it has, but the sender's own `Signed-off-by:` moved last;
 /// none twice.
 pub fn with_trailers(mail: &PatchMail, new: &[Trailer], own: &Person) -> PatchMail {
     let body = mail.body.trim_end();
-    let existing = body_trailers(body);
+    let existing = trailer::of_message(body);
     let (message, mut trailers) = if existing.is_empty() {
         (body.to_string(), Vec::new())
     } else {
@@ -325,8 +248,8 @@ pub fn with_trailers(mail: &PatchMail, new: &[Trailer], own: &Person) -> PatchMa
 mod tests {
     use super::*;
 
-    fn mail(body: &str) -> Posted {
-        crate::mailbox::parse(
+    fn mail(body: &str) -> Received {
+        crate::mail::received::parse(
             format!("Message-ID: <a@b>\nFrom: Dave Hansen <dave.hansen@intel.com>\nSubject: Re: [PATCH 1/2] x\nDate: Wed, 15 Mar 2017 05:02:11 -0400\n\n{body}").as_bytes(),
             "test",
         )
@@ -345,16 +268,20 @@ mod tests {
     }
 
     #[test]
-    fn not_trailers() {
-        for l in [
-            "Note: see https://x.org/y",
-            "Hi Dave:",
-            "Fixes: the bug",
-            "Reviewed-by: Dave",
-        ] {
-            assert!(trailer_of(l).is_none(), "{l}");
-        }
-        assert!(trailer_of("Fixes: 0123abcd (\"mm: x\")").is_some());
-        assert!(trailer_of("Link: https://lore.kernel.org/r/x@y").is_some());
+    fn a_forged_person_is_not_the_sender() {
+        let from = Person {
+            name: "Mallory".into(),
+            email: "m@evil.org".into(),
+        };
+        let t = |v: &str| Trailer {
+            name: "Acked-by".into(),
+            value: v.into(),
+        };
+        assert_eq!(names_sender(&t("Linus <torvalds@x.org>>"), &from), None);
+        assert_eq!(
+            names_sender(&t("Linus <torvalds@x.org>"), &from),
+            Some(false)
+        );
+        assert_eq!(names_sender(&t("Mallory <m@evil.org>"), &from), Some(true));
     }
 }

@@ -119,6 +119,9 @@ pub struct VersionEntry {
     pub to: Option<Vec<String>>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub cc: Option<Vec<String>>,
+    /// Who posted it (`Name <addr>`): one of "us" for the review.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub from: Option<String>,
     /// Message-Id of the cover letter, then of each patch, once sent.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub message_ids: Vec<String>,

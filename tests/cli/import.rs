@@ -121,7 +121,7 @@ fn an_mbox_from_git_format_patch_imports_byte_identical() {
         fs::read_to_string(env.series_dir().join("cover.md")).unwrap(),
         "Free pages in parallel.\n"
     );
-    // Posted, so final and kept: reroll starts v3.
+    // Received, so final and kept: reroll starts v3.
     assert!(env.series_dir().join("versions/v2/series.toml").is_file());
     let out = env.series(&["reroll"]);
     assert_ok(&out);

@@ -276,7 +276,7 @@ fn replies_come_in_trailers_match_b4_and_comments_are_tracked_into_v2() {
     let out = env.series(&["reroll"]);
     assert_ok(&out);
     assert!(
-        stdout(&out).contains("  - patch 2: documented the threshold (Michal Hocko)"),
+        stdout(&out).contains("  - patch 2: documented the threshold (Michal Hocko, https://lore.kernel.org/r/mhocko-1@suse)"),
         "{}",
         stdout(&out)
     );
@@ -354,7 +354,7 @@ fn replies_come_in_trailers_match_b4_and_comments_are_tracked_into_v2() {
     let listing = stdout(&out);
     let akpm_id = akpm["id"].as_str().unwrap();
     let line = listing.lines().find(|l| l.starts_with(akpm_id)).unwrap();
-    assert!(line.contains("(touched in v2: addressed?)"), "{listing}");
+    assert!(line.contains("(changed in v2: addressed?)"), "{listing}");
     assert!(line.contains("v1 patch 3, mm/f3.c:1"), "{listing}");
 
     // Answer akpm: a reply mail, sent once, then answered.
@@ -409,7 +409,7 @@ fn replies_come_in_trailers_match_b4_and_comments_are_tracked_into_v2() {
     // v2's changelog has the addressed comment; send warns of open ones.
     let manifest = fs::read_to_string(env.series_dir().join("series.toml")).unwrap();
     assert!(
-        manifest.contains("\"patch 2: documented the threshold (Michal Hocko)\""),
+        manifest.contains("\"patch 2: documented the threshold (Michal Hocko, https://lore.kernel.org/r/mhocko-1@suse)\""),
         "{manifest}"
     );
     let out = send(&env, &cfg, &["--yes"]);
@@ -421,7 +421,7 @@ fn replies_come_in_trailers_match_b4_and_comments_are_tracked_into_v2() {
     );
     let v2_cover = &smtp.received()[before + 1].0;
     assert!(
-        v2_cover.contains("- patch 2: documented the threshold (Michal Hocko)"),
+        v2_cover.contains("- patch 2: documented the threshold (Michal Hocko,"),
         "{v2_cover}"
     );
 }
@@ -496,7 +496,7 @@ fn replies_from_an_mbox_trailers_of_a_changed_patch_and_bad_input() {
     assert_ok(&env.series_t(&["refresh"]));
     let out = env.series(&["trailers"]);
     assert!(
-        stdout(&out).contains("Reviewed-by: Mel Gorman <mgorman@techsingularity.net>  [given for v1, patch changed since: not applied]"),
+        stdout(&out).contains("Reviewed-by: Mel Gorman <mgorman@techsingularity.net>  [given for v1, patch changed since: confirm, not applied]"),
         "{}",
         stdout(&out)
     );
@@ -512,7 +512,7 @@ fn replies_from_an_mbox_trailers_of_a_changed_patch_and_bad_input() {
         .contains("Acked-by: Michal Hocko <mhocko@suse.com>\nSigned-off-by: Aaron Lu"));
     let out = env.series(&["review"]);
     assert!(
-        stdout(&out).contains("(touched in v2: addressed?)"),
+        stdout(&out).contains("(changed in v2: addressed?)"),
         "{}",
         stdout(&out)
     );
@@ -543,7 +543,7 @@ fn replies_from_an_mbox_trailers_of_a_changed_patch_and_bad_input() {
     ]));
     let manifest = fs::read_to_string(env.series_dir().join("series.toml")).unwrap();
     assert!(
-        manifest.contains("\"patch 1: renamed f1 to f1_counter (Mel Gorman)\""),
+        manifest.contains("\"patch 1: renamed f1 to f1_counter (Mel Gorman, https://lore.kernel.org/r/mel-2@suse)\""),
         "{manifest}"
     );
     let review = env.series_dir().join("review.toml");
