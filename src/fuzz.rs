@@ -62,7 +62,7 @@ pub fn manifest(data: &[u8]) {
     };
     let path = Path::new("series.toml");
     if let Ok(m) = crate::store::parse_manifest(path, text) {
-        let out = crate::store::manifest_text(&m);
+        let out = crate::store::manifest_text(&m).expect("a parsed manifest writes");
         let back = crate::store::parse_manifest(path, &out).expect("a written manifest parses");
         assert_eq!(m, back);
     }
@@ -75,8 +75,9 @@ pub fn bench(data: &[u8]) {
     };
     if let Ok(b) = crate::bench::Bench::parse("fuzz", text) {
         let _ = crate::bench::table::render("fuzz", &b, false);
-        let back = crate::bench::Bench::parse("fuzz", &b.to_text()).expect("written bench parses");
-        assert_eq!(b.to_text(), back.to_text());
+        let text = b.to_text().expect("a parsed bench writes");
+        let back = crate::bench::Bench::parse("fuzz", &text).expect("written bench parses");
+        assert_eq!(text, back.to_text().expect("a parsed bench writes"));
     }
 }
 

@@ -103,6 +103,9 @@ pub struct Comparison {
     pub new_version: u32,
     pub a: Vec<PatchText>,
     pub b: Vec<PatchText>,
+    /// The commit messages of each side's patches.
+    pub a_bodies: Vec<String>,
+    pub b_bodies: Vec<String>,
     pub pairing: Pairing,
     pub rows: Vec<Row>,
     pub old_base: String,
@@ -120,6 +123,8 @@ pub fn compare(old: &Series, new: &Series) -> Comparison {
         new_version: new.manifest.version,
         a,
         b,
+        a_bodies: old.patches.iter().map(|p| p.body.clone()).collect(),
+        b_bodies: new.patches.iter().map(|p| p.body.clone()).collect(),
         pairing,
         rows,
         old_base: old.manifest.base.name.clone(),
@@ -185,7 +190,7 @@ impl Comparison {
                         if self.a[i].subject != self.b[j].subject {
                             what.push(format!("was \"{}\"", self.a[i].subject));
                         } else if message {
-                            what.push("commit message reworded".into());
+                            what.extend(message_change(&self.a_bodies[i], &self.b_bodies[j]));
                         }
                         if !files.is_empty() {
                             what.push(format!("changes in {}", files.join(", ")));
@@ -205,6 +210,93 @@ impl Comparison {
         }
         out
     }
+}
+
+/// How a commit message changed: trailers collected or dropped (a review
+/// tag is not a rewording), or the words themselves.
+fn message_change(old: &str, new: &str) -> Vec<String> {
+    use crate::mail::trailer::of_message;
+    let (ta, tb) = (of_message(old), of_message(new));
+    let words = |body: &str, t: &[crate::mail::trailer::Trailer]| -> String {
+        let body = body.trim_end();
+        match (t.is_empty(), body.rfind("\n\n")) {
+            (false, Some(i)) => body[..i].to_string(),
+            (false, None) => String::new(),
+            (true, _) => body.to_string(),
+        }
+    };
+    if words(old, &ta) != words(new, &tb) {
+        return vec!["commit message reworded".into()];
+    }
+    let who = |t: &crate::mail::trailer::Trailer| match t.person() {
+        Some(p) if !p.name.is_empty() => format!("{} ({})", t.name, p.name),
+        _ => t.line(),
+    };
+    let added: Vec<String> = tb
+        .iter()
+        .filter(|t| !ta.iter().any(|o| o.same(t)))
+        .map(who)
+        .collect();
+    let dropped: Vec<String> = ta
+        .iter()
+        .filter(|t| !tb.iter().any(|o| o.same(t)))
+        .map(who)
+        .collect();
+    let mut out = Vec::new();
+    if !added.is_empty() {
+        out.push(format!("collected {}", added.join(", ")));
+    }
+    if !dropped.is_empty() {
+        out.push(format!("dropped {}", dropped.join(", ")));
+    }
+    out
+}
+
+/// Merge drafted changelog lines into `changes`: each one not there yet
+/// is added after what is there. Returns the lines added.
+pub fn merge_draft(changes: &mut Vec<String>, drafted: &[String]) -> Vec<String> {
+    let mut added = Vec::new();
+    for d in drafted {
+        if !changes.contains(d) {
+            changes.push(d.clone());
+            added.push(d.clone());
+        }
+    }
+    added
+}
+
+/// Draft the changelog of the version being prepared from its comparison
+/// with `old`, when the author has written none of it (only the lines of
+/// `review resolve --note` are there): the drafted lines join them. What
+/// the author wrote is never touched. Returns the lines added.
+pub fn draft_changelog(series: &mut Series, old: &Series) -> Vec<String> {
+    if sent(series).is_some() || old.manifest.version >= series.manifest.version {
+        return Vec::new();
+    }
+    let lines = compare(old, series).draft();
+    let entry = series.current_version_mut();
+    if entry.changes.iter().any(|c| !is_note_line(c)) {
+        return Vec::new();
+    }
+    // Drafted lines first, then the notes, as `diff --draft` orders them.
+    let notes = std::mem::take(&mut entry.changes);
+    let mut added = merge_draft(&mut entry.changes, &lines);
+    for n in notes {
+        if !entry.changes.contains(&n) {
+            entry.changes.push(n);
+        }
+    }
+    added.retain(|a| !a.is_empty());
+    added
+}
+
+/// Whether a changelog line is one `review resolve --note` drafted
+/// (`patch 2: NOTE (Reviewer, link)`).
+pub fn is_note_line(line: &str) -> bool {
+    (line.starts_with("patch ") || line.starts_with("cover letter: "))
+        && line.ends_with(')')
+        && line.contains(" (")
+        && line.contains("://")
 }
 
 /// The positions (into `seq`) of one longest strictly increasing
@@ -249,4 +341,34 @@ pub fn load_version(dir: &std::path::Path, v: u32) -> Result<Series, VersionErro
         return Err(VersionError::NoSuchVersion(v, list));
     }
     Ok(store::load_kept(dir, v)?)
+}
+
+#[cfg(test)]
+mod draft_tests {
+    use super::*;
+
+    #[test]
+    fn collected_tags_are_not_a_rewording() {
+        let old = "Free in workers.\n\nSigned-off-by: Aaron Lu <aaron.lu@intel.com>\n";
+        let new = "Free in workers.\n\nReviewed-by: Mel Gorman <mgorman@suse.de>\nSigned-off-by: Aaron Lu <aaron.lu@intel.com>\n";
+        assert_eq!(
+            message_change(old, new),
+            ["collected Reviewed-by (Mel Gorman)"]
+        );
+        let reworded =
+            "Free the pages in workers.\n\nSigned-off-by: Aaron Lu <aaron.lu@intel.com>\n";
+        assert_eq!(message_change(old, reworded), ["commit message reworded"]);
+    }
+
+    #[test]
+    fn a_draft_joins_the_notes_already_written() {
+        let note =
+            "patch 2: documented the threshold (Michal Hocko, https://lore.kernel.org/r/a@b)";
+        assert!(is_note_line(note));
+        assert!(!is_note_line("rebased on v4.12"));
+        let mut changes = vec![note.to_string()];
+        let added = merge_draft(&mut changes, &["rebased on v4.12".into(), note.into()]);
+        assert_eq!(added, ["rebased on v4.12"]);
+        assert_eq!(changes.len(), 2);
+    }
 }

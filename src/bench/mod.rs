@@ -155,9 +155,12 @@ impl Bench {
         Ok(b)
     }
 
-    /// The file text.
-    pub fn to_text(&self) -> String {
-        toml::to_string_pretty(self).unwrap_or_default()
+    /// The file text; one TOML cannot hold is an error, never empty text.
+    pub fn to_text(&self) -> Result<String, BenchError> {
+        toml::to_string_pretty(self).map_err(|e| BenchError::Malformed {
+            name: self.title.clone(),
+            msg: format!("cannot be written: {e}"),
+        })
     }
 
     /// The row with `label`, made when missing.
@@ -221,7 +224,7 @@ mod tests {
             n: None,
         });
         b.row_mut("patched").samples = vec![5.5, 6.0, 5.9];
-        let text = b.to_text();
+        let text = b.to_text().unwrap();
         assert_eq!(Bench::parse("x", &text).unwrap(), b);
         assert!(Bench::parse("x", &text.replace("format = 1", "format = 9")).is_err());
         assert!(Bench::parse("x", &text.replace("unit = ", "colour = 1\nunit = ")).is_err());

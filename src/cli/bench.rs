@@ -135,8 +135,9 @@ pub fn get(series: &Series, name: &str) -> Result<Bench, BenchError> {
     Bench::parse(name, text)
 }
 
-fn put(series: &mut Series, name: &str, b: &Bench) {
-    series.bench.insert(bench::file_name(name), b.to_text());
+fn put(series: &mut Series, name: &str, b: &Bench) -> Result<(), CliError> {
+    series.bench.insert(bench::file_name(name), b.to_text()?);
+    Ok(())
 }
 
 pub fn run(ctx: &Context, args: Args, out: &mut dyn Write) -> Result<(), CliError> {
@@ -160,7 +161,7 @@ fn new(ctx: &Context, a: NewArgs, out: &mut dyn Write) -> Result<(), CliError> {
     let mut b = Bench::new(&a.title, &a.unit, a.param.as_deref().unwrap_or(&a.label));
     b.setup = a.setup;
     b.param = a.param;
-    put(&mut series, &a.name, &b);
+    put(&mut series, &a.name, &b)?;
     store::save(&ctx.series_dir, &series)?;
     writeln!(out, "Created bench {}.", a.name)?;
     Ok(())
@@ -245,7 +246,7 @@ fn run_cmd(ctx: &Context, a: RunArgs, out: &mut dyn Write) -> Result<(), CliErro
     );
     bar.done();
     if taken > 0 {
-        put(&mut series, &a.name, &b);
+        put(&mut series, &a.name, &b)?;
         store::save(&ctx.series_dir, &series)?;
     }
     if let Some((label, e)) = failure {
@@ -274,7 +275,7 @@ fn record(ctx: &Context, a: RecordArgs, out: &mut dyn Write) -> Result<(), CliEr
         rsd: a.rsd,
         n: a.runs,
     });
-    put(&mut series, &a.name, &b);
+    put(&mut series, &a.name, &b)?;
     store::save(&ctx.series_dir, &series)?;
     write!(out, "{}", table::render(&a.name, &b, false)?)?;
     Ok(())

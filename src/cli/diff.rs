@@ -32,8 +32,13 @@ pub struct Args {
     #[arg(long)]
     pub json: bool,
 
-    /// Do not draft the current version's changelog
-    #[arg(long)]
+    /// Merge the changelog drafted from this comparison into the current
+    /// version's "Changes in vN" (lines already there are kept)
+    #[arg(long, conflicts_with = "no_draft")]
+    pub draft: bool,
+
+    /// Do not draft (the default; kept for scripts written before --draft)
+    #[arg(long, hide = true)]
     pub no_draft: bool,
 }
 
@@ -122,7 +127,7 @@ pub fn run(ctx: &Context, args: Args, out: &mut dyn Write) -> Result<(), CliErro
         None => current.clone(),
     };
     let c = versions::compare(&old, &new);
-    let drafted = draft(ctx, &mut current, &new, &c, args.no_draft)?;
+    let drafted = draft(ctx, &mut current, &new, &c, !args.draft)?;
     if args.json {
         let json = Json {
             old_version: c.old_version,
@@ -159,8 +164,9 @@ pub fn run(ctx: &Context, args: Args, out: &mut dyn Write) -> Result<(), CliErro
     Ok(())
 }
 
-/// Fill the current version's empty changelog from the comparison, when
-/// the newer side is the current version and it is not sent.
+/// With `--draft`: merge the changelog drafted from the comparison into
+/// the current version's, when the newer side is the current version and
+/// it is not sent.
 fn draft(
     ctx: &Context,
     current: &mut Series,
@@ -177,10 +183,9 @@ fn draft(
     }
     let lines = c.draft();
     let entry = current.current_version_mut();
-    if !entry.changes.is_empty() || lines.is_empty() {
-        return Ok(Vec::new());
+    let added = versions::merge_draft(&mut entry.changes, &lines);
+    if !added.is_empty() {
+        store::save(&ctx.series_dir, current)?;
     }
-    entry.changes = lines.clone();
-    store::save(&ctx.series_dir, current)?;
-    Ok(lines)
+    Ok(added)
 }

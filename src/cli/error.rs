@@ -362,6 +362,7 @@ impl From<crate::lore::LoreError> for CliError {
         let hint = match &e {
             L::Unreachable { .. } => "check the network, or pass --lore URL for another archive, or --mbox FILE with the mails",
             L::NotFound { .. } => "check the Message-Id, or pass --lore URL for the archive that has it",
+            L::Elsewhere { .. } => "if that site is the archive you want, pass it as --lore URL",
             _ => "pass --lore URL for another archive, or --mbox FILE with the mails",
         };
         CliError::caused(&e).with_code(TOOL).hint(hint)

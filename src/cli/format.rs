@@ -156,6 +156,18 @@ pub fn stale_diffstat() -> CliError {
     .hint("run with --tree pointing at a kernel tree that has the base (and where every patch applies), so the diffstat is computed again")
 }
 
+/// Draft the changelog of a version after the first from the last one
+/// kept, when the author has written none of it; `learned` says the
+/// series should be saved.
+pub fn draft_changelog(ctx: &Context, series: &mut Series) -> Result<Vec<String>, CliError> {
+    let kept = store::kept_versions(&ctx.series_dir);
+    let Some(v) = crate::versions::default_old(series, &kept) else {
+        return Ok(Vec::new());
+    };
+    let old = crate::versions::load_version(&ctx.series_dir, v)?;
+    Ok(crate::versions::draft_changelog(series, &old))
+}
+
 /// Write the prepared files and report them.
 pub fn write_out(ctx: &Context, p: &Prepared, out: &mut dyn Write) -> Result<(), CliError> {
     outgoing::write(&p.dir, &p.messages)?;
@@ -169,10 +181,12 @@ pub fn write_out(ctx: &Context, p: &Prepared, out: &mut dyn Write) -> Result<(),
 }
 
 pub fn run(ctx: &Context, args: Args, out: &mut dyn Write) -> Result<(), CliError> {
-    let series = store::load(&ctx.series_dir)?;
+    let mut series = store::load(&ctx.series_dir)?;
+    let drafted = draft_changelog(ctx, &mut series)?;
     let asked = args.addressing.asked(ctx, &series)?;
     let plan = plan(ctx, &series, asked)?;
-    let p = prepare_in(ctx, series, &plan, args.output)?;
+    let mut p = prepare_in(ctx, series, &plan, args.output)?;
+    p.learned |= !drafted.is_empty();
     if p.stale_diffstat {
         return Err(stale_diffstat());
     }

@@ -91,8 +91,8 @@ impl Command {
             | Command::Send(_)
             | Command::Rebase(_)
             | Command::Reroll(_)
-            | Command::Diff(_)
             | Command::Refresh(_) => true,
+            Command::Diff(d) => d.draft,
         }
     }
 }

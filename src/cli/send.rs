@@ -38,6 +38,11 @@ pub struct Args {
     #[arg(long)]
     pub force: bool,
 
+    /// Refuse to send while a review comment is open and the lines it
+    /// quoted are untouched since
+    #[arg(long)]
+    pub strict: bool,
+
     /// Finish a send that stopped midway: only the messages not yet accepted
     #[arg(long)]
     pub resume: bool,
@@ -186,13 +191,24 @@ fn run_text(ctx: &Context, args: Args, out: &mut dyn Write) -> Result<serde_json
         )?,
     }
 
+    // A resumed send was checked when it started; a new one (and its dry
+    // run, which exits as the send would) is checked now.
+    let resuming = matches!(&existing, Some(j) if !j.complete());
+    let checked = if resuming {
+        Ok(())
+    } else {
+        gate(ctx, &p, args.force, out)
+            .and_then(|()| versions_gate(ctx, &p.series, args.force, args.strict, out))
+    };
     if args.dry_run {
         writeln!(
             out,
             "Dry run: nothing was sent. `series send` without --dry-run sends these files, keeping the journal."
         )?;
+        checked?;
         return Ok(summary(&p, true));
     }
+    checked?;
 
     let journal = match existing {
         Some(j) if !j.complete() => {
@@ -208,9 +224,7 @@ fn run_text(ctx: &Context, args: Args, out: &mut dyn Write) -> Result<serde_json
             j
         }
         _ => {
-            gate(ctx, &p, args.force, out)?;
-            versions_gate(ctx, &p.series, args.force, out)?;
-            confirm(&p.messages, args.yes, out)?;
+            confirm(&p.messages, args.yes, args.json, out)?;
             new_journal(&p, v)
         }
     };
@@ -394,7 +408,8 @@ fn already_sent(series: &Series, out: &mut dyn Write) -> Result<bool, CliError> 
 
 /// A first send: the recipients kept in series.toml (those of the last
 /// version sent) and the flags' ones; `--auto-cc` adds get_maintainer.pl's people (To) and lists (Cc).
-fn fresh(ctx: &Context, series: Series, args: &Args) -> Result<Sending, CliError> {
+fn fresh(ctx: &Context, mut series: Series, args: &Args) -> Result<Sending, CliError> {
+    let drafted = format::draft_changelog(ctx, &mut series)?;
     let mut addressing = args.addressing.clone();
     // A first version goes to the setting's recipients (series.to,
     // series.cc: comma-separated) beside the flags'.
@@ -448,7 +463,8 @@ fn fresh(ctx: &Context, series: Series, args: &Args) -> Result<Sending, CliError
     let asked = addressing.asked(ctx, &series)?;
     let in_reply_to = asked.in_reply_to.clone();
     let plan = format::plan(ctx, &series, asked)?;
-    let p = format::prepare_in(ctx, series, &plan, None)?;
+    let mut p = format::prepare_in(ctx, series, &plan, None)?;
+    p.learned |= !drafted.is_empty();
     Ok(Sending::new(p, &plan, in_reply_to))
 }
 
@@ -633,6 +649,7 @@ fn versions_gate(
     ctx: &Context,
     series: &Series,
     force: bool,
+    strict: bool,
     out: &mut dyn Write,
 ) -> Result<(), CliError> {
     let v = series.manifest.version;
@@ -646,7 +663,7 @@ fn versions_gate(
     if empty {
         writeln!(
             out,
-            "warning: \"Changes in v{v}\" is empty; `series diff` drafts it from the last version sent"
+            "warning: \"Changes in v{v}\" is empty; write it in series/series.toml (`series diff --draft` drafts it)"
         )?;
     }
     if !series.replies.is_empty() {
@@ -662,6 +679,30 @@ fn versions_gate(
                 "warning: {open} review comment{} still open; `series review` lists them",
                 if open == 1 { " is" } else { "s are" }
             )?;
+        }
+        let untouched: Vec<&crate::review::Tracked> =
+            board.comments.iter().filter(|t| t.untouched()).collect();
+        for t in &untouched {
+            let c = &t.comment;
+            writeln!(
+                out,
+                "warning: comment {} ({}, v{} patch {}{}) is open and the lines it quotes are untouched in v{v}",
+                c.id,
+                super::printable(&c.who.name),
+                c.version,
+                c.patch,
+                c.location().map(|l| format!(", {l}")).unwrap_or_default()
+            )?;
+        }
+        if strict && !untouched.is_empty() {
+            return Err(CliError::user(format!(
+                "{} open review comment{} untouched in v{v} (--strict); nothing was sent",
+                untouched.len(),
+                if untouched.len() == 1 { " is" } else { "s are" }
+            ))
+            .hint(
+                "address them, or `series review resolve ID --note/--wontfix`, then send again",
+            ));
         }
     }
     let kept = store::kept_versions(&ctx.series_dir);
@@ -686,9 +727,23 @@ fn versions_gate(
 }
 
 /// Ask before sending, on a terminal; refuse without one unless --yes.
-fn confirm(messages: &[outgoing::Message], yes: bool, out: &mut dyn Write) -> Result<(), CliError> {
+fn confirm(
+    messages: &[outgoing::Message],
+    yes: bool,
+    json: bool,
+    out: &mut dyn Write,
+) -> Result<(), CliError> {
     if yes {
         return Ok(());
+    }
+    // With --json the question would go into the JSON nobody reads on the
+    // terminal: a script says --yes.
+    if json {
+        return Err(
+            CliError::usage("`send --json` does not ask before sending; nothing was sent").hint(
+                "pass --yes with --json to send, or --dry-run to see the JSON of what would go",
+            ),
+        );
     }
     let stdin = std::io::stdin();
     if !stdin.is_terminal() {

@@ -192,21 +192,33 @@ pub fn run(ctx: &Context, args: Args, out: &mut dyn Write) -> Result<(), CliErro
     }
     if !s.replies.is_empty() {
         if let Ok((board, _)) = super::review::board_of(ctx, &s) {
-            let mut per: std::collections::BTreeMap<String, usize> = Default::default();
+            let mut per: std::collections::BTreeMap<(usize, String), (usize, usize)> =
+                Default::default();
             for t in board
                 .comments
                 .iter()
                 .filter(|t| t.state == crate::review::state::State::Open)
             {
                 let k = match t.now_patch {
-                    Some(0) => "cover".to_string(),
-                    Some(n) => format!("patch {n}"),
-                    None => format!("v{} patch {} (dropped)", t.comment.version, t.comment.patch),
+                    Some(0) => (0, "cover".to_string()),
+                    Some(n) => (n, format!("patch {n}")),
+                    None => (
+                        usize::MAX,
+                        format!("v{} patch {} (dropped)", t.comment.version, t.comment.patch),
+                    ),
                 };
-                *per.entry(k).or_default() += 1;
+                let e = per.entry(k).or_default();
+                e.0 += 1;
+                e.1 += usize::from(t.untouched());
             }
-            let open: usize = per.values().sum();
-            let list: Vec<String> = per.iter().map(|(k, n)| format!("{k}: {n}")).collect();
+            let open: usize = per.values().map(|e| e.0).sum();
+            let list: Vec<String> = per
+                .iter()
+                .map(|((_, k), (n, u))| match u {
+                    0 => format!("{k}: {n}"),
+                    u => format!("{k}: {n} ({u} untouched)"),
+                })
+                .collect();
             writeln!(
                 out,
                 "review: {} replies, {} comments, {open} open{}",

@@ -439,37 +439,7 @@ pub fn from_mails(
             return Err(refuse("the mails name no base-commit".into()));
         }
     };
-    let mut parent = base.id;
-    let mut patches = Vec::new();
-    let mut signature = None;
-    for (nr, m) in &posting.patches {
-        let (mail, sig) = patch_mail(m)?;
-        signature = signature.or(sig);
-        let onto = tree.tree_id(parent)?;
-        let new_tree = match tree.apply_to(onto, &mail)? {
-            Applied::Tree(t) => t,
-            Applied::Rejected(why) => {
-                return Err(refuse(format!(
-                    "v{v} patch {nr}/{} \"{}\" does not apply on {}: {why}",
-                    posting.total(),
-                    mail.title,
-                    if *nr == 1 {
-                        base.name.clone()
-                    } else {
-                        format!("patch {}", nr - 1)
-                    }
-                )))
-            }
-        };
-        // Committed as the author at the author date, so the same mails
-        // give the same commits.
-        parent = tree.commit_mail_on(parent, new_tree, &mail, None)?;
-        let mut made = tree.commit_mail(parent)?;
-        if let Some(c) = &m.commit {
-            made.commit = c.clone();
-        }
-        patches.push((parent, made));
-    }
+    let (patches, signature) = applied(tree, posting, v, &base)?;
     let tip = patches.last().map(|p| p.0).unwrap_or(base.id);
     let first = posting
         .first()
@@ -544,7 +514,111 @@ pub fn from_mails(
         patches.into_iter().map(|p| p.1).collect(),
     );
     series.manifest.diffstat_of = Some(series.diffs_digest());
+    // Earlier complete versions are kept too, applied on their own base
+    // (else this one's), so their review is placed on their patches and
+    // compared with this version's; their patches take the change ids of
+    // the patches they pair with.
+    for (&k, p) in found.iter().filter(|(k, p)| **k < v && complete(p)) {
+        let on = posted_base(p)
+            .filter(|id| tree.has_commit(id))
+            .and_then(|id| tree.resolve(&id).ok())
+            .unwrap_or_else(|| base.clone());
+        match applied(tree, p, k, &on) {
+            Ok((made, _)) => {
+                let mut old = series.clone();
+                old.to_keep.clear();
+                old.manifest.version = k;
+                old.manifest.history.retain(|h| h.version <= k);
+                old.manifest.base = Base {
+                    name: on.name.clone(),
+                    commit: on.id.to_string(),
+                };
+                old.patches = made.iter().map(|m| m.1.clone()).collect();
+                old.manifest.patches = made
+                    .iter()
+                    .enumerate()
+                    .map(|(i, (id, m))| PatchEntry {
+                        change_id: m.commit[..16].to_string(),
+                        file: patch_file_name(
+                            None,
+                            i + 1,
+                            &tree.first_line(*id).unwrap_or_else(|| m.title.clone()),
+                        ),
+                    })
+                    .collect();
+                if let Some(c) = p.cover {
+                    old.cover = super::cover::read(&c.body, k).prose;
+                    old.manifest.subject = c.title.clone();
+                }
+                let tip = made.last().map(|m| m.0).unwrap_or(on.id);
+                old.manifest.diffstat = tree.stat_between(on.id, tip)?;
+                old.manifest.diffstat_of = Some(old.diffs_digest());
+                let pairs = crate::rangediff::pair(
+                    &crate::versions::texts(&old),
+                    &crate::versions::texts(&series),
+                    crate::rangediff::CREATION_FACTOR,
+                );
+                for (i, b) in pairs.a2b.iter().enumerate() {
+                    if let Some(j) = b {
+                        old.manifest.patches[i].change_id =
+                            series.manifest.patches[*j].change_id.clone();
+                    }
+                }
+                series.to_keep.push(old);
+            }
+            Err(e) => notes.push(format!("v{k} is not kept: {e}")),
+        }
+    }
     // The version imported was posted: it is kept as posted, and final.
     series.to_keep.push(store::frozen(&series));
     Ok(Imported { series, notes })
+}
+
+/// Whether a posting has every patch it numbers, and one count.
+fn complete(p: &Posting) -> bool {
+    let mut t = p.totals.clone();
+    t.dedup();
+    p.total() > 0 && p.missing().is_empty() && t.iter().all(|&x| x == p.total())
+}
+
+/// A posting's patches applied one after another on `base`, as `git am`
+/// would: each commit and its mail, and the posting's signature.
+fn applied(
+    tree: &Tree,
+    posting: &Posting,
+    v: u32,
+    base: &crate::git::Resolved,
+) -> Result<(Vec<(crate::git::Id, PatchMail)>, Option<String>), ImportError> {
+    let mut parent = base.id;
+    let mut patches = Vec::new();
+    let mut signature = None;
+    for (nr, m) in &posting.patches {
+        let (mail, sig) = patch_mail(m)?;
+        signature = signature.or(sig);
+        let onto = tree.tree_id(parent)?;
+        let new_tree = match tree.apply_to(onto, &mail)? {
+            Applied::Tree(t) => t,
+            Applied::Rejected(why) => {
+                return Err(refuse(format!(
+                    "v{v} patch {nr}/{} \"{}\" does not apply on {}: {why}",
+                    posting.total(),
+                    mail.title,
+                    if *nr == 1 {
+                        base.name.clone()
+                    } else {
+                        format!("patch {}", nr - 1)
+                    }
+                )))
+            }
+        };
+        // Committed as the author at the author date, so the same mails
+        // give the same commits.
+        parent = tree.commit_mail_on(parent, new_tree, &mail, None)?;
+        let mut made = tree.commit_mail(parent)?;
+        if let Some(c) = &m.commit {
+            made.commit = c.clone();
+        }
+        patches.push((parent, made));
+    }
+    Ok((patches, signature))
 }

@@ -218,6 +218,8 @@ pub fn is_snip(line: &str) -> bool {
         )\s*$",
     )
     .is_match(line)
+        // An indented `...` is code, not a cut.
+        && !(line.starts_with('\t') && line.trim_start().starts_with(['.', '…']))
 }
 
 /// An Outlook-style top-posting separator, below which the whole mail
@@ -373,6 +375,18 @@ impl Text {
                 _ => {}
             }
         }
+        // A trailer a mailer wrapped over two lines (`Reviewed-by: Name` /
+        // `<address>`) is a trailer too.
+        for i in 1..self.lines.len() {
+            let (a, b) = (&self.lines[i - 1], &self.lines[i]);
+            if a.kind == Kind::Own && b.kind == Kind::Own {
+                let joined = trailer::unwrap_lines(&[a.text.as_str(), b.text.as_str()]);
+                if joined.len() == 1 && trailer::parse_line(&joined[0]).is_some() {
+                    self.lines[i - 1].kind = Kind::Trailer;
+                    self.lines[i].kind = Kind::Trailer;
+                }
+            }
+        }
     }
 
     /// The runs of lines, in order. An own run keeps its blank lines; a
@@ -417,15 +431,14 @@ impl Text {
     /// The trailers of the sender's own text, in order.
     pub fn trailers(&self) -> Vec<Trailer> {
         let mut out = Vec::new();
-        let own: Vec<&Line> = self
+        let texts: Vec<&str> = self
             .lines
             .iter()
-            .filter(|l| matches!(l.kind, Kind::Trailer | Kind::Own))
+            .filter(|l| l.kind == Kind::Trailer)
+            .map(|l| l.text.as_str())
             .collect();
-        let texts: Vec<&str> = own.iter().map(|l| l.text.as_str()).collect();
-        for (k, t) in trailer::unwrap_lines(&texts).iter().enumerate() {
-            let _ = k;
-            if let Some(tr) = trailer::parse_line(t) {
+        for t in trailer::unwrap_lines(&texts) {
+            if let Some(tr) = trailer::parse_line(&t) {
                 out.push(tr);
             }
         }
@@ -537,6 +550,14 @@ mod tests {
         assert_eq!(k[9], (Kind::Own, 0, "Why three?"));
         assert_eq!(k[11].0, Kind::Snip);
         assert_eq!(k[13].0, Kind::Trailer);
+    }
+
+    #[test]
+    fn a_wrapped_trailer_is_a_trailer() {
+        let t = Text::parse("Reviewed-by: Mel Gorman\n<mgorman@suse.de>\n", None);
+        assert_eq!(t.lines[0].kind, Kind::Trailer);
+        assert_eq!(t.lines[1].kind, Kind::Trailer);
+        assert_eq!(t.trailers()[0].value, "Mel Gorman <mgorman@suse.de>");
     }
 
     #[test]

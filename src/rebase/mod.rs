@@ -113,7 +113,11 @@ fn describe(patches: &[(usize, String)]) -> String {
 /// A digest of the manifest and patch files, to notice `series/` changing
 /// under a paused rebase.
 pub fn digest(series: &Series) -> String {
-    let mut all = store::manifest_text(&series.manifest).into_bytes();
+    // (A manifest TOML cannot write is digested as its debug form: the
+    // digest only tells one state from another.)
+    let mut all = store::manifest_text(&series.manifest)
+        .unwrap_or_else(|_| format!("{:?}", series.manifest))
+        .into_bytes();
     for i in 0..series.patches.len() {
         all.push(0);
         all.extend(series.stored_patch(i));

@@ -41,7 +41,8 @@ pub fn write(dir: &Path, files: &[ConflictFile], state: &State) -> Result<(), Re
         }
         fs::write(&p, f.merged.as_deref().unwrap_or_default()).map_err(err)?;
     }
-    let text = toml::to_string_pretty(state).unwrap_or_default();
+    let text = toml::to_string_pretty(state)
+        .map_err(|e| RebaseError::BadState(format!("the paused state cannot be written: {e}")))?;
     let sf = state_file(stage.path());
     fs::write(&sf, text).map_err(err)?;
     fs::File::open(&sf)

@@ -79,13 +79,13 @@ fn re(cell: &'static OnceLock<Regex>, pattern: &str) -> &'static Regex {
 fn is_greeting(line: &str) -> bool {
     static R: OnceLock<Regex> = OnceLock::new();
     let l = line.trim();
+    static NAME: OnceLock<Regex> = OnceLock::new();
     re(
         &R,
-        r"(?i)^((hi|hello|hey|dear|hallo|hiya|hi there|good (morning|afternoon|evening)|morning)\b[^.?!]{0,40}|[A-Z][\w-]{0,20})[,!:]?$",
+        r"(?i)^(hi|hello|hey|dear|hallo|hiya|hi there|good (morning|afternoon|evening)|morning)\b[^.?!]{0,40}[,!:]?$",
     )
     .is_match(l)
-        && (l.ends_with(',') || l.ends_with('!') || l.ends_with(':') || l.split_whitespace().count() <= 3)
-        && !l.contains('?')
+        || re(&NAME, r"^[A-Z][\w-]{0,20},$").is_match(l) && closing(l).is_none()
 }
 
 /// A closing phrase alone on its line, or with the sender's name after it
@@ -153,7 +153,8 @@ fn clean(lines: &[&str], first: bool, last: bool, sender: &Person) -> String {
                 kept.pop();
                 trim(&mut kept);
             }
-        } else if kept.last().is_some_and(|l| closing(l).is_some()) {
+        } else if kept.last().is_some_and(|l| closing(l).is_some()) && !(first && kept.len() == 1) {
+            // ("Thanks!" alone, all a mail says, thanks: it is kept.)
             kept.pop();
             trim(&mut kept);
         }
@@ -356,13 +357,19 @@ pub fn of_reply(
             .filter(|(d, _)| *d == 1)
             .map(|(_, t)| t.clone())
             .collect();
+        // Deeper quotes place a comment when the top level quotes no
+        // patch (an answer to another reviewer's comment on a hunk).
+        let deeper: Vec<String> = context.iter().map(|(_, t)| t.clone()).collect();
         let mut at = place;
         let mut found = None;
-        if !answered.is_empty() {
-            found = patch_of(at.version, at.patch).and_then(|d| locate(&answered, &d));
+        for quote in [&answered, &deeper] {
+            if quote.is_empty() || found.is_some() {
+                continue;
+            }
+            found = patch_of(at.version, at.patch).and_then(|d| locate(quote, &d));
             if found.is_none() && at.patch == 0 {
                 for p in 1..=patches {
-                    if let Some(f) = patch_of(at.version, p).and_then(|d| locate(&answered, &d)) {
+                    if let Some(f) = patch_of(at.version, p).and_then(|d| locate(quote, &d)) {
                         at.patch = p;
                         found = Some(f);
                         break;
@@ -547,6 +554,9 @@ mod tests {
         );
         let l = ["Looks fine.", "", "Mel"];
         assert_eq!(clean(&l, false, true, &mel()), "Looks fine.");
+        // All a mail says: kept.
+        assert_eq!(clean(&["Thanks!"], true, true, &mel()), "Thanks!");
+        assert_eq!(clean(&["Thanks!"], false, true, &mel()), "");
     }
 
     #[test]

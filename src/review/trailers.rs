@@ -82,7 +82,8 @@ pub fn of_reply(mail: &Received) -> (Vec<(Trailer, Option<String>)>, Vec<Trailer
         for l in &text.lines {
             let joined = out.last_mut().filter(|(k, prev)| {
                 matches!(k, Kind::Trailer | Kind::Own)
-                    && l.kind == Kind::Own
+                    && matches!(l.kind, Kind::Trailer | Kind::Own)
+                    && trailer::parse_line(prev).is_none()
                     && trailer::unwrap_lines(&[prev.as_str(), l.text.as_str()]).len() == 1
             });
             match joined {

@@ -99,7 +99,10 @@ impl Journal {
             path: path.to_path_buf(),
             source,
         };
-        let text = toml::to_string_pretty(self).unwrap_or_default();
+        let text = toml::to_string_pretty(self).map_err(|e| JournalError::Bad {
+            path: path.to_path_buf(),
+            msg: format!("cannot be written: {e}"),
+        })?;
         let tmp = path.with_extension(format!("toml.tmp{}", std::process::id()));
         {
             use std::io::Write;

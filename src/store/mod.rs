@@ -442,16 +442,53 @@ pub fn parse_manifest(path: &Path, text: &str) -> Result<Manifest, StoreError> {
     Ok(m)
 }
 
-/// The manifest as text, as `save` writes it.
-pub fn manifest_text(m: &Manifest) -> String {
-    let body = toml::to_string_pretty(m).unwrap_or_default();
-    format!("# The manifest of this series; see docs/FORMAT.md.\n{body}")
+/// The manifest as text, as `save` writes it; a manifest that cannot be
+/// written as TOML is an error, never an empty file.
+pub fn manifest_text(m: &Manifest) -> Result<String, StoreError> {
+    let body = toml::to_string_pretty(m).map_err(|e| StoreError::Malformed {
+        path: PathBuf::from(MANIFEST),
+        msg: format!("cannot be written: {e}"),
+    })?;
+    Ok(format!(
+        "# The manifest of this series; see docs/FORMAT.md.\n{body}"
+    ))
+}
+
+/// What `load` would refuse, refused before anything is written: a save
+/// never leaves a series that no command can read.
+fn check(series: &Series, what: &Path) -> Result<(), StoreError> {
+    let bad = |msg: String| StoreError::Malformed {
+        path: what.join(MANIFEST),
+        msg: format!("{msg}; nothing was written"),
+    };
+    validate(&series.manifest).map_err(bad)?;
+    if series.manifest.patches.len() != series.patches.len() {
+        return Err(bad(format!(
+            "{} patch entries for {} patches",
+            series.manifest.patches.len(),
+            series.patches.len()
+        )));
+    }
+    for (i, e) in series.manifest.patches.iter().enumerate() {
+        mail::parse_patch(&series.stored_patch(i)).map_err(|source| StoreError::Patch {
+            path: what.join(PATCHES).join(&e.file),
+            source,
+        })?;
+    }
+    for name in series.replies.keys().chain(series.bench.keys()) {
+        FileName::new(name).map_err(bad)?;
+    }
+    Ok(())
 }
 
 /// Write `series` to `dir` as one transaction: build the new directory beside
 /// it, then swap it in with one atomic exchange. The caller holds the
 /// series lock ([`lock`]).
 pub fn save(dir: &Path, series: &Series) -> Result<(), StoreError> {
+    check(series, dir)?;
+    for kept in &series.to_keep {
+        check(kept, &kept_dir(dir, kept.manifest.version))?;
+    }
     recover(dir)?;
     let parent = parent_of(dir);
     fs::create_dir_all(&parent).map_err(io(&parent))?;
@@ -491,7 +528,7 @@ fn write_file(path: &Path, bytes: &[u8]) -> Result<(), StoreError> {
 }
 
 fn write_tree(root: &Path, s: &Series) -> Result<(), StoreError> {
-    write_file(&root.join(MANIFEST), manifest_text(&s.manifest).as_bytes())?;
+    write_file(&root.join(MANIFEST), manifest_text(&s.manifest)?.as_bytes())?;
     write_file(&root.join(COVER), s.cover.as_bytes())?;
     let pdir = root.join(PATCHES);
     fs::create_dir_all(&pdir).map_err(io(&pdir))?;

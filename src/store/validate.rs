@@ -32,6 +32,25 @@ fn header_safe(v: &str) -> bool {
     !v.chars().any(char::is_control)
 }
 
+/// Whether a recipient is one: a list name (`linux-mm`), or exactly one
+/// address, its display name quoted when it holds a comma
+/// (`"Doe, John" <john@x.org>`).
+pub fn one_recipient(a: &str) -> bool {
+    if !header_safe(a) || a.trim().is_empty() {
+        return false;
+    }
+    if !a.contains('@') {
+        return !a.contains([',', ' ', '<', '>', '"']);
+    }
+    match mailparse::addrparse(a) {
+        Ok(list) => matches!(
+            list.as_slice(),
+            [mailparse::MailAddr::Single(s)] if !s.addr.contains(char::is_whitespace)
+        ),
+        Err(_) => false,
+    }
+}
+
 /// Everything the type system does not check about a manifest: file names,
 /// header fields, the version, unique change ids.
 pub(super) fn validate(m: &Manifest) -> Result<(), String> {
@@ -57,9 +76,9 @@ pub(super) fn validate(m: &Manifest) -> Result<(), String> {
         .chain(&m.recipients.cc)
         .chain(m.lists.values())
     {
-        if !header_safe(a) || a.contains(',') {
+        if !one_recipient(a) {
             return Err(format!(
-                "recipient {a:?} holds a line break, a control character or a comma"
+                "recipient {a:?} is not one address (a comma outside quotes, a line break or a control character)"
             ));
         }
     }
@@ -89,12 +108,15 @@ pub(super) fn validate(m: &Manifest) -> Result<(), String> {
         if h.version == 0 {
             return Err("the history has a version 0: versions count from 1".into());
         }
-        for a in
-            h.to.iter()
-                .flatten()
-                .chain(h.cc.iter().flatten())
-                .chain(&h.message_ids)
-        {
+        for a in h.to.iter().flatten().chain(h.cc.iter().flatten()) {
+            if !one_recipient(a) {
+                return Err(format!(
+                    "v{}'s history holds the recipient {a:?}, which is not one address",
+                    h.version
+                ));
+            }
+        }
+        for a in h.message_ids.iter().chain(h.from.iter()) {
             if !header_safe(a) {
                 return Err(format!(
                     "v{}'s history holds {a:?}, with a line break or a control character",

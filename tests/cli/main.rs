@@ -17,5 +17,6 @@ mod rebase;
 mod review;
 mod send;
 mod store;
+mod thread;
 mod trust;
 mod versions;

@@ -49,6 +49,7 @@ fn send_dry_run_lays_out_mails_as_git_format_patch_does() {
     let out = env.series_t(&[
         "send",
         "--dry-run",
+        "--force",
         "--to",
         "linux-mm",
         "--to",

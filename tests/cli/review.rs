@@ -14,7 +14,7 @@ use super::send::{header, send, sending};
 
 /// b4 from PyPI: `SERIES_B4`, else `b4` on the PATH; a test that needs it
 /// and cannot find it fails.
-fn b4() -> PathBuf {
+pub(crate) fn b4() -> PathBuf {
     if let Some(p) = std::env::var_os("SERIES_B4") {
         return PathBuf::from(p);
     }

@@ -355,6 +355,7 @@ fn aliases_expand_and_the_next_version_shows_who_changed() {
             "--cc",
             "Mel Gorman <mgorman@techsingularity.net>",
             "--dry-run",
+            "--force",
         ],
     );
     assert_ok(&out);
@@ -374,7 +375,7 @@ fn aliases_expand_and_the_next_version_shows_who_changed() {
     let mut doc: toml::Table = toml::from_str(&manifest).unwrap();
     doc["recipients"]["cc"] = toml::Value::Array(Vec::new());
     fs::write(&path, toml::to_string(&doc).unwrap()).unwrap();
-    let out = send(&env, &cfg, &["--dry-run"]);
+    let out = send(&env, &cfg, &["--dry-run", "--force"]);
     assert_ok(&out);
     assert!(
         stdout(&out).contains("Dropped since v1: akpm@linux-foundation.org"),
@@ -402,7 +403,7 @@ fn auto_cc_on(get_maintainer: &str, layout: bool) {
     env.init(&["--base", "v4.11-rc2", "--subject", "mm: x"]);
     let smtp = Smtp::start(env.dir.path(), None);
     let cfg = point_at(&env, smtp.port);
-    let out = send(&env, &cfg, &["--auto-cc", "--dry-run"]);
+    let out = send(&env, &cfg, &["--auto-cc", "--dry-run", "--force"]);
     assert_ok(&out);
     let text = stdout(&out);
     // People go to To, lists to Cc, as b4 does; each address once.

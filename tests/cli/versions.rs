@@ -127,10 +127,19 @@ fn a_series_goes_from_v1_sent_to_v2_sent_with_a_drafted_changelog() {
     assert_eq!(now.len(), 4);
     assert_eq!(now[..3], then[..3], "amended patches keep their change ids");
 
-    // diff is git range-diff of the same commits; it drafts the changelog.
-    // git leaves a patch this small unpaired at its default creation factor
-    // (60); series pairs it by its change id, as git does at 200.
+    // diff is git range-diff of the same commits; --draft drafts the
+    // changelog. git leaves a patch this small unpaired at its default
+    // creation factor (60); series pairs it by its change id, as git does
+    // at 200.
+    let before = fs::read(env.series_dir().join("series.toml")).unwrap();
     let out = env.series(&["diff"]);
+    assert_ok(&out);
+    assert_eq!(
+        fs::read(env.series_dir().join("series.toml")).unwrap(),
+        before,
+        "a plain diff reads, never writes"
+    );
+    let out = env.series(&["diff", "--draft"]);
     assert_ok(&out);
     let git = git_range_diff(
         &env,
@@ -149,8 +158,8 @@ fn a_series_goes_from_v1_sent_to_v2_sent_with_a_drafted_changelog() {
         manifest.contains("'patch 4/4 is new: \"mm: add f4\"'"),
         "{manifest}"
     );
-    // A second diff leaves the author's changelog alone.
-    let out = env.series(&["diff"]);
+    // A second draft adds nothing: the lines are there.
+    let out = env.series(&["diff", "--draft"]);
     assert!(!stderr(&out).contains("Drafted"));
 
     // Threaded to v1 when asked...
@@ -281,7 +290,7 @@ fn diff_is_laid_out_as_git_range_diff_on_the_same_commits() {
         .collect();
     assert_eq!(marks, ["same", "changed", "changed", "dropped", "added"]);
     // The draft names each kind of change.
-    let out = env.series(&["diff"]);
+    let out = env.series(&["diff", "--draft"]);
     let draft = stderr(&out);
     assert!(
         draft.contains("patch 1/4 \"tlb: add c\": moved from 3"),
