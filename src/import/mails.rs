@@ -581,6 +581,9 @@ fn complete(p: &Posting) -> bool {
     p.total() > 0 && p.missing().is_empty() && t.iter().all(|&x| x == p.total())
 }
 
+/// A commit made from a mail, and the mail as git format-patch writes it.
+type Made = (crate::git::Id, PatchMail);
+
 /// A posting's patches applied one after another on `base`, as `git am`
 /// would: each commit and its mail, and the posting's signature.
 fn applied(
@@ -588,7 +591,7 @@ fn applied(
     posting: &Posting,
     v: u32,
     base: &crate::git::Resolved,
-) -> Result<(Vec<(crate::git::Id, PatchMail)>, Option<String>), ImportError> {
+) -> Result<(Vec<Made>, Option<String>), ImportError> {
     let mut parent = base.id;
     let mut patches = Vec::new();
     let mut signature = None;
