@@ -251,7 +251,7 @@ fn posting(
                 "14895{version}{day}0-7817-{}-git-send-email-aaron.lu@intel.com",
                 k + 2
             ),
-            &[cover_id.clone()],
+            std::slice::from_ref(&cover_id),
             "",
             body,
             if k % 2 == 0 { List::Mm } else { List::Lkml },
