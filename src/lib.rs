@@ -14,6 +14,7 @@ pub mod diff;
 pub mod fuzz;
 pub mod git;
 pub mod import;
+pub mod interrupt;
 pub mod lore;
 pub mod mail;
 pub mod mailbox;

@@ -24,6 +24,11 @@ pub struct Run {
     stdin: Option<Vec<u8>>,
     limit: Duration,
     idle: Option<Duration>,
+    /// On Ctrl-C, let the child finish (a message being handed over)
+    /// rather than stop it.
+    finish: bool,
+    /// Stop the child when series dies, even by SIGKILL.
+    tied: bool,
 }
 
 /// What a finished process left.
@@ -58,6 +63,8 @@ pub enum RunError {
         stdout: Vec<u8>,
         stderr: Vec<u8>,
     },
+    #[error("`{program}` was stopped: series was interrupted")]
+    Interrupted { program: String },
     #[error("`{program}` failed ({status}){}", stderr_suffix(.stderr))]
     Failed {
         program: String,
@@ -90,7 +97,25 @@ impl Run {
             stdin: None,
             limit: Duration::from_secs(600),
             idle: None,
+            finish: false,
+            tied: false,
         }
+    }
+
+    /// When series is interrupted, wait for this child to finish instead
+    /// of stopping it (it hands a message over: stopping it midway could
+    /// deliver it unrecorded).
+    pub fn finish_on_interrupt(mut self) -> Run {
+        self.finish = true;
+        self
+    }
+
+    /// Stop the child when series dies, however it dies (through
+    /// util-linux's `setpriv --pdeathsig KILL` when it is installed): a
+    /// killed send takes its `git send-email` with it.
+    pub fn tied(mut self) -> Run {
+        self.tied = true;
+        self
     }
 
     pub fn arg(mut self, a: impl AsRef<OsStr>) -> Run {
@@ -159,7 +184,15 @@ impl Run {
     // pipes; the waiting loop is in Waiting::wait.
     pub fn output(self) -> Result<Finished, RunError> {
         let name = self.program_name();
-        let mut cmd = Command::new(&self.program);
+        let _protected = crate::interrupt::protect();
+        let mut cmd = match setpriv().filter(|_| self.tied) {
+            Some(sp) => {
+                let mut c = Command::new(sp);
+                c.args(["--pdeathsig", "KILL", "--"]).arg(&self.program);
+                c
+            }
+            None => Command::new(&self.program),
+        };
         cmd.args(&self.args)
             .envs(self.env.iter().map(|(k, v)| (k, v)))
             .stdin(if self.stdin.is_some() {
@@ -177,7 +210,7 @@ impl Run {
             program: name.clone(),
             source,
         })?;
-        let pid = child.id() as libc::pid_t;
+        let pid = child.id();
         if let (Some(mut pipe), Some(bytes)) = (child.stdin.take(), self.stdin) {
             std::thread::spawn(move || {
                 let _ = pipe.write_all(&bytes);
@@ -198,7 +231,15 @@ impl Run {
             stdout: None,
             stderr: None,
         };
-        let timed_out = match w.wait(&mut child, &rx, deadline, self.idle, start, &last_out) {
+        let end = match w.wait(
+            &mut child,
+            &rx,
+            deadline,
+            self.idle,
+            start,
+            &last_out,
+            self.finish,
+        ) {
             Ok(t) => t,
             Err(source) => {
                 kill_group(pid);
@@ -208,6 +249,12 @@ impl Run {
                 });
             }
         };
+        if end == End::Interrupted {
+            kill_group(pid);
+            let _ = child.wait();
+            return Err(RunError::Interrupted { program: name });
+        }
+        let timed_out = end == End::TimedOut;
         let Waiting {
             status,
             mut stdout,
@@ -263,6 +310,27 @@ impl Run {
     }
 }
 
+/// How waiting ended.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum End {
+    Done,
+    TimedOut,
+    Interrupted,
+}
+
+/// util-linux's `setpriv`, when installed.
+fn setpriv() -> Option<PathBuf> {
+    static FOUND: std::sync::OnceLock<Option<PathBuf>> = std::sync::OnceLock::new();
+    FOUND
+        .get_or_init(|| {
+            let path = std::env::var_os("PATH")?;
+            std::env::split_paths(&path)
+                .map(|d| d.join("setpriv"))
+                .find(|p| p.is_file())
+        })
+        .clone()
+}
+
 /// What a run has given so far.
 struct Waiting {
     status: Option<ExitStatus>,
@@ -272,8 +340,9 @@ struct Waiting {
 
 impl Waiting {
     /// Wait for the child to exit and both pipes to close, until the
-    /// deadline (or, with `idle`, a quiet stdout) passes. Returns whether
-    /// time ran out.
+    /// deadline (or, with `idle`, a quiet stdout) passes, or series is
+    /// interrupted (unless `finish`).
+    #[allow(clippy::too_many_arguments)]
     fn wait(
         &mut self,
         child: &mut std::process::Child,
@@ -282,7 +351,8 @@ impl Waiting {
         idle: Option<Duration>,
         start: Instant,
         last_out: &AtomicU64,
-    ) -> std::io::Result<bool> {
+        finish: bool,
+    ) -> std::io::Result<End> {
         loop {
             if self.status.is_none() {
                 self.status = child.try_wait()?;
@@ -295,15 +365,18 @@ impl Waiting {
                 }
             }
             if self.status.is_some() && self.stdout.is_some() && self.stderr.is_some() {
-                return Ok(false);
+                return Ok(End::Done);
+            }
+            if !finish && crate::interrupt::interrupted() {
+                return Ok(End::Interrupted);
             }
             if Instant::now() >= deadline {
-                return Ok(true);
+                return Ok(End::TimedOut);
             }
             if let (Some(idle), None) = (idle, self.status) {
                 let quiet = millis(start).saturating_sub(last_out.load(Ordering::Relaxed));
                 if Duration::from_millis(quiet) >= idle {
-                    return Ok(true);
+                    return Ok(End::TimedOut);
                 }
             }
             std::thread::sleep(Duration::from_millis(5));
@@ -344,11 +417,12 @@ fn spawn_reader(
 }
 
 /// SIGKILL every process of the group led by `pid`.
-fn kill_group(pid: libc::pid_t) {
-    // SAFETY: kill(2) with a negative pid signals a process group; it
-    // touches no memory of ours.
-    unsafe {
-        libc::kill(-pid, libc::SIGKILL);
+fn kill_group(pid: u32) {
+    let pid = i32::try_from(pid)
+        .ok()
+        .and_then(rustix::process::Pid::from_raw);
+    if let Some(pid) = pid {
+        let _ = rustix::process::kill_process_group(pid, rustix::process::Signal::KILL);
     }
 }
 

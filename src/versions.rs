@@ -14,6 +14,8 @@ pub enum VersionError {
     NoSuchVersion(u32, String),
     #[error("nothing to compare v{0} with: no earlier version is kept in series/versions/")]
     NothingKept(u32),
+    #[error("v{0} is the last version a series can have; there is no next one")]
+    Last(u32),
     #[error(transparent)]
     Store(#[from] store::StoreError),
 }
@@ -50,24 +52,25 @@ pub struct Rerolled {
 
 /// Start version N+1: version N is kept as it is (unless kept already),
 /// the history gets N+1 with an empty changelog on the current base.
-pub fn reroll(series: &Series, kept: &[u32]) -> Rerolled {
+pub fn reroll(series: &Series, kept: &[u32]) -> Result<Rerolled, VersionError> {
     let v = series.manifest.version;
+    let next_v = v.checked_add(1).ok_or(VersionError::Last(v))?;
     let was_sent = sent(series).is_some();
     let mut next = series.clone();
     let kept_now = (!kept.contains(&v)).then(|| {
         next.to_keep.push(store::frozen(series));
         v
     });
-    next.manifest.version = v + 1;
+    next.manifest.version = next_v;
     let base = next.manifest.base.name.clone();
     let entry = next.current_version_mut();
     entry.base = Some(base);
     entry.changes.clear();
-    Rerolled {
+    Ok(Rerolled {
         series: next,
         kept_now,
         was_sent,
-    }
+    })
 }
 
 /// The version `diff` compares the current one with by default: the

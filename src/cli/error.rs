@@ -19,6 +19,8 @@ pub const USER: u8 = 1;
 pub const USAGE: u8 = 2;
 pub const CONFLICT: u8 = 3;
 pub const TOOL: u8 = 4;
+/// Stopped by Ctrl-C, `kill` or a hang-up (128 + SIGINT, as shells say).
+pub const INTERRUPTED: u8 = 130;
 pub const INTERNAL: u8 = 255;
 
 /// What kind of failure, which decides the exit code.
@@ -32,6 +34,8 @@ pub enum Kind {
     Conflict,
     /// An external tool failed; its stderr is in the message (4).
     Tool,
+    /// Stopped by a signal (130).
+    Interrupted,
     /// A bug (255).
     Internal,
 }
@@ -43,6 +47,7 @@ impl Kind {
             Kind::Usage => USAGE,
             Kind::Conflict => CONFLICT,
             Kind::Tool => TOOL,
+            Kind::Interrupted => INTERRUPTED,
             Kind::Internal => INTERNAL,
         }
     }
@@ -106,6 +111,7 @@ impl CliError {
             USAGE => Kind::Usage,
             CONFLICT => Kind::Conflict,
             TOOL => Kind::Tool,
+            INTERRUPTED => Kind::Interrupted,
             INTERNAL => Kind::Internal,
             _ => Kind::User,
         };
@@ -182,7 +188,11 @@ impl From<TreeError> for CliError {
 
 impl From<CmdError> for CliError {
     fn from(e: CmdError) -> Self {
-        CliError::caused(&e).with_code(TOOL)
+        let code = match e {
+            CmdError::Interrupted { .. } => INTERRUPTED,
+            _ => TOOL,
+        };
+        CliError::caused(&e).with_code(code)
     }
 }
 
@@ -326,6 +336,9 @@ impl From<crate::send::DeliverError> for CliError {
             send @ crate::send::DeliverError::Send { .. } => CliError::caused(&send)
                 .with_code(TOOL)
                 .hint("fix the cause, then run `series send --resume` to send only the rest (a message cut off mid-transfer may arrive twice)"),
+            stop @ crate::send::DeliverError::Interrupted { .. } => CliError::caused(&stop)
+                .with_code(INTERRUPTED)
+                .hint("run `series send --resume` to send only the rest, with the same Message-Ids"),
         }
     }
 }
@@ -337,10 +350,11 @@ impl From<crate::versions::VersionError> for CliError {
             V::Store(s) => s.into(),
             V::Sent { version, .. } => CliError::caused(&e).hint(format!(
                 "run `series reroll` to start v{} from it, then change that",
-                version + 1
+                version.saturating_add(1)
             )),
             V::NoSuchVersion(..) => CliError::caused(&e)
                 .hint("`series status` lists the versions; a version is kept by `series send` and `series reroll`"),
+            V::Last(_) => CliError::caused(&e).hint("fix `version` in series/series.toml"),
             V::NothingKept(_) => CliError::caused(&e)
                 .hint("versions are kept by `series send` and `series reroll`; name both versions to compare others"),
         }

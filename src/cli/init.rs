@@ -171,19 +171,27 @@ fn from_mails(ctx: &Context, tree: &Tree, args: Args, out: &mut dyn Write) -> Re
         lore,
     };
     let imported = import::from_mails(tree, &mails, &opts)?;
-    // Signatures present are checked and told, patch by patch.
+    // Signatures present are checked and told, patch by patch, for the
+    // mails read (a mail refused above is not the patch imported); a
+    // signer who is not the patch's author is named as such.
     let rings = super::attest::rings(ctx);
     for bytes in &raw {
+        let Ok(mail) = crate::mail::received::parse(bytes, "mail") else {
+            continue;
+        };
         let found = crate::attest::verify(bytes, &rings, std::time::Duration::from_secs(60))
             .unwrap_or_default();
-        if found.is_empty() {
-            continue;
-        }
-        let subject = crate::mail::received::parse(bytes, "mail")
-            .map(|m| m.subject)
-            .unwrap_or_default();
+        let author = in_body_author(&mail.body).unwrap_or_else(|| mail.from.clone());
         for a in found {
-            eprintln!("note: {subject}: {}", super::attest::describe(&a));
+            let mut note = super::attest::describe(&a);
+            if !a.identity.eq_ignore_ascii_case(&author.email) {
+                note.push_str(&format!("; the signer is not the author ({author})"));
+            }
+            eprintln!(
+                "note: {}: {}",
+                super::printable(&mail.subject),
+                super::printable(&note)
+            );
         }
     }
     for n in &imported.notes {
@@ -230,7 +238,13 @@ fn from_mails(ctx: &Context, tree: &Tree, args: Args, out: &mut dyn Write) -> Re
         out,
         "v{} was posted, so it is final: `series reroll` starts v{}.",
         m.version,
-        m.version + 1
+        m.version.saturating_add(1)
     )?;
     Ok(())
+}
+
+/// The author an in-body `From:` line names, as git am reads it.
+fn in_body_author(body: &str) -> Option<crate::model::Person> {
+    let first = body.trim_start_matches('\n').lines().next()?;
+    crate::mail::parse_person(first.strip_prefix("From: ")?)
 }

@@ -220,6 +220,7 @@ impl Context {
 
 /// Run the CLI and return its exit code.
 pub fn main() -> ExitCode {
+    crate::interrupt::install();
     let cli = match Cli::try_parse() {
         Ok(c) => c,
         Err(e) => {

@@ -15,7 +15,7 @@ pub struct Args {}
 pub fn run(ctx: &Context, _args: Args, out: &mut dyn Write) -> Result<(), CliError> {
     let series = store::load(&ctx.series_dir)?;
     let kept = store::kept_versions(&ctx.series_dir);
-    let mut r = versions::reroll(&series, &kept);
+    let mut r = versions::reroll(&series, &kept)?;
     // Comments resolved as addressed in the new version draft its changelog.
     let new_version = r.series.manifest.version;
     let mut drafted = Vec::new();

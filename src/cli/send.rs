@@ -376,6 +376,7 @@ fn new_journal(p: &Sending, v: u32) -> Journal {
                 cc: m.cc.clone(),
                 digest: journal::digest(&m.bytes),
                 accepted: None,
+                in_flight: None,
             })
             .collect(),
     }
@@ -401,7 +402,7 @@ fn already_sent(series: &Series, out: &mut dyn Write) -> Result<bool, CliError> 
     writeln!(
         out,
         "To send a new version, run `series reroll` (it starts v{}).",
-        v + 1
+        v.saturating_add(1)
     )?;
     Ok(true)
 }
@@ -800,6 +801,11 @@ fn deliver(
         &mut |d| {
             let _ = match d {
                 Delivered::Already(m) => writeln!(out, "Already sent: {}", m.subject),
+                Delivered::Again(m) => writeln!(
+                    out,
+                    "warning: {} was being sent when the last send died; it may have arrived, and goes again",
+                    m.subject
+                ),
                 Delivered::Sent(m) => writeln!(out, "Sent {} <{}>", m.subject, m.message_id),
             };
         },

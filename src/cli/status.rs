@@ -172,7 +172,7 @@ pub fn run(ctx: &Context, args: Args, out: &mut dyn Write) -> Result<(), CliErro
             out,
             "v{} was sent and is final: `series reroll` starts v{}.",
             m.version,
-            m.version + 1
+            m.version.saturating_add(1)
         )?;
     }
     if !status.edited_since_sent.is_empty() {
@@ -187,7 +187,7 @@ pub fn run(ctx: &Context, args: Args, out: &mut dyn Write) -> Result<(), CliErro
             list.join(", "),
             if list.len() == 1 { "s" } else { "" },
             m.version,
-            m.version + 1
+            m.version.saturating_add(1)
         )?;
     }
     if !s.replies.is_empty() {

@@ -417,6 +417,23 @@ impl Patch {
             .or_else(|| self.files.iter().find(|f| f.old_path == path))
     }
 
+    /// A path no tree may hold, as git's verify_path (read-cache.c) sees
+    /// it: absolute, empty, with a `.` or `..` component, or inside `.git`.
+    pub fn unsafe_path(&self) -> Option<String> {
+        let bad = |p: &[u8]| {
+            p.is_empty()
+                || p.starts_with(b"/")
+                || p.split(|&b| b == b'/').any(|c| {
+                    c.is_empty() || c == b"." || c == b".." || c.eq_ignore_ascii_case(b".git")
+                })
+        };
+        self.files
+            .iter()
+            .flat_map(|f| [&f.old_path, &f.new_path])
+            .find(|p| bad(p))
+            .map(|p| String::from_utf8_lossy(p).into_owned())
+    }
+
     /// Every hunk line with its file, in order.
     pub fn lines(&self) -> impl Iterator<Item = (&FileDiff, &Hunk, &DiffLine)> {
         self.files.iter().flat_map(|f| {

@@ -25,6 +25,8 @@ pub enum CmdError {
     },
     #[error("`git {args}` did not finish within {}s and was stopped", .limit.as_secs())]
     TimedOut { args: String, limit: Duration },
+    #[error("`git {args}` was stopped: series was interrupted")]
+    Interrupted { args: String },
 }
 
 fn run(base: Run, args: Vec<std::ffi::OsString>, limit: Duration) -> Result<Finished, CmdError> {
@@ -42,6 +44,7 @@ fn run(base: Run, args: Vec<std::ffi::OsString>, limit: Duration) -> Result<Fini
             stderr,
         }),
         Err(RunError::TimedOut { limit, .. }) => Err(CmdError::TimedOut { args: shown, limit }),
+        Err(RunError::Interrupted { .. }) => Err(CmdError::Interrupted { args: shown }),
     }
 }
 
@@ -112,26 +115,53 @@ pub fn send_email(
     cc: &[String],
     limit: Duration,
 ) -> Result<Finished, CmdError> {
-    let mut args: Vec<std::ffi::OsString> = vec![
-        "send-email".into(),
+    // `git send-email` is git running the git-send-email script as its
+    // child; run the script itself, so that the process tied to series
+    // is the one that talks to the server.
+    let (program, first): (std::ffi::OsString, Option<&str>) = match send_email_script(dir) {
+        Some(p) => (p.into_os_string(), None),
+        None => ("git".into(), Some("send-email")),
+    };
+    let mut args: Vec<std::ffi::OsString> = first.into_iter().map(Into::into).collect();
+    args.extend::<Vec<std::ffi::OsString>>(vec![
         "--no-thread".into(),
         "--suppress-cc=all".into(),
         "--confirm=never".into(),
         "--no-annotate".into(),
         "--no-format-patch".into(),
         "--quiet".into(),
-    ];
+    ]);
     if let Some(f) = from {
         args.push(format!("--from={f}").into());
     }
+    // Display names git send-email could split are encoded first.
     for t in to {
-        args.push(format!("--to={t}").into());
+        args.push(format!("--to={}", crate::mail::address::header_form(t)).into());
     }
     for c in cc {
-        args.push(format!("--cc={c}").into());
+        args.push(format!("--cc={}", crate::mail::address::header_form(c)).into());
     }
     // An absolute path: it cannot be taken for an option. (With "--",
     // send-email hands the path to format-patch as a revision.)
     args.push(file.as_os_str().to_os_string());
-    run(Run::new("git").cwd(dir), args, limit)
+    // On Ctrl-C the message being handed over is let through and recorded;
+    // if series itself is killed, the child dies with it.
+    run(
+        Run::new(program).cwd(dir).finish_on_interrupt().tied(),
+        args,
+        limit,
+    )
+}
+
+/// git's own `git-send-email` script (`git --exec-path`), when there.
+fn send_email_script(dir: &Path) -> Option<std::path::PathBuf> {
+    static FOUND: std::sync::OnceLock<Option<std::path::PathBuf>> = std::sync::OnceLock::new();
+    FOUND
+        .get_or_init(|| {
+            let out = git(dir, ["--exec-path"]).ok()?;
+            let exec = String::from_utf8(out.stdout).ok()?;
+            let script = Path::new(exec.trim()).join("git-send-email");
+            script.is_file().then_some(script)
+        })
+        .clone()
 }

@@ -312,6 +312,16 @@ impl Tree {
     /// apply (which hunk of which file).
     pub fn apply_to(&self, tree: Id, mail: &PatchMail) -> Result<Applied, GitError> {
         let tree = tree.0;
+        // Paths git apply refuses (verify_path in apply.c): absolute, or
+        // climbing out with `..`, or into `.git`.
+        if let Some(bad) = crate::diff::Patch::parse(&mail.diff)
+            .ok()
+            .and_then(|p| p.unsafe_path())
+        {
+            return Ok(Applied::Rejected(format!(
+                "the diff names the path {bad:?}, which git apply refuses (absolute, `..` or `.git`)"
+            )));
+        }
         let diff = match self.mail_diff(mail) {
             Ok(d) => d,
             // libgit2 cannot parse every diff git writes (a new empty file

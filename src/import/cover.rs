@@ -108,7 +108,7 @@ fn heading(line: &str, current: u32) -> Option<Option<u32>> {
     {
         return Some(match c.get(6) {
             Some(to) => num(to.as_str()),
-            None => num(&c[3]).map(|v| v + 1).or(Some(current)),
+            None => num(&c[3]).map(|v| v.saturating_add(1)).or(Some(current)),
         });
     }
     if let Some(c) = re(

@@ -81,15 +81,7 @@ pub fn push_address_header(out: &mut String, name: &str, addrs: &[String]) {
     for (i, a) in addrs.iter().enumerate() {
         out.push_str(if i == 0 { name } else { "   " });
         out.push(' ');
-        match a.rfind('<').filter(|_| !a.is_ascii()) {
-            Some(l) if a.trim_end().ends_with('>') => {
-                let display = a[..l].trim().trim_matches('"');
-                text::push_rfc2047(out, display, EncodedWordKind::Address);
-                out.push(' ');
-                out.push_str(&a[l..]);
-            }
-            _ => out.push_str(a),
-        }
+        out.push_str(&address::header_form(a));
         if i + 1 < addrs.len() {
             out.push(',');
         }
@@ -269,7 +261,11 @@ pub fn parse_patch(bytes: &[u8]) -> Result<(PatchMail, String), ParseError> {
     if from.chars().any(char::is_control) {
         return Err(ParseError::Control("From"));
     }
-    let author = parse_person(&from).ok_or(ParseError::BadFrom(from.clone()))?;
+    let mut author = parse_person(&from).ok_or(ParseError::BadFrom(from.clone()))?;
+    // Runs of white space in a name are one space, as git mailinfo reads
+    // a header (mailinfo.c, cleanup_space): a render then folds it back
+    // to the same bytes.
+    author.name = author.name.split_whitespace().collect::<Vec<_>>().join(" ");
     if author
         .name
         .chars()

@@ -179,6 +179,18 @@ pub fn address_text(name: &str, email: &str) -> String {
     }
 }
 
+/// A display name with its RFC 2047 encoded words decoded.
+fn decode_words(name: &str) -> String {
+    if !name.contains("=?") {
+        return name.to_string();
+    }
+    let line = format!("X: {name}\n\n");
+    match mailparse::parse_header(line.as_bytes()) {
+        Ok((h, _)) => h.get_value(),
+        Err(_) => name.to_string(),
+    }
+}
+
 /// The name of a list from its `List-Id` (`Linux MM <linux-mm.kvack.org>`
 /// is `linux-mm`).
 fn list_name(list_id: &str) -> Option<String> {
@@ -252,10 +264,14 @@ pub fn parse(raw: &[u8], what: &str) -> Result<Received, MailError> {
             email: p.email,
         })
         .ok_or_else(|| bad(format!("a From: header git cannot use: {from_header:?}")))?;
+    // Addresses are parsed from the raw header, and only then are their
+    // display names decoded: a name that decodes to `Doe, John` stays one
+    // recipient.
     let addresses = |name: &str| -> Vec<String> {
         let mut out = Vec::new();
-        for v in mailparse::MailHeaderMap::get_all_values(&headers, name) {
-            let Ok(list) = mailparse::addrparse(&v) else {
+        for h in mailparse::MailHeaderMap::get_all_headers(&headers, name) {
+            let raw = String::from_utf8_lossy(h.get_value_raw()).replace(['\r', '\n'], " ");
+            let Ok(list) = mailparse::addrparse(&raw) else {
                 continue;
             };
             for a in list.iter() {
@@ -270,10 +286,12 @@ pub fn parse(raw: &[u8], what: &str) -> Result<Received, MailError> {
                             .chars()
                             .any(|c| c.is_control() || c.is_whitespace() || "<>,\"".contains(c));
                     if ok {
-                        out.push(address_text(
-                            s.display_name.as_deref().unwrap_or(""),
-                            &s.addr,
-                        ));
+                        let display = s
+                            .display_name
+                            .as_deref()
+                            .map(decode_words)
+                            .unwrap_or_default();
+                        out.push(address_text(&display, &s.addr));
                     }
                 }
             }
@@ -461,6 +479,16 @@ mod tests {
                 "\"Doe, John\" <john@x.org>",
                 "\"evil@evil.org, Rita\" <rita@x.org>"
             ]
+        );
+    }
+
+    #[test]
+    fn an_encoded_name_with_a_comma_stays_one_recipient() {
+        let raw = "From: A <a@x.org>\nTo: =?UTF-8?q?Reviewer=2C=20Rita?= <rita@x.org>, =?UTF-8?q?J=C3=A9r=C3=B4me?= <j@x.org>\nSubject: x\nMessage-ID: <a@b>\n\nbody\n";
+        let m = parse(raw.as_bytes(), "t").unwrap();
+        assert_eq!(
+            m.to,
+            ["\"Reviewer, Rita\" <rita@x.org>", "Jérôme <j@x.org>"]
         );
     }
 

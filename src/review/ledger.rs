@@ -89,7 +89,11 @@ pub fn resolve(
     let mut review = Review::parse(&series.review)?;
     let current = series.manifest.version;
     let sent = crate::versions::sent(series).is_some();
-    let target = if sent { current + 1 } else { current };
+    let target = if sent {
+        current.saturating_add(1)
+    } else {
+        current
+    };
     let state = match &action {
         Action::Note(n) => CommentState {
             id: id.clone(),

@@ -51,6 +51,11 @@ pub struct Entry {
     /// When the server accepted it (RFC 2822), once it did.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub accepted: Option<String>,
+    /// When it was handed to git send-email, until the server's answer
+    /// was recorded: a message in flight when a send died may have been
+    /// delivered.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub in_flight: Option<String>,
 }
 
 /// Errors reading or writing the journal.

@@ -25,6 +25,8 @@ pub enum DeliverError {
         total: usize,
         why: String,
     },
+    #[error("interrupted after {sent} of {total} messages were accepted; the rest were not sent")]
+    Interrupted { sent: usize, total: usize },
 }
 
 /// What became of one message.
@@ -33,6 +35,9 @@ pub enum Delivered<'a> {
     Already(&'a Message),
     /// The server accepted it now.
     Sent(&'a Message),
+    /// It was in flight when an earlier send died: it may have arrived
+    /// already, and goes again.
+    Again(&'a Message),
 }
 
 /// Send every message the journal has not seen accepted, in order, with
@@ -47,12 +52,29 @@ pub fn deliver<'a>(
     now: &dyn Fn() -> String,
     told: &mut dyn FnMut(Delivered<'a>),
 ) -> Result<(), DeliverError> {
+    // A signal between messages stops the send cleanly; one during a
+    // message lets that message finish (see process::Run's
+    // finish_on_interrupt) and is acted on after it is recorded.
+    let _protected = crate::interrupt::protect();
     journal.save(jpath)?;
     for (i, m) in messages.iter().enumerate() {
         if journal.messages[i].accepted.is_some() {
             told(Delivered::Already(m));
             continue;
         }
+        if crate::interrupt::interrupted() {
+            return Err(DeliverError::Interrupted {
+                sent: journal.sent(),
+                total: journal.messages.len(),
+            });
+        }
+        if journal.messages[i].in_flight.is_some() {
+            told(Delivered::Again(m));
+        }
+        // Recorded before it is handed over, so a send that dies now
+        // knows which message may have gone.
+        journal.messages[i].in_flight = Some(now());
+        journal.save(jpath)?;
         send(m).map_err(|why| DeliverError::Send {
             file: m.file.clone(),
             sent: journal.sent(),
@@ -60,6 +82,7 @@ pub fn deliver<'a>(
             why,
         })?;
         journal.messages[i].accepted = Some(now());
+        journal.messages[i].in_flight = None;
         journal.save(jpath)?;
         crate::store::crash_point(&format!("sent-{i}"));
         told(Delivered::Sent(m));

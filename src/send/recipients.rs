@@ -11,7 +11,7 @@ use crate::mail::address::same_address;
 pub enum RecipientError {
     #[error("unknown list {name:?}{}", near_text(.near))]
     Unknown { name: String, near: Vec<String> },
-    #[error("recipient {0:?} holds a line break or a comma; give one address per option")]
+    #[error("recipient {0:?} is not one address (a comma outside quotes, a line break); give one address per option")]
     Invalid(String),
 }
 
@@ -31,7 +31,7 @@ pub fn resolve(
     known: &BTreeMap<String, String>,
 ) -> Result<(String, Option<(String, String)>), RecipientError> {
     let name = name.trim();
-    if name.is_empty() || name.contains(['\n', '\r', ',']) {
+    if !crate::store::one_recipient(name) {
         return Err(RecipientError::Invalid(name.to_string()));
     }
     if name.contains('@') {

@@ -19,7 +19,7 @@ mod validate;
 use atomic::{copy_unmanaged, old_path, parent_of, swap_in};
 pub use atomic::{crash_point, fail_point, lock, recover, set_test_hooks, Lock};
 use validate::validate;
-pub use validate::FileName;
+pub use validate::{one_recipient, FileName};
 
 /// The format version this build writes. Format 1 (before kept versions)
 /// is read and upgraded in memory: its fields mean the same in format 2.

@@ -48,7 +48,7 @@ fn patatt(env: &Env, cfg: &str, args: &[&str], stdin: Option<&[u8]>) -> Output {
 }
 
 /// Point git config at a patatt key made by `series attest --gen-key`.
-fn with_key(env: &Env, cfg: &str, name: &str) {
+pub(crate) fn with_key(env: &Env, cfg: &str, name: &str) {
     let mut text = fs::read_to_string(cfg).unwrap();
     text.push_str(&format!(
         "[user]\n\tname = Aaron Lu\n\temail = aaron.lu@intel.com\n[patatt]\n\tsigningkey = ed25519:{name}\n\tselector = {name}\n"

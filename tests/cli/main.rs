@@ -11,6 +11,7 @@ mod errors;
 mod format_patch;
 mod habits;
 mod help;
+mod hostile;
 mod import;
 mod outgoing;
 mod rebase;

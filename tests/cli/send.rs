@@ -16,17 +16,25 @@ pub(crate) struct Smtp {
 }
 
 impl Smtp {
-    fn start(dir: &Path, fail_after: Option<usize>) -> Smtp {
+    pub(crate) fn start(dir: &Path, fail_after: Option<usize>) -> Smtp {
+        Smtp::start_with(dir, fail_after, 0.0)
+    }
+
+    /// A server that waits `delay` seconds after each message's data
+    /// before it accepts it (`started-K` marks the K-th as in flight).
+    pub(crate) fn start_with(dir: &Path, fail_after: Option<usize>, delay: f64) -> Smtp {
         let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/support/smtp_server.py");
         let out = dir.join(format!(
-            "smtp-{}",
+            "smtp-{}-{delay}",
             fail_after.map_or("ok".to_string(), |n| n.to_string())
         ));
         let mut cmd = Command::new("/usr/bin/python3");
-        cmd.arg(script)
-            .arg("--out")
-            .arg(&out)
-            .args(["--lifetime", "120"]);
+        cmd.arg(script).arg("--out").arg(&out).args([
+            "--lifetime",
+            "120",
+            "--delay",
+            &delay.to_string(),
+        ]);
         if let Some(n) = fail_after {
             cmd.args(["--fail-after", &n.to_string()]);
         }
@@ -45,6 +53,15 @@ impl Smtp {
             .and_then(|p| p.parse().ok())
             .unwrap_or_else(|| panic!("no port from the SMTP server: {line:?}"));
         Smtp { child, port, out }
+    }
+
+    /// Where the server writes what it receives.
+    pub(crate) fn out(&self) -> &Path {
+        &self.out
+    }
+
+    pub(crate) fn port(&self) -> u16 {
+        self.port
     }
 
     /// The received messages, in order.
@@ -80,7 +97,7 @@ impl Drop for Smtp {
 
 /// A git config that points git send-email at `port`, with a password that
 /// must never reach series/.
-fn point_at(env: &Env, port: u16) -> String {
+pub(crate) fn point_at(env: &Env, port: u16) -> String {
     let path = env.dir.path().join("gitconfig");
     fs::write(
         &path,
@@ -107,7 +124,7 @@ pub(crate) fn sending(patches: usize) -> (Env, Smtp, String) {
     (env, smtp, cfg)
 }
 
-fn series_of(env: &Env, patches: usize) {
+pub(crate) fn series_of(env: &Env, patches: usize) {
     env.base("v4.11-rc2");
     for i in 1..=patches {
         env.write(&format!("mm/f{i}.c"), format!("int f{i};\n"));

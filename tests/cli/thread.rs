@@ -191,7 +191,7 @@ fn mail(
 
 /// One posting: its cover and five patches, as git format-patch makes the
 /// patches, threaded under the cover, delivered by linux-mm.
-fn posting(
+pub(crate) fn posting(
     env: &super::common::Env,
     version: u32,
     range: &str,

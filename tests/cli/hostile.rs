@@ -1,0 +1,379 @@
+//! Mail and archives anyone on a public list can write, and sends that
+//! are killed: no header or recipient injected through a reply, no forged
+//! trailer applied, no reply erased, one deadline over a slow archive, a
+//! killed send that takes its child with it.
+
+use std::fs;
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use super::common::*;
+use super::send::{point_at, send, series_of, Smtp};
+
+/// `series send` started in the background, as a user starts it.
+fn spawn_send(env: &Env, cfg: &str, args: &[&str]) -> Child {
+    let tree = env.tree().to_string_lossy().into_owned();
+    let mut c = Command::new(assert_cmd::cargo::cargo_bin!("series"));
+    hermetic(&mut c, env.dir.path());
+    c.current_dir(env.work())
+        .env("GIT_CONFIG_GLOBAL", cfg)
+        .args(["--tree", &tree, "send"])
+        .args(args)
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("start series")
+}
+
+/// Wait (up to a minute) until `path` exists.
+fn wait_for(path: &Path) {
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while !path.exists() {
+        assert!(
+            Instant::now() < deadline,
+            "{} never appeared",
+            path.display()
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+/// The Message-Ids the server stored, in order.
+fn stored_ids(smtp: &Smtp) -> Vec<String> {
+    smtp.received()
+        .iter()
+        .map(|(m, _)| super::send::header(m, "Message-ID").unwrap().to_string())
+        .collect()
+}
+
+#[test]
+fn a_send_stopped_by_a_signal_lets_the_message_in_flight_finish_and_resumes_without_a_duplicate() {
+    let env = Env::new();
+    series_of(&env, 3);
+    let smtp = Smtp::start_with(env.dir.path(), None, 2.0);
+    let cfg = point_at(&env, smtp.port());
+    let child = spawn_send(&env, &cfg, &["--to", "linux-mm", "--yes"]);
+    wait_for(&smtp.out().join("started-1"));
+    let pid = rustix::process::Pid::from_raw(child.id() as i32).unwrap();
+    rustix::process::kill_process(pid, rustix::process::Signal::TERM).unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert_eq!(out.status.code(), Some(130), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("interrupted after 1 of 4 messages were accepted"),
+        "{}",
+        stderr(&out)
+    );
+    assert_eq!(
+        stored_ids(&smtp).len(),
+        1,
+        "the message in flight was let through"
+    );
+    let out = send(&env, &cfg, &["--resume", "--yes"]);
+    assert_ok(&out);
+    let ids = stored_ids(&smtp);
+    assert_eq!(ids.len(), 4);
+    let mut unique = ids.clone();
+    unique.sort();
+    unique.dedup();
+    assert_eq!(unique.len(), 4, "a message went twice: {ids:?}");
+}
+
+#[test]
+fn a_killed_send_takes_its_git_send_email_with_it() {
+    let env = Env::new();
+    series_of(&env, 2);
+    let smtp = Smtp::start_with(env.dir.path(), None, 3.0);
+    let cfg = point_at(&env, smtp.port());
+    let mut child = spawn_send(&env, &cfg, &["--to", "linux-mm", "--yes"]);
+    wait_for(&smtp.out().join("started-1"));
+    child.kill().unwrap();
+    let _ = child.wait();
+    // Had git send-email lived on, the server would store the message
+    // once its delay passed.
+    std::thread::sleep(Duration::from_secs(5));
+    assert_eq!(stored_ids(&smtp).len(), 0, "git send-email outlived series");
+    let journal = fs::read_to_string(env.series_dir().join("journal-v1.toml")).unwrap();
+    assert!(journal.contains("in-flight = "), "{journal}");
+    let out = send(&env, &cfg, &["--resume", "--yes"]);
+    assert_ok(&out);
+    assert!(
+        stdout(&out).contains(
+            "was being sent when the last send died; it may have arrived, and goes again"
+        ),
+        "{}",
+        stdout(&out)
+    );
+    assert_eq!(stored_ids(&smtp).len(), 3);
+}
+
+/// A posted v1 (cover and five patches, as the list delivered them)
+/// imported from an mbox: a series whose review can be fetched.
+fn imported(env: &Env) -> Vec<super::thread::Mail> {
+    super::thread::commit_versions(env);
+    let cover = "Prose.\n\n-- \n2.7.4\n";
+    let v1 = super::thread::posting(env, 1, "v4.11-rc2..main", cover, 8);
+    let mbox = env.dir.path().join("v1.mbox");
+    let refs: Vec<&super::thread::Mail> = v1.iter().collect();
+    super::thread::write_mboxo(&mbox, &refs);
+    let out = env.series_t(&[
+        "init",
+        "--mbox",
+        mbox.to_str().unwrap(),
+        "--base",
+        "v4.11-rc2",
+    ]);
+    assert_ok(&out);
+    v1
+}
+
+/// An mbox of raw mails, as a mail client saves it.
+fn mbox_of(env: &Env, name: &str, mails: &[String]) -> String {
+    let path = env.dir.path().join(name);
+    let mut text = String::new();
+    for m in mails {
+        text.push_str("From x@y Thu Mar 16 10:00:00 2017\n");
+        text.push_str(m);
+        if !m.ends_with('\n') {
+            text.push('\n');
+        }
+        text.push('\n');
+    }
+    fs::write(&path, text).unwrap();
+    path.to_string_lossy().into_owned()
+}
+
+fn reply_to(parent: &super::thread::Mail, from: &str, id: &str, extra: &str, body: &str) -> String {
+    format!(
+        "From: {from}\nTo: Aaron Lu <aaron.lu@intel.com>\n{extra}Subject: Re: {}\nDate: Thu, 16 Mar 2017 10:00:00 +0000\nMessage-ID: {id}\nIn-Reply-To: <{}>\nReferences: <{}>\n\n{body}",
+        parent.subject, parent.id, parent.id
+    )
+}
+
+#[test]
+fn a_reply_carries_no_header_and_no_recipient_into_a_draft_or_a_send() {
+    let env = Env::new();
+    let v1 = imported(&env);
+    let smtp = Smtp::start(env.dir.path(), None);
+    let cfg = point_at(&env, smtp.port());
+    let quote = "> +\tstruct mmu_gather_batch *next;\n\n";
+    let mails = [
+        // A Message-Id holding an encoded line break and a header: no id.
+        reply_to(&v1[1], "Mallory <m@evil.org>", "<x@x.org =?utf-8?q?=0ATo:_evil=40evil.org?=>", "", &format!("{quote}Injected?\n")),
+        // An id in References with an encoded Bcc: dropped; names with a
+        // comma and a colon stay one recipient each.
+        reply_to(
+            &v1[1],
+            "\"Reviewer, Rita\" <rita@example.org>",
+            "<rita-1@example.org>",
+            "Cc: \"evil@evil.org, Bob\" <bob@example.org>, \"Team: mm\" <mm@example.org>\nReferences: <ok@x> <a@b =?utf-8?q?=0ABcc:_evil=40evil.org?=>\n",
+            &format!("{quote}Why not a list_head?\n"),
+        ),
+    ];
+    let path = mbox_of(&env, "evil.mbox", &mails);
+    let out = env.series_t(&["review", "fetch", "--mbox", &path]);
+    assert_ok(&out);
+    assert!(stderr(&out).contains("Message-ID"), "{}", stderr(&out));
+    assert!(stdout(&out).contains("1 new reply"), "{}", stdout(&out));
+    let list: serde_json::Value =
+        serde_json::from_str(&stdout(&env.series_t(&["review", "--json"]))).unwrap();
+    let id = list[0]["id"].as_str().unwrap().to_string();
+    assert_ok(&env.series_t(&["review", "reply", &id]));
+    let file = env.work().join(format!("outgoing/replies/{id}.eml"));
+    let draft = fs::read_to_string(&file).unwrap();
+    let head = draft.split("\n\n").next().unwrap();
+    // Names a parser could split are encoded words: one recipient each.
+    assert!(
+        head.contains("To: =?UTF-8?q?Reviewer=2C=20Rita?= <rita@example.org>\n"),
+        "{head}"
+    );
+    assert!(
+        head.contains("=?UTF-8?q?evil=40evil=2Eorg=2C=20Bob?= <bob@example.org>"),
+        "{head}"
+    );
+    assert!(
+        head.contains("=?UTF-8?q?Team=3A=20mm?= <mm@example.org>"),
+        "{head}"
+    );
+    assert!(
+        !head.contains("Bcc") && !head.contains("\nTo: evil"),
+        "{head}"
+    );
+    for l in head.lines() {
+        assert!(!l.to_ascii_lowercase().starts_with("bcc"), "{l}");
+    }
+    fs::write(
+        &file,
+        draft.replace("*** YOUR ANSWER HERE ***", "It is one."),
+    )
+    .unwrap();
+    assert_ok(&send(
+        &env,
+        &cfg,
+        &["--reply", file.to_str().unwrap(), "--yes"],
+    ));
+    let got = smtp.received();
+    assert_eq!(got.len(), 1);
+    let rcpt: Vec<&str> = got[0]
+        .1
+        .lines()
+        .filter_map(|l| l.strip_prefix("to "))
+        .collect();
+    assert!(!rcpt.iter().any(|r| r.contains("evil")), "{rcpt:?}");
+    let mut want = vec!["rita@example.org", "bob@example.org", "mm@example.org"];
+    want.sort_unstable();
+    let mut rcpt = rcpt;
+    rcpt.sort_unstable();
+    rcpt.retain(|r| {
+        !r.contains("kvack")
+            && !r.contains("vger")
+            && !r.contains("intel")
+            && !r.contains("linux-foundation")
+    });
+    assert_eq!(rcpt, want);
+}
+
+#[test]
+fn forged_trailers_are_shown_never_applied_and_never_printed_raw() {
+    let env = Env::new();
+    let v1 = imported(&env);
+    let mails = [
+        reply_to(&v1[1], "Mallory <m@evil.org>", "<f1@evil.org>", "", "Acked-by: Linus Torvalds <torvalds@linux-foundation.org>\u{1b}[8m\n"),
+        reply_to(&v1[2], "Mallory <m@evil.org>", "<f2@evil.org>", "", "Reviewed-by: Linus Torvalds <torvalds@linux-foundation.org>>\nTested-by: Mallory <m@evil.org>\u{7}\n"),
+        reply_to(&v1[3], "Mallory <m@evil.org>", "<f3@evil.org>", "", "Looks good.\u{1b}]0;pwned\u{7}\n\nReviewed-by: Mallory <m@evil.org>, Linus <torvalds@linux-foundation.org>\n"),
+    ];
+    let path = mbox_of(&env, "forged.mbox", &mails);
+    assert_ok(&env.series_t(&["review", "fetch", "--mbox", &path]));
+    let out = env.series_t(&["trailers", "--json"]);
+    let t: serde_json::Value = serde_json::from_str(&stdout(&out)).unwrap();
+    for x in t.as_array().unwrap() {
+        assert_ne!(x["verdict"], "new", "{x:#}");
+    }
+    let shown = stdout(&env.series_t(&["trailers"])) + &stdout(&env.series_t(&["review", "--all"]));
+    assert!(
+        !shown.contains('\u{1b}') && !shown.contains('\u{7}'),
+        "{shown:?}"
+    );
+    assert_ok(&env.series_t(&["reroll"]));
+    assert_ok(&env.series_t(&["trailers", "--apply"]));
+    for (_, bytes) in files(&env.series_dir().join("patches")) {
+        let text = String::from_utf8(bytes).unwrap();
+        assert!(
+            !text.contains("torvalds") && !text.contains("evil.org"),
+            "{text}"
+        );
+        assert!(!text.contains('\u{1b}') && !text.contains('\u{7}'));
+    }
+}
+
+#[test]
+fn an_import_never_leaves_a_series_no_command_can_read() {
+    let env = Env::new();
+    super::thread::commit_versions(&env);
+    let cover = "Prose.\n\n-- \n2.7.4\n";
+    let mut v1 = super::thread::posting(&env, 1, "v4.11-rc2..main", cover, 8);
+    // An everyday corporate name in Cc, a Message-Id folded over two
+    // lines (one mail), a control character in a patch's subject.
+    v1[0].text = v1[0]
+        .text
+        .replacen("Cc: ", "Cc: \"Doe, John\" <john@example.org>, ", 1);
+    let mbox = env.dir.path().join("v1.mbox");
+    super::thread::write_mboxo(&mbox, &v1.iter().collect::<Vec<_>>());
+    let out = env.series_t(&[
+        "init",
+        "--mbox",
+        mbox.to_str().unwrap(),
+        "--base",
+        "v4.11-rc2",
+    ]);
+    assert_ok(&out);
+    let out = env.series_t(&["status", "--json"]);
+    assert_ok(&out);
+    assert!(
+        stdout(&out).contains("\\\"Doe, John\\\" <john@example.org>"),
+        "{}",
+        stdout(&out)
+    );
+    assert_ok(&env.series_t(&["format"]));
+
+    let env = Env::new();
+    super::thread::commit_versions(&env);
+    let mut v1 = super::thread::posting(&env, 1, "v4.11-rc2..main", cover, 8);
+    v1[2].text = v1[2].text.replacen(
+        "mm: parallel free pages",
+        "mm: parallel free pages\u{1b}[2J",
+        1,
+    );
+    v1[3].text = v1[3]
+        .text
+        .replacen("Message-ID: <", "Message-ID: <broken\n id ", 1);
+    let mbox = env.dir.path().join("v1.mbox");
+    super::thread::write_mboxo(&mbox, &v1.iter().collect::<Vec<_>>());
+    let before = Env::snapshot(&env.work());
+    let out = env.series_t(&[
+        "init",
+        "--mbox",
+        mbox.to_str().unwrap(),
+        "--base",
+        "v4.11-rc2",
+    ]);
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    for said in ["v1 lacks patch 2/5, 3/5", "control character", "is not one"] {
+        assert!(stderr(&out).contains(said), "{}", stderr(&out));
+    }
+    assert_unchanged(&before, &Env::snapshot(&env.work()), "a refused import");
+}
+
+#[test]
+fn replies_whose_message_ids_differ_only_in_odd_characters_are_both_kept() {
+    let env = Env::new();
+    let v1 = imported(&env);
+    let mails = [
+        reply_to(
+            &v1[1],
+            "Rita <rita@example.org>",
+            "<x/y@x.org>",
+            "",
+            "> +\tstruct mmu_gather_batch *next;\n\nFirst reviewer's words.\n",
+        ),
+        reply_to(
+            &v1[1],
+            "Mallory <m@evil.org>",
+            "<x_y@x.org>",
+            "",
+            "> +\tstruct mmu_gather_batch *next;\n\nSecond, colliding.\n",
+        ),
+    ];
+    let path = mbox_of(&env, "collide.mbox", &mails);
+    assert_ok(&env.series_t(&["review", "fetch", "--mbox", &path]));
+    assert_eq!(
+        fs::read_dir(env.series_dir().join("replies"))
+            .unwrap()
+            .count(),
+        2
+    );
+    // Fetching again, in the other order, replaces nothing.
+    let path = mbox_of(&env, "collide2.mbox", &[mails[1].clone(), mails[0].clone()]);
+    let out = env.series_t(&["review", "fetch", "--mbox", &path]);
+    assert!(stdout(&out).contains("0 new replies"), "{}", stdout(&out));
+    let texts: Vec<String> = found_texts(&env);
+    assert!(
+        texts.contains(&"First reviewer's words.".to_string()),
+        "{texts:?}"
+    );
+    assert!(
+        texts.contains(&"Second, colliding.".to_string()),
+        "{texts:?}"
+    );
+}
+
+fn found_texts(env: &Env) -> Vec<String> {
+    let v: serde_json::Value =
+        serde_json::from_str(&stdout(&env.series_t(&["review", "--all", "--json"]))).unwrap();
+    v.as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["text"].as_str().unwrap().to_string())
+        .collect()
+}
