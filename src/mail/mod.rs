@@ -419,6 +419,22 @@ mod tests {
     }
 
     #[test]
+    fn a_name_with_a_run_of_spaces_renders_the_same_every_time() {
+        let mut m = sample();
+        m.author.name = format!("Aaron Lu{}x", " ".repeat(90));
+        let n = Numbering::single();
+        let once = render_patch(&m, &n, &ExtraHeaders::default(), "x");
+        let (back, _) = parse_patch(&once).unwrap();
+        let twice = render_patch(&back, &n, &ExtraHeaders::default(), "x");
+        let (again, _) = parse_patch(&twice).unwrap();
+        assert_eq!(
+            render_patch(&again, &n, &ExtraHeaders::default(), "x"),
+            twice
+        );
+        assert_eq!(back.author.name, "Aaron Lu x");
+    }
+
+    #[test]
     fn split_message_joins_the_first_paragraph() {
         let (t, b) = split_message("\nmm: one\ntwo  \n\n\nbody  \n\n\n");
         assert_eq!(t, "mm: one two");

@@ -288,20 +288,23 @@ pub fn place(series: &Series, replies: &[Reply]) -> Vec<Option<Place>> {
         Reply(usize),
         None,
     }
+    // The nearest ancestor known: the message it answers, else the
+    // latest of its References that is ours or a reply.
     let up = |r: &Reply| -> Up {
-        let parents: Vec<&String> = r
+        let parents = r
             .mail
             .in_reply_to
             .iter()
-            .chain(r.mail.references.iter().rev())
-            .collect();
-        if let Some(p) = parents.iter().find_map(|p| ours.get(p.as_str())) {
-            return Up::Ours(*p);
+            .chain(r.mail.references.iter().rev());
+        for p in parents {
+            if let Some(place) = ours.get(p.as_str()) {
+                return Up::Ours(*place);
+            }
+            if let Some(&i) = by_id.get(p.as_str()) {
+                return Up::Reply(i);
+            }
         }
-        match parents.iter().find_map(|p| by_id.get(p.as_str())) {
-            Some(&i) => Up::Reply(i),
-            None => Up::None,
-        }
+        Up::None
     };
     let mut memo: Vec<Option<Option<Place>>> = vec![None; replies.len()];
     for start in 0..replies.len() {

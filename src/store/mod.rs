@@ -410,6 +410,23 @@ fn read_text(path: &Path) -> Result<String, StoreError> {
 /// Parse and check a manifest; a newer format is refused before any field is
 /// looked at, so its unknown fields are never dropped.
 pub fn parse_manifest(path: &Path, text: &str) -> Result<Manifest, StoreError> {
+    // A format number TOML cannot hold (or not a number) is named as
+    // such, before TOML's own message about it.
+    if let Some(v) = text
+        .lines()
+        .find_map(|l| l.trim().strip_prefix("format"))
+        .and_then(|r| r.trim_start().strip_prefix('='))
+        .map(|v| v.split('#').next().unwrap_or("").trim())
+    {
+        if v.parse::<i64>().map_or(true, |n| n < 1) {
+            return Err(StoreError::Malformed {
+                path: path.to_path_buf(),
+                msg: format!(
+                    "`format = {v}` is not a format version (this series reads 1 to {FORMAT})"
+                ),
+            });
+        }
+    }
     let table: toml::Table = toml::from_str(text).map_err(|e| StoreError::Malformed {
         path: path.to_path_buf(),
         msg: e.to_string().trim().to_string(),

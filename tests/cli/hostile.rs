@@ -377,3 +377,249 @@ fn found_texts(env: &Env) -> Vec<String> {
         .map(|c| c["text"].as_str().unwrap().to_string())
         .collect()
 }
+
+/// How the test archive answers.
+#[derive(Clone, Copy)]
+enum Archive {
+    /// 200, then one byte every half second, 40 bytes in all.
+    Drip,
+    /// 200 with a web page.
+    Page,
+    /// 302 to another site.
+    Away,
+}
+
+/// An HTTP server on 127.0.0.1 that answers every request as `how`.
+fn archive(how: Archive) -> String {
+    use std::io::{Read, Write};
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    std::thread::spawn(move || {
+        for conn in listener.incoming().flatten() {
+            std::thread::spawn(move || {
+                let mut conn = conn;
+                let mut buf = [0u8; 4096];
+                let _ = conn.read(&mut buf);
+                let _ = match how {
+                    Archive::Drip => {
+                        let _ = conn.write_all(b"HTTP/1.1 200 OK\r\nContent-Length: 40\r\n\r\n");
+                        for _ in 0..40 {
+                            std::thread::sleep(Duration::from_millis(500));
+                            if conn.write_all(b"x").is_err() {
+                                break;
+                            }
+                        }
+                        Ok(())
+                    }
+                    Archive::Page => {
+                        let page = "<!DOCTYPE html><html><body>hi</body></html>\n";
+                        conn.write_all(format!("HTTP/1.1 200 OK\r\nContent-Type: text/html\r\nContent-Length: {}\r\n\r\n{page}", page.len()).as_bytes())
+                    }
+                    Archive::Away => conn.write_all(b"HTTP/1.1 302 Found\r\nLocation: http://127.0.0.2:9/elsewhere\r\nContent-Length: 0\r\n\r\n"),
+                };
+            });
+        }
+    });
+    format!("http://127.0.0.1:{port}/all")
+}
+
+#[test]
+fn an_archive_that_drips_pages_or_redirects_gets_one_clear_error() {
+    let env = Env::new();
+    let url = archive(Archive::Drip);
+    // One byte every half second for twenty seconds: no read waits two,
+    // the exchange does.
+    let out = env.series(&[
+        "lore",
+        "--lore",
+        &url,
+        "--lore-timeout",
+        "2",
+        "raw",
+        "<a@b>",
+    ]);
+    assert_fails(&out, 4, &["no answer in time"]);
+    let out = env.series(&["lore", "--lore", &archive(Archive::Page), "thread", "<a@b>"]);
+    assert_fails(&out, 4, &["not an mbox", "web page"]);
+    let out = env.series(&["lore", "--lore", &archive(Archive::Away), "thread", "<a@b>"]);
+    assert_fails(
+        &out,
+        4,
+        &["redirects to http://127.0.0.2:9/elsewhere, another site"],
+    );
+}
+
+#[test]
+fn a_signed_patch_with_headers_its_signature_did_not_cover_is_refused() {
+    let env = Env::new();
+    env.base("v4.11-rc2");
+    env.write("mm/f1.c", "int f1;\n");
+    env.commit_as(
+        "Mel Gorman",
+        "mgorman@techsingularity.net",
+        "mm: add f1\n\nAdd f1.\n\nSigned-off-by: Mel Gorman <mgorman@techsingularity.net>",
+    );
+    env.init(&["--base", "v4.11-rc2", "--subject", "mm: f1"]);
+    let cfg = env.dir.path().join("gitconfig");
+    fs::write(&cfg, "").unwrap();
+    let cfg = cfg.to_string_lossy().into_owned();
+    super::attest::with_key(&env, &cfg, "k1");
+    let outdir = env.dir.path().join("signed");
+    let tree = env.tree().to_string_lossy().into_owned();
+    let out = env.series_env(
+        &["--tree", &tree, "format", "-o", outdir.to_str().unwrap()],
+        &[("GIT_CONFIG_GLOBAL", &cfg)],
+    );
+    assert_ok(&out);
+    let mails: Vec<String> = files(&outdir)
+        .into_iter()
+        .map(|(_, b)| String::from_utf8(b).unwrap())
+        .collect();
+    let import = |name: &str, mails: &[String]| {
+        let mbox = env.dir.path().join(name);
+        fs::write(&mbox, mails.join("\n")).unwrap();
+        env.series_env(
+            &[
+                "--tree",
+                &tree,
+                "--series",
+                env.dir
+                    .path()
+                    .join(format!("{name}-series"))
+                    .to_str()
+                    .unwrap(),
+                "init",
+                "--mbox",
+                mbox.to_str().unwrap(),
+            ],
+            &[("GIT_CONFIG_GLOBAL", &cfg)],
+        )
+    };
+    // Signed by Aaron's key, authored by Mel: imported, and said so.
+    let out = import("plain.mbox", &mails);
+    assert_ok(&out);
+    assert!(
+        stderr(&out).contains("signed by aaron.lu@intel.com (selector k1): valid")
+            && stderr(&out).contains(
+                "the signer is not the author (Mel Gorman <mgorman@techsingularity.net>)"
+            ),
+        "{}",
+        stderr(&out)
+    );
+    // A From: and a Subject: put in front of the signed ones.
+    let forged: Vec<String> = mails
+        .iter()
+        .map(|m| {
+            let (first, rest) = m.split_once('\n').unwrap();
+            format!("{first}\nFrom: Linus Torvalds <torvalds@linux-foundation.org>\nSubject: [PATCH 1/1] mm: trust me\n{rest}")
+        })
+        .collect();
+    let out = import("forged.mbox", &forged);
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    assert!(stderr(&out).contains("2 From: headers"), "{}", stderr(&out));
+    assert!(!stderr(&out).contains("valid"), "{}", stderr(&out));
+    assert!(!env.dir.path().join("forged.mbox-series").exists());
+}
+
+#[test]
+fn ten_thousand_replies_in_one_chain_are_placed_in_linear_time() {
+    let env = Env::new();
+    let v1 = imported(&env);
+    let mut mails = Vec::new();
+    let mut parent = v1[1].id.clone();
+    for k in 0..10_000 {
+        let id = format!("chain-{k}@example.org");
+        mails.push(format!(
+            "From: Rita <rita@example.org>\nTo: Aaron Lu <aaron.lu@intel.com>\nSubject: Re: {}\nDate: Thu, 16 Mar 2017 10:00:00 +0000\nMessage-ID: <{id}>\nIn-Reply-To: <{parent}>\nReferences: <{}> <{parent}>\n\n> +\\tstruct mmu_gather_batch *next;\n\nPoint {k}.\n",
+            v1[1].subject, v1[0].id
+        ));
+        parent = id;
+    }
+    let path = mbox_of(&env, "chain.mbox", &mails);
+    let out = env.series_t(&["review", "fetch", "--mbox", &path]);
+    assert_ok(&out);
+    assert!(
+        stdout(&out).contains("10000 new replies"),
+        "{}",
+        stdout(&out)
+    );
+    let out = env.series_t(&["status"]);
+    assert_ok(&out);
+    assert!(
+        stdout(&out).contains("review: 10000 replies, 10000 comments, 10000 open (patch 1: 10000)"),
+        "{}",
+        stdout(&out)
+    );
+}
+
+#[test]
+fn small_holes_a_probe_found_are_closed() {
+    let env = Env::new();
+    let _ = imported(&env);
+    let dir = env.series_dir();
+    // A diff that names an absolute path: git apply refuses it; so does
+    // series.
+    let patches = dir.join("patches");
+    let first = files(&patches)[0].0.clone();
+    let text = fs::read_to_string(patches.join(&first)).unwrap();
+    let evil = text
+        .replace("a/mm/memory.c", "a//tmp/owned")
+        .replace("b/mm/memory.c", "b//tmp/owned");
+    fs::write(patches.join(&first), &evil).unwrap();
+    let out = env.series_t(&["apply", "--branch", "evil"]);
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    assert!(stderr(&out).contains("/tmp/owned"), "{}", stderr(&out));
+    fs::write(patches.join(&first), &text).unwrap();
+
+    // The last version has no next one.
+    let manifest = dir.join("series.toml");
+    let m = fs::read_to_string(&manifest).unwrap();
+    fs::write(
+        &manifest,
+        m.replace("version = 1\n", "version = 4294967295\n"),
+    )
+    .unwrap();
+    let out = env.series_t(&["reroll"]);
+    assert_fails(&out, 1, &["v4294967295 is the last version"]);
+    fs::write(
+        &manifest,
+        m.replace("format = 2", "format = 99999999999999999999"),
+    )
+    .unwrap();
+    let out = env.series_t(&["status"]);
+    assert_fails(
+        &out,
+        1,
+        &["`format = 99999999999999999999` is not a format version"],
+    );
+    fs::write(&manifest, &m).unwrap();
+
+    // A planted link where reply drafts go is not written through.
+    let target = env.dir.path().join("elsewhere");
+    fs::create_dir_all(&target).unwrap();
+    fs::create_dir_all(env.work().join("outgoing")).unwrap();
+    std::os::unix::fs::symlink(&target, env.work().join("outgoing/replies")).unwrap();
+    let v1 = super::thread::posting(&env, 1, "v4.11-rc2..main", "x\n", 8);
+    let reply = reply_to(
+        &v1[1],
+        "Rita <rita@example.org>",
+        "<r@x.org>",
+        "",
+        "> +\tstruct mmu_gather_batch *next;\n\nWhy?\n",
+    );
+    let path = mbox_of(&env, "one.mbox", &[reply]);
+    assert_ok(&env.series_t(&["review", "fetch", "--mbox", &path]));
+    let v: serde_json::Value =
+        serde_json::from_str(&stdout(&env.series_t(&["review", "--json"]))).unwrap();
+    let id = v[0]["id"].as_str().unwrap();
+    let out = env.series_t(&["review", "reply", id]);
+    assert_fails(&out, 1, &["symbolic link"]);
+    assert_eq!(fs::read_dir(&target).unwrap().count(), 0);
+
+    // An mbox larger than series reads is refused before it is read.
+    let big = env.dir.path().join("big.mbox");
+    let f = fs::File::create(&big).unwrap();
+    f.set_len(300 << 20).unwrap();
+    let out = env.series_t(&["review", "fetch", "--mbox", big.to_str().unwrap()]);
+    assert_fails(&out, 1, &["big.mbox", "more than the 268435456 bytes"]);
+}
