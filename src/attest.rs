@@ -187,7 +187,7 @@ pub fn gen_key(dir: &Path, name: &str, identity: &str) -> Result<Vec<PathBuf>, A
 
 /// `ed25519/<domain>/<local>/<selector>`, each part lower case and
 /// form-encoded as patatt makes it.
-fn keyring_path(identity: &str, selector: &str) -> Result<PathBuf, AttestError> {
+pub(crate) fn keyring_path(identity: &str, selector: &str) -> Result<PathBuf, AttestError> {
     let (local, domain) = identity
         .split_once('@')
         .ok_or_else(|| AttestError::Key(format!("identity {identity:?} is not an address")))?;
@@ -204,10 +204,31 @@ fn keyring_path(identity: &str, selector: &str) -> Result<PathBuf, AttestError> 
         }
         out
     };
-    Ok(PathBuf::from("ed25519")
-        .join(enc(domain))
-        .join(enc(local))
-        .join(enc(selector)))
+    let parts = [enc(domain), enc(local), enc(selector)];
+    // `..` or `.` would leave the keyring: a signature's identity is
+    // anyone's to write.
+    if parts.iter().any(|p| p.is_empty() || p == "." || p == "..") {
+        return Err(AttestError::Key(format!(
+            "identity {identity:?} with selector {selector:?} names no key file"
+        )));
+    }
+    let [d, l, s] = parts;
+    Ok(PathBuf::from("ed25519").join(d).join(l).join(s))
+}
+
+/// The fields of every signature header of a mail (for the fuzz target).
+pub(crate) fn signature_fields(msg: &[u8]) -> Vec<Vec<(String, String)>> {
+    let Some(s) = split(msg) else {
+        return Vec::new();
+    };
+    s.headers
+        .iter()
+        .filter(|h| header_name(h).as_deref() == Some(&SIG_HEADER.to_ascii_lowercase()))
+        .map(|h| {
+            let colon = h.iter().position(|&b| b == b':').unwrap_or(0);
+            fields(&h[colon + 1..])
+        })
+        .collect()
 }
 
 /// A message split as patatt splits it: raw header lines (folds kept)

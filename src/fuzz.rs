@@ -13,7 +13,7 @@ use crate::model::{ExtraHeaders, Numbering};
 pub type Target = (&'static str, fn(&[u8]));
 
 /// The fuzz targets by name, for the corpus replay.
-pub const TARGETS: [Target; 8] = [
+pub const TARGETS: [Target; 11] = [
     ("mail", mail),
     ("manifest", manifest),
     ("bench", bench),
@@ -22,6 +22,9 @@ pub const TARGETS: [Target; 8] = [
     ("maintainers", maintainers),
     ("aliases", aliases),
     ("line_applier", line_applier),
+    ("list_mail", list_mail),
+    ("review_toml", review_toml),
+    ("attestation", attestation),
 ];
 
 /// A patch mail: parse, render, parse again; the second rendering must be
@@ -122,4 +125,83 @@ pub fn line_applier(data: &[u8]) {
     let mut diff = b"diff --git a/f b/f\n--- a/f\n+++ b/f\n".to_vec();
     diff.extend_from_slice(rest);
     let _ = crate::git::apply_text(file, &diff);
+}
+
+/// A list's mail as `init --mbox` and `review fetch` read it: split,
+/// parsed, its text taken apart, placed on a patch, its trailers and
+/// comments read, its file name made; a cover read for its changelog.
+pub fn list_mail(data: &[u8]) {
+    use crate::review::{comments, file_name, trailers, Place, Reply};
+    const DIFF: &[u8] = b"diff --git a/mm/x.c b/mm/x.c\nindex 1..2 100644\n--- a/mm/x.c\n+++ b/mm/x.c\n@@ -1,3 +1,4 @@\n a\n+b = 1;\n c\n d\n";
+    let patch = std::rc::Rc::new(crate::diff::Patch::parse(DIFF).expect("the fixed diff parses"));
+    for raw in crate::mailbox::split_mbox(data) {
+        let _ = crate::diff::Patch::parse(&raw);
+        let Ok(mail) = crate::mail::received::parse(&raw, "fuzz") else {
+            continue;
+        };
+        assert!(crate::mail::received::valid_id(&mail.message_id));
+        for id in mail.in_reply_to.iter().chain(&mail.references) {
+            assert!(crate::mail::received::valid_id(id), "{id:?}");
+        }
+        for a in mail.to.iter().chain(&mail.cc) {
+            assert!(crate::store::one_recipient(a), "{a:?}");
+            let h = crate::mail::address::header_form(a);
+            assert!(!h.contains(['\n', '\r']), "{h:?}");
+        }
+        let name = file_name(&mail.message_id);
+        assert!(crate::store::FileName::new(&name).is_ok(), "{name:?}");
+        let text = mail.text();
+        let _ = text.blocks();
+        let _ = text.trailers();
+        let (own, _) = trailers::of_reply(&mail);
+        for (t, _) in own {
+            assert!(!t.value.chars().any(|c| c.is_control() && c != '\t'));
+        }
+        let reply = Reply {
+            file: name,
+            mail,
+            secs: 0,
+        };
+        for c in comments::of_reply(
+            &reply,
+            Place {
+                version: 1,
+                patch: 0,
+            },
+            3,
+            &|_, _| Some(patch.clone()),
+        ) {
+            let _ = comments::fate(&c, Some(DIFF), &[]);
+        }
+        let _ = crate::import::cover::read(&reply.mail.body, 2);
+    }
+}
+
+/// `review.toml`: what parses writes back to what parses to the same.
+pub fn review_toml(data: &[u8]) {
+    let Ok(text) = std::str::from_utf8(data) else {
+        return;
+    };
+    if let Ok(r) = crate::review::state::Review::parse(text) {
+        let out = r.text().expect("a parsed review state writes");
+        let back = crate::review::state::Review::parse(&out).expect("written review state parses");
+        assert_eq!(r, back);
+    }
+}
+
+/// An attestation header: its fields, and the key file they name, which
+/// stays inside the keyring.
+pub fn attestation(data: &[u8]) {
+    for fields in crate::attest::signature_fields(data) {
+        let get = |k: &str| fields.iter().find(|(n, _)| n == k).map(|(_, v)| v.as_str());
+        if let (Some(i), Some(s)) = (get("i"), get("s")) {
+            if let Ok(p) = crate::attest::keyring_path(i, s) {
+                assert!(
+                    p.components()
+                        .all(|c| matches!(c, std::path::Component::Normal(_))),
+                    "{p:?}"
+                );
+            }
+        }
+    }
 }
