@@ -337,35 +337,80 @@ pub fn cover_file_name(version: Option<u32>) -> String {
 
 /// Errors writing the outgoing folder.
 #[derive(Debug, thiserror::Error)]
-#[error("cannot write {}: {source}", .path.display())]
-pub struct WriteError {
-    pub path: PathBuf,
-    #[source]
-    pub source: std::io::Error,
+pub enum WriteError {
+    #[error("cannot write {}: {source}", .path.display())]
+    Io {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("{} holds files series did not write; it writes mails only into a folder of its own", .0.display())]
+    NotOurs(PathBuf),
 }
 
-/// Write `messages` into `dir`, replacing what was there, all or nothing.
-pub fn write(dir: &Path, messages: &[Message]) -> Result<(), WriteError> {
+/// The file that marks a folder of mails as series': the names of the
+/// files series wrote there, one per line.
+pub const MARK: &str = ".series-mails";
+
+/// Write `messages` into `dir`, a folder series owns: made now, empty, or
+/// marked as series' by an earlier write. Each file is written beside its
+/// place and renamed over it; of the files an earlier write left there,
+/// those this write does not make again are removed; nothing else there is
+/// ever touched. A folder with other files in it is refused.
+pub fn write(dir: &Path, messages: &[Message], owned: bool) -> Result<(), WriteError> {
     let err = |path: &Path| {
         let path = path.to_path_buf();
-        move |source| WriteError { path, source }
+        move |source| WriteError::Io { path, source }
     };
-    let parent = dir
-        .parent()
-        .filter(|p| !p.as_os_str().is_empty())
-        .unwrap_or(Path::new("."));
-    std::fs::create_dir_all(parent).map_err(err(parent))?;
-    let stage = tempfile::Builder::new()
-        .prefix(".outgoing-")
-        .tempdir_in(parent)
-        .map_err(err(parent))?;
+    std::fs::create_dir_all(dir).map_err(err(dir))?;
+    let mark = dir.join(MARK);
+    let before: Vec<String> = match std::fs::read_to_string(&mark) {
+        Ok(text) => text.lines().map(str::to_string).collect(),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            let others = std::fs::read_dir(dir)
+                .map_err(err(dir))?
+                .flatten()
+                .any(|e| !e.file_name().to_string_lossy().starts_with(".series-"));
+            if others && !owned {
+                return Err(WriteError::NotOurs(dir.to_path_buf()));
+            }
+            Vec::new()
+        }
+        Err(e) => return Err(err(&mark)(e)),
+    };
+    let names: Vec<String> = messages.iter().map(|m| m.file.clone()).collect();
+    // The mark first names every file this write may leave, so a write cut
+    // short leaves nothing the next one would not own.
+    let mut all = before.clone();
+    for n in &names {
+        if !all.contains(n) {
+            all.push(n.clone());
+        }
+    }
+    put(dir, MARK, all.join("\n").as_bytes()).map_err(err(&mark))?;
     for m in messages {
-        let p = stage.path().join(&m.file);
-        std::fs::write(&p, &m.bytes).map_err(err(&p))?;
+        let p = dir.join(&m.file);
+        put(dir, &m.file, &m.bytes).map_err(err(&p))?;
     }
-    if dir.exists() {
-        std::fs::remove_dir_all(dir).map_err(err(dir))?;
+    for old in before.iter().filter(|o| !names.contains(o)) {
+        // Only plain names: a mark edited to name `../x` removes nothing.
+        if crate::store::FileName::new(old).is_ok() {
+            let p = dir.join(old);
+            match std::fs::remove_file(&p) {
+                Err(e) if e.kind() != std::io::ErrorKind::NotFound => return Err(err(&p)(e)),
+                _ => {}
+            }
+        }
     }
-    let staged = stage.keep();
-    std::fs::rename(&staged, dir).map_err(err(dir))
+    put(dir, MARK, names.join("\n").as_bytes()).map_err(err(&mark))
+}
+
+/// Write one file atomically: a temporary file beside it, then a rename.
+fn put(dir: &Path, name: &str, bytes: &[u8]) -> std::io::Result<()> {
+    use std::io::Write;
+    let mut tmp = tempfile::Builder::new()
+        .prefix(".series-tmp-")
+        .tempfile_in(dir)?;
+    tmp.write_all(bytes)?;
+    tmp.persist(dir.join(name)).map(|_| ()).map_err(|e| e.error)
 }

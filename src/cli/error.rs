@@ -214,7 +214,14 @@ impl From<RenderError> for CliError {
 
 impl From<WriteError> for CliError {
     fn from(e: WriteError) -> Self {
-        CliError::caused(&e).hint("choose a writable folder with -o DIR")
+        match e {
+            WriteError::NotOurs(_) => CliError::caused(&e).hint(
+                "give -o a new or empty folder (series makes it), or leave -o out for outgoing/vN",
+            ),
+            WriteError::Io { .. } => {
+                CliError::caused(&e).hint("choose a writable folder with -o DIR")
+            }
+        }
     }
 }
 

@@ -170,7 +170,10 @@ pub fn draft_changelog(ctx: &Context, series: &mut Series) -> Result<Vec<String>
 
 /// Write the prepared files and report them.
 pub fn write_out(ctx: &Context, p: &Prepared, out: &mut dyn Write) -> Result<(), CliError> {
-    outgoing::write(&p.dir, &p.messages)?;
+    // outgoing/vN beside series/ is series' own; a folder given with -o
+    // is used when empty or marked by an earlier write.
+    let own = ctx.project().join("outgoing");
+    outgoing::write(&p.dir, &p.messages, p.dir.starts_with(&own))?;
     if p.learned {
         store::save(&ctx.series_dir, &p.series)?;
     }

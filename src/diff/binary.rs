@@ -41,10 +41,27 @@ fn encode_85(out: &mut Vec<u8>, data: &[u8]) {
     }
 }
 
+/// One direction of a binary patch, from `source` to `target`, as git's
+/// diff.c (emit_binary_diff_body) writes it: the delta (git's own,
+/// [`super::delta`], no larger than the deflated target) when it deflates
+/// smaller than the target does, else the whole target.
+pub fn section(source: &[u8], target: &[u8]) -> Vec<u8> {
+    let literal = deflate(target);
+    let delta = if source.is_empty() || target.is_empty() {
+        None
+    } else {
+        super::delta::delta(source, target, literal.len())
+    };
+    body_with(target, literal, delta.as_deref())
+}
+
 /// One direction of a binary patch. `delta` is the raw (inflated) delta from
 /// the other side to `target`, when one exists.
 pub fn body(target: &[u8], delta: Option<&[u8]>) -> Vec<u8> {
-    let literal = deflate(target);
+    body_with(target, deflate(target), delta)
+}
+
+fn body_with(target: &[u8], literal: Vec<u8>, delta: Option<&[u8]>) -> Vec<u8> {
     let mut out = Vec::new();
     let data = match delta.map(|d| (d.len(), deflate(d))) {
         Some((raw_len, packed)) if packed.len() < literal.len() => {

@@ -2,6 +2,7 @@
 //! `--stat --summary` for mails, and the rename name format they use.
 
 pub mod binary;
+pub mod delta;
 pub mod patch;
 
 pub use patch::{Patch, PatchError};

@@ -81,7 +81,6 @@ impl Tree {
 
         // The binary payloads need a second pass over the whole diff: only
         // made when a file turns out to be binary.
-        let mut binaries: Option<BinaryDeltas> = None;
         let mut files = Vec::new();
         let mut patch_text = Vec::new();
         for i in 0..d.deltas().len() {
@@ -152,18 +151,17 @@ impl Tree {
                 let buf = p.to_buf().doing(|| "printing the diff".into())?;
                 let mut fixed =
                     self.fix_header(&buf, old_id, new_id, old_mode, new_mode, binary, score);
-                if binary && binaries.is_none() {
-                    binaries = Some(binary_deltas(&d)?);
-                }
-                let found = binaries.iter().flatten().find(|(k, _, _)| *k == i);
-                if let Some((_, fwd, rev)) = found {
-                    let cut = find_bytes(&fixed, b"GIT binary patch\n").unwrap_or(fixed.len());
-                    fixed.truncate(cut);
-                    fixed.extend_from_slice(b"GIT binary patch\n");
-                    let old_data = self.blob_bytes(old_id);
-                    let new_data = self.blob_bytes(new_id);
-                    fixed.extend_from_slice(&diff::binary::body(&new_data, fwd.as_deref()));
-                    fixed.extend_from_slice(&diff::binary::body(&old_data, rev.as_deref()));
+                if binary {
+                    // Each direction as git writes it: its own delta and
+                    // the system's zlib, as git links it.
+                    if let Some(cut) = find_bytes(&fixed, b"GIT binary patch\n") {
+                        fixed.truncate(cut);
+                        fixed.extend_from_slice(b"GIT binary patch\n");
+                        let old_data = self.blob_bytes(old_id);
+                        let new_data = self.blob_bytes(new_id);
+                        fixed.extend_from_slice(&diff::binary::section(&old_data, &new_data));
+                        fixed.extend_from_slice(&diff::binary::section(&new_data, &old_data));
+                    }
                 }
                 patch_text.extend_from_slice(&fixed);
             }
@@ -509,38 +507,6 @@ fn push_summary(
             }
         }
     }
-}
-
-/// The raw deltas libgit2 computed for each binary file: delta index, then
-/// forward (old to new) and reverse, when libgit2 chose a delta.
-type BinaryDeltas = Vec<(usize, Option<Vec<u8>>, Option<Vec<u8>>)>;
-
-fn binary_deltas(d: &git2::Diff<'_>) -> Result<BinaryDeltas, GitError> {
-    let mut out: BinaryDeltas = Vec::new();
-    // foreach calls the file callback once per delta, in order.
-    let files = std::cell::Cell::new(0usize);
-    let raw = |f: git2::DiffBinaryFile<'_>| match f.kind() {
-        git2::DiffBinaryKind::Delta => diff::binary::inflate(f.data()).ok(),
-        _ => None,
-    };
-    d.foreach(
-        &mut |_, _| {
-            files.set(files.get() + 1);
-            true
-        },
-        Some(&mut |_, b| {
-            out.push((
-                files.get().saturating_sub(1),
-                raw(b.new_file()),
-                raw(b.old_file()),
-            ));
-            true
-        }),
-        None,
-        None,
-    )
-    .doing(|| "reading binary diffs".into())?;
-    Ok(out)
 }
 
 fn find_bytes(hay: &[u8], needle: &[u8]) -> Option<usize> {

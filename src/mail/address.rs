@@ -40,7 +40,9 @@ pub fn header_form(a: &str) -> String {
     }
     let mut out = String::new();
     super::text::push_rfc2047(&mut out, &display, super::text::EncodedWordKind::Address);
-    format!("{out} {}", &a[l..])
+    // One line: encoded words side by side read as one name, and a line
+    // break has no place in an option of git send-email.
+    format!("{} {}", out.replace("\n ", " "), &a[l..])
 }
 
 /// Whether two recipients are the same address.

@@ -241,11 +241,13 @@ pub fn assert_fails(o: &Output, code: i32, needles: &[&str]) {
     }
 }
 
-/// Files of a folder, name -> bytes.
+/// Files of a folder, name -> bytes (series' mark of a mails folder,
+/// `.series-mails`, left out).
 pub fn files(dir: &Path) -> Vec<(String, Vec<u8>)> {
     let mut v: Vec<_> = fs::read_dir(dir)
         .unwrap_or_else(|e| panic!("{}: {e}", dir.display()))
         .flatten()
+        .filter(|e| !e.file_name().to_string_lossy().starts_with(".series-"))
         .map(|e| {
             (
                 e.file_name().to_string_lossy().into_owned(),

@@ -386,3 +386,101 @@ fn hunk_headers_follow_the_diff_drivers_gitattributes_name() {
         2
     );
 }
+
+/// Random bytes from a seed (xorshift), as a compressor sees noise.
+fn random(n: usize, seed: u64) -> Vec<u8> {
+    let mut x = seed | 1;
+    (0..n)
+        .map(|_| {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            (x >> 24) as u8
+        })
+        .collect()
+}
+
+/// Bytes that compress well: a few words over and over, a NUL here and
+/// there (so git calls the file binary).
+fn compressible(n: usize, seed: u64) -> Vec<u8> {
+    let words: [&[u8]; 4] = [
+        b"struct page ",
+        b"\0\0\0\x01",
+        b"free_pages ",
+        b"mmu_gather\n",
+    ];
+    let r = random(n / 8 + 1, seed);
+    let mut out = Vec::with_capacity(n);
+    let mut k = 0;
+    while out.len() < n {
+        out.extend_from_slice(words[(r[k % r.len()] % 4) as usize]);
+        k += 1;
+    }
+    out.truncate(n);
+    out
+}
+
+#[test]
+fn binary_patches_of_every_size_are_byte_identical_to_git() {
+    let env = Env::new();
+    env.base("v4.11-rc2");
+    let sizes = [1usize, 3, 64, 303, 4096, 65_536, 1 << 20];
+    // New files: a commit that adds them all.
+    for (i, &n) in sizes.iter().enumerate() {
+        env.write(&format!("bin/random-{n}.bin"), random(n, 7 + i as u64));
+        env.write(
+            &format!("bin/packed-{n}.bin"),
+            compressible(n, 11 + i as u64),
+        );
+    }
+    env.commit("bin: add binaries\n\nSigned-off-by: Aaron Lu <aaron.lu@intel.com>");
+    // Changed: a few bytes of each, so git mails some as deltas.
+    for (i, &n) in sizes.iter().enumerate() {
+        let mut r = random(n, 7 + i as u64);
+        let mut c = compressible(n, 11 + i as u64);
+        for b in [&mut r, &mut c] {
+            let at = b.len() / 2;
+            b[at] ^= 0x5a;
+            b.extend_from_slice(b"tail");
+        }
+        env.write(&format!("bin/random-{n}.bin"), r);
+        env.write(&format!("bin/packed-{n}.bin"), c);
+    }
+    env.commit("bin: change binaries\n\nSigned-off-by: Aaron Lu <aaron.lu@intel.com>");
+    // Deleted.
+    for &n in &sizes {
+        fs::remove_file(env.tree().join(format!("bin/random-{n}.bin"))).unwrap();
+        fs::remove_file(env.tree().join(format!("bin/packed-{n}.bin"))).unwrap();
+    }
+    env.commit("bin: delete binaries\n\nSigned-off-by: Aaron Lu <aaron.lu@intel.com>");
+    env.init(&["--base", "v4.11-rc2"]);
+    let ours = files(&env.series_dir().join("patches"));
+    let theirs = git_format_patch(&env, &["--binary", "v4.11-rc2..HEAD"]);
+    assert_eq!(ours.len(), 3);
+    let all: String = theirs
+        .iter()
+        .map(|(_, b)| String::from_utf8_lossy(b).into_owned())
+        .collect();
+    assert!(
+        all.contains("GIT binary patch\ndelta "),
+        "the fixture has deltas"
+    );
+    assert!(
+        all.contains("GIT binary patch\nliteral 1048576"),
+        "and a 1 MiB literal"
+    );
+    for ((on, ob), (_, tb)) in ours.iter().zip(&theirs) {
+        if ob != tb {
+            let at = ob.iter().zip(tb).take_while(|(a, b)| a == b).count();
+            let show = |b: &[u8]| {
+                String::from_utf8_lossy(&b[at.saturating_sub(200)..(at + 200).min(b.len())])
+                    .into_owned()
+            };
+            panic!(
+                "{on} differs from git at byte {at}:\n--- series\n{}\n--- git\n{}",
+                show(ob),
+                show(tb)
+            );
+        }
+    }
+}

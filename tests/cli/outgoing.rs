@@ -249,3 +249,44 @@ fn status_shows_the_series() {
     assert_eq!(v["patches"][1]["subject"], "mm: parallel free pages");
     assert_eq!(v["cover"]["placeholders"][0], "*** SUBJECT HERE ***");
 }
+
+#[test]
+fn format_o_never_deletes_what_series_did_not_write() {
+    let env = Env::new();
+    small_series(&env);
+    env.init(&["--base", "v4.11-rc2", "--version", "2"]);
+    // A folder of the user's: refused, every file left as it was.
+    let mail = env.dir.path().join("mail");
+    fs::create_dir_all(&mail).unwrap();
+    fs::write(mail.join("notes.txt"), "mine\n").unwrap();
+    let before = Env::snapshot(&mail);
+    let out = env.series_t(&["format", "-o", mail.to_str().unwrap()]);
+    assert_fails(
+        &out,
+        1,
+        &["holds files series did not write", "new or empty folder"],
+    );
+    assert_unchanged(&before, &Env::snapshot(&mail), "format -o a user's folder");
+    // `-o .` in the project, where series/ is: refused, series/ intact.
+    let series_before = Env::snapshot(&env.series_dir());
+    let out = env.series_t(&["format", "-o", "."]);
+    assert_fails(&out, 1, &["holds files series did not write"]);
+    assert_unchanged(
+        &series_before,
+        &Env::snapshot(&env.series_dir()),
+        "format -o .",
+    );
+    // A new folder: made and owned; written again, only its own files
+    // change, and a file the user added there stays.
+    let fresh = env.dir.path().join("fresh");
+    assert_ok(&env.series_t(&["format", "-o", fresh.to_str().unwrap()]));
+    let first = files(&fresh);
+    assert!(first.len() >= 2, "{first:?}");
+    fs::write(fresh.join("reply-draft.txt"), "kept\n").unwrap();
+    assert_ok(&env.series_t(&["format", "-o", fresh.to_str().unwrap()]));
+    assert_eq!(
+        fs::read_to_string(fresh.join("reply-draft.txt")).unwrap(),
+        "kept\n"
+    );
+    assert_eq!(files(&fresh).len(), first.len() + 1);
+}
