@@ -70,6 +70,7 @@ pub fn refresh(
     let base = match base {
         Some(b) => tree.resolve(b)?,
         None => Resolved {
+            guessed_from: None,
             name: old_base.name.clone(),
             id: old_base
                 .commit

@@ -18,8 +18,23 @@ pub struct Stats {
     pub max: Option<f64>,
 }
 
+/// The decimals the samples are written with (at most 9): a spread
+/// smaller than half their last digit is rounding, not spread.
+fn decimals(samples: &[f64]) -> i32 {
+    (0..=9)
+        .find(|&d| {
+            let scale = 10f64.powi(d);
+            samples
+                .iter()
+                .all(|x| ((x * scale).round() / scale - x).abs() <= x.abs() * 1e-12)
+        })
+        .unwrap_or(9)
+}
+
 impl Stats {
-    /// Statistics of samples; the standard deviation is the sample one (n-1).
+    /// Statistics of samples; the standard deviation is the sample one
+    /// (n-1), shown to the precision the samples have: identical samples
+    /// have none, not a float's remainder of it.
     pub fn of(samples: &[f64]) -> Stats {
         let n = samples.len();
         let mean = samples.iter().sum::<f64>() / n as f64;
@@ -28,7 +43,10 @@ impl Stats {
         } else {
             0.0
         };
-        let stddev = var.sqrt();
+        let mut stddev = var.sqrt();
+        if stddev < 0.5 * 10f64.powi(-decimals(samples)) {
+            stddev = 0.0;
+        }
         let mut sorted = samples.to_vec();
         sorted.sort_by(f64::total_cmp);
         let median = if n % 2 == 1 {
@@ -109,6 +127,15 @@ fn welch(a: &Stats, na: f64, b: &Stats, nb: f64) -> Option<f64> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn identical_samples_have_no_spread() {
+        let s = Stats::of(&[5.795, 5.795, 5.795]);
+        assert_eq!((s.stddev, s.rsd), (0.0, 0.0));
+        let s = Stats::of(&[0.1, 0.1, 0.1, 0.1, 0.1, 0.1, 0.1]);
+        assert_eq!(s.rsd, 0.0);
+        assert!(Stats::of(&[5.5, 6.0, 5.9]).rsd > 4.0);
+    }
 
     #[test]
     fn basic_statistics() {

@@ -46,16 +46,12 @@ fn yield_to_checkpatch(findings: &mut Vec<Finding>, rules: &[rules::Rule]) {
         if f.source != Source::Native {
             return true;
         }
-        let Some(mirror) = rules
-            .iter()
-            .find(|r| r.id == f.rule)
-            .and_then(|r| r.mirrors.as_ref())
-        else {
+        let Some(mirrors) = rules.iter().find(|r| r.id == f.rule).map(|r| &r.mirrors) else {
             return true;
         };
         !from_checkpatch.iter().any(|(p, rule, line)| {
             *p == f.patch
-                && rule == mirror
+                && mirrors.contains(rule)
                 && (line.is_none() || f.line.is_none() || *line == f.line)
         })
     });

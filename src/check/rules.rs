@@ -40,9 +40,26 @@ struct RuleSpec {
     #[serde(default)]
     message: Option<String>,
     #[serde(default)]
-    mirrors: Option<String>,
+    mirrors: Option<Mirrors>,
     #[serde(default)]
     enabled: Option<bool>,
+}
+
+/// The checkpatch type (or types) a rule mirrors: one name or a list.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(untagged)]
+enum Mirrors {
+    One(String),
+    Many(Vec<String>),
+}
+
+impl Mirrors {
+    fn names(self) -> Vec<String> {
+        match self {
+            Mirrors::One(s) => vec![s],
+            Mirrors::Many(v) => v,
+        }
+    }
 }
 
 /// Which part of a mail a rule reads.
@@ -79,7 +96,8 @@ pub struct Rule {
     unless: Option<Regex>,
     columns: usize,
     pub message: String,
-    pub mirrors: Option<String>,
+    /// The checkpatch types it mirrors: it yields to any of them.
+    pub mirrors: Vec<String>,
 }
 
 /// A rule file that could not be used, named by file and rule.
@@ -162,7 +180,7 @@ fn build(file: &str, s: RuleSpec) -> Result<Rule, RuleError> {
             .message
             .clone()
             .ok_or_else(|| err("needs a message".into()))?,
-        mirrors: s.mirrors.clone(),
+        mirrors: s.mirrors.clone().map(Mirrors::names).unwrap_or_default(),
         id: s.id,
     })
 }
@@ -210,45 +228,31 @@ pub fn with_files(files: &[(String, String)]) -> Result<Vec<Rule>, RuleError> {
         .collect()
 }
 
-/// Added lines of a diff with their file and new line number.
+/// Added lines of a diff with their file and new line number, read
+/// through the one diff model (a hunk's lines counted by its header, so
+/// an added `++ x` is a line, not a file header).
 fn added_lines(diff: &[u8]) -> Vec<(String, u32, String)> {
-    let text = String::from_utf8_lossy(diff);
-    let mut out = Vec::new();
-    let mut file = String::new();
-    let mut line = 0u32;
-    let mut in_hunk = false;
-    for l in text.lines() {
-        if l.starts_with("diff --git ") {
-            in_hunk = false;
-        } else if let Some(p) = l.strip_prefix("+++ ") {
-            file = p.strip_prefix("b/").unwrap_or(p).to_string();
-        } else if let Some(h) = l.strip_prefix("@@ -") {
-            // @@ -a,b +c,d @@
-            line = h
-                .split_once(" +")
-                .and_then(|(_, r)| r.split([',', ' ']).next())
-                .and_then(|n| n.parse().ok())
-                .unwrap_or(1);
-            in_hunk = true;
-        } else if in_hunk {
-            if let Some(added) = l.strip_prefix('+') {
-                out.push((file.clone(), line, added.to_string()));
-                line += 1;
-            } else if l.starts_with(' ') {
-                line += 1;
-            }
-        }
-    }
-    out
+    let Ok(patch) = crate::diff::Patch::parse(diff) else {
+        return Vec::new();
+    };
+    patch
+        .lines()
+        .filter(|(_, _, l)| l.kind == crate::diff::patch::LineKind::Added)
+        .map(|(f, _, l)| {
+            (
+                f.path(),
+                l.new_no.unwrap_or(0),
+                String::from_utf8_lossy(&l.text).into_owned(),
+            )
+        })
+        .collect()
 }
 
 /// Paths touched by a diff.
 fn paths(diff: &[u8]) -> Vec<String> {
-    String::from_utf8_lossy(diff)
-        .lines()
-        .filter_map(|l| l.strip_prefix("diff --git a/"))
-        .filter_map(|r| r.split_once(" b/").map(|(_, b)| b.to_string()))
-        .collect()
+    crate::diff::Patch::parse(diff)
+        .map(|p| p.files.iter().map(|f| f.path()).collect())
+        .unwrap_or_default()
 }
 
 /// Display width with tabs to 8 columns, as checkpatch counts.
@@ -550,6 +554,19 @@ mod tests {
         assert_eq!(
             fire("undeclared-charset", &ok, None, undeclared.as_bytes()),
             1
+        );
+    }
+
+    #[test]
+    fn an_added_line_that_starts_with_two_plus_signs_is_a_line() {
+        let diff = b"diff --git a/mm/x.c b/mm/x.c\n--- a/mm/x.c\n+++ b/mm/x.c\n@@ -1,1 +1,3 @@\n a\n+++ counter;\n+b = 1;\n";
+        let got = added_lines(diff);
+        assert_eq!(
+            got,
+            [
+                ("mm/x.c".to_string(), 2, "++ counter;".to_string()),
+                ("mm/x.c".to_string(), 3, "b = 1;".to_string())
+            ]
         );
     }
 

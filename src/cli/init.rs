@@ -67,6 +67,14 @@ pub fn run(ctx: &Context, args: Args, out: &mut dyn Write) -> Result<(), CliErro
             .hint("remove it first, or pass --series DIR to make another"));
     }
     let tree = Tree::open(&ctx.tree_path()?)?;
+    if let Some(note) = args
+        .base
+        .as_deref()
+        .and_then(|b| tree.resolve(b).ok())
+        .and_then(|r| r.guess_note())
+    {
+        eprintln!("note: {note}");
+    }
     if args.mbox.is_some() || args.from.is_some() {
         return from_mails(ctx, &tree, args, out);
     }

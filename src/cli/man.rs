@@ -76,6 +76,10 @@ pub fn completions(args: CompletionsArgs, out: &mut dyn Write) -> Result<(), Cli
         Shell::Zsh => clap_complete::Shell::Zsh,
         Shell::Fish => clap_complete::Shell::Fish,
     };
-    clap_complete::generate(shell, &mut cmd, "series", out);
+    // clap_complete panics when its writer fails (a closed pipe, a full
+    // disk): it writes into memory, and the write to `out` is ours.
+    let mut buf = Vec::new();
+    clap_complete::generate(shell, &mut cmd, "series", &mut buf);
+    out.write_all(&buf)?;
     Ok(())
 }

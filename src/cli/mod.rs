@@ -221,6 +221,31 @@ impl Context {
 /// Run the CLI and return its exit code.
 pub fn main() -> ExitCode {
     crate::interrupt::install();
+    // A panic is a bug: one line says so and asks for a report, and the
+    // exit code is the documented 255.
+    std::panic::set_hook(Box::new(|info| {
+        let what = info
+            .payload()
+            .downcast_ref::<&str>()
+            .map(|s| s.to_string())
+            .or_else(|| info.payload().downcast_ref::<String>().cloned())
+            .unwrap_or_default();
+        let at = info
+            .location()
+            .map(|l| format!(" at {}:{}", l.file(), l.line()))
+            .unwrap_or_default();
+        let _ = writeln!(
+            std::io::stderr(),
+            "error: series hit a bug ({what}{at}); please report it with the command you ran"
+        );
+    }));
+    match std::panic::catch_unwind(main_inner) {
+        Ok(code) => code,
+        Err(_) => ExitCode::from(error::INTERNAL),
+    }
+}
+
+fn main_inner() -> ExitCode {
     let cli = match Cli::try_parse() {
         Ok(c) => c,
         Err(e) => {
@@ -286,11 +311,31 @@ pub fn run(cli: Cli, out: &mut dyn Write) -> Result<(), CliError> {
         env("SERIES_FAIL_AT"),
         env("SERIES_NO_EXCHANGE").is_some(),
     );
+    // A tree named that is not there is an error up front, never a quiet
+    // fallback to no tree.
+    let tree_flag = cli
+        .tree
+        .map(|t| if t.is_absolute() { t } else { cwd.join(t) });
+    if let Some(t) = &tree_flag {
+        if !t.is_dir() {
+            return Err(
+                CliError::usage(format!("--tree {}: no such folder", t.display()))
+                    .hint("pass --tree with the path of a kernel tree (a git repository)"),
+            );
+        }
+    }
+    if let Some(t) = std::env::var_os("SERIES_TREE").filter(|v| !v.is_empty()) {
+        let p = PathBuf::from(&t);
+        if tree_flag.is_none() && !p.is_dir() {
+            return Err(
+                CliError::user(format!("SERIES_TREE={}: no such folder", p.display()))
+                    .hint("point SERIES_TREE at a kernel tree, or unset it"),
+            );
+        }
+    }
     let ctx = Context {
         series_dir,
-        tree_flag: cli
-            .tree
-            .map(|t| if t.is_absolute() { t } else { cwd.join(t) }),
+        tree_flag,
         cwd,
         fixed_now,
         tree_env: std::env::var_os("SERIES_TREE")

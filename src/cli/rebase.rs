@@ -77,6 +77,9 @@ fn conclude(
 ) -> Result<(), CliError> {
     match result {
         Ok((new_base, done)) => {
+            if let Some(note) = new_base.guess_note() {
+                eprintln!("note: {note}");
+            }
             let new = rebase::finish(tree, series, &new_base, &done)?;
             store::save(&ctx.series_dir, &new)?;
             if dir.exists() {

@@ -784,7 +784,22 @@ fn deliver(
         Some(_) => None,
         None => Some(p.sender.to_string()),
     };
+    // git send-email dates each message with the second it starts in (it
+    // spaces the files of one run a second apart): each message starts in
+    // a later second than the one before, so readers sort the thread in
+    // order.
+    let last = std::cell::Cell::new(0u64);
+    let second = || {
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_secs())
+            .unwrap_or(0)
+    };
     let mut send_one = |m: &outgoing::Message| -> Result<(), String> {
+        while second() <= last.get() {
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        last.set(second());
         let file = p.dir.join(&m.file);
         cmd::send_email(&dir, &file, from.as_deref(), &m.to, &m.cc, limit)
             .map(|_| ())

@@ -34,6 +34,29 @@ struct Status<'a> {
     /// The git work tree that holds series/ without tracking it, if any.
     #[serde(skip_serializing_if = "Option::is_none")]
     untracked_in: Option<String>,
+    /// A rebase paused on a conflict, if one is.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    rebase_paused: Option<Paused>,
+    /// A send that stopped before every message was accepted, if one did.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    send_stopped: Option<Stopped>,
+}
+
+#[derive(Serialize)]
+struct Paused {
+    onto: String,
+    /// The patch (1-based) that conflicted.
+    patch: usize,
+    files: Vec<String>,
+    /// Where the conflicted files wait.
+    folder: String,
+}
+
+#[derive(Serialize)]
+struct Stopped {
+    version: u32,
+    accepted: usize,
+    messages: usize,
 }
 
 #[derive(Serialize)]
@@ -80,6 +103,30 @@ fn edited_since_sent(ctx: &Context, s: &Series) -> Vec<usize> {
         .collect()
 }
 
+/// The rebase paused on a conflict, if there is one.
+fn paused(ctx: &Context) -> Option<Paused> {
+    let dir = crate::rebase::state_dir(&ctx.project());
+    let state = crate::rebase::paused::read(&dir).ok()?;
+    Some(Paused {
+        onto: state.new_base_name,
+        patch: state.next + 1,
+        files: state.files,
+        folder: super::rel(&crate::rebase::paused::scratch(&dir), &ctx.cwd),
+    })
+}
+
+/// The send of version `v` that stopped midway, if one did.
+fn stopped(ctx: &Context, v: u32) -> Option<Stopped> {
+    let j = crate::send::journal::Journal::load(&crate::send::journal::path(&ctx.series_dir, v))
+        .ok()
+        .flatten()?;
+    (!j.complete()).then(|| Stopped {
+        version: v,
+        accepted: j.sent(),
+        messages: j.messages.len(),
+    })
+}
+
 // Printing: one line after another of the status, as the user reads it.
 pub fn run(ctx: &Context, args: Args, out: &mut dyn Write) -> Result<(), CliError> {
     let s = store::load(&ctx.series_dir)?;
@@ -111,6 +158,8 @@ pub fn run(ctx: &Context, args: Args, out: &mut dyn Write) -> Result<(), CliErro
         sent: crate::versions::sent(&s).is_some(),
         edited_since_sent: edited_since_sent(ctx, &s),
         untracked_in: crate::git::untracked_in(&ctx.series_dir).map(|t| t.display().to_string()),
+        rebase_paused: paused(ctx),
+        send_stopped: stopped(ctx, m.version),
     };
     if args.json {
         super::write_json(out, &status)?;
@@ -231,6 +280,23 @@ pub fn run(ctx: &Context, args: Args, out: &mut dyn Write) -> Result<(), CliErro
                 }
             )?;
         }
+    }
+    if let Some(p) = &status.rebase_paused {
+        writeln!(
+            out,
+            "rebase onto {} paused at patch {}: conflicts in {} ({}); resolve them there, then `series rebase --continue`, or `series rebase --abort`",
+            p.onto,
+            p.patch,
+            p.files.join(", "),
+            p.folder
+        )?;
+    }
+    if let Some(s) = &status.send_stopped {
+        writeln!(
+            out,
+            "send of v{} stopped after {} of {} messages were accepted; `series send --resume` sends the rest",
+            s.version, s.accepted, s.messages
+        )?;
     }
     if let Some(top) = &status.untracked_in {
         writeln!(

@@ -327,11 +327,10 @@ impl Patch {
                 let (mut old, mut new) = (h.old_lines, h.new_lines);
                 let (mut o, mut n) = (h.old_start, h.new_start);
                 while old > 0 || new > 0 {
+                    // A diff cut inside its last hunk (a mail's quote of
+                    // one) keeps the lines it has.
                     let Some(l) = lines.get(i) else {
-                        return Err(PatchError {
-                            line: i,
-                            what: "the diff ends inside a hunk".into(),
-                        });
+                        break;
                     };
                     let body = trim_end(&l[1.min(l.len())..]).to_vec();
                     let kind = match l.first() {
@@ -493,8 +492,15 @@ mod tests {
     }
 
     #[test]
-    fn a_cut_hunk_is_an_error() {
+    fn a_cut_hunk_keeps_its_lines_and_garbage_is_an_error() {
         let cut = "diff --git a/x b/x\n--- a/x\n+++ b/x\n@@ -1,3 +1,3 @@\n a\n";
-        assert!(Patch::parse(cut.as_bytes()).is_err());
+        assert_eq!(
+            Patch::parse(cut.as_bytes()).unwrap().files[0].hunks[0]
+                .lines
+                .len(),
+            1
+        );
+        let garbage = "diff --git a/x b/x\n--- a/x\n+++ b/x\n@@ -1,3 +1,3 @@\n a\n?\n";
+        assert!(Patch::parse(garbage.as_bytes()).is_err());
     }
 }

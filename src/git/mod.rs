@@ -102,6 +102,21 @@ pub struct Resolved {
     /// The full name: the ref's short name, or the revision as given.
     pub name: String,
     pub id: Id,
+    /// What the user typed, when no ref has that name and it was taken for
+    /// the one ref whose name contains it.
+    pub guessed_from: Option<String>,
+}
+
+impl Resolved {
+    /// A note for the user when the name was guessed, else None.
+    pub fn guess_note(&self) -> Option<String> {
+        self.guessed_from.as_ref().map(|g| {
+            format!(
+                "no ref is named \"{g}\"; took {}, the one ref whose name contains it",
+                self.name
+            )
+        })
+    }
 }
 
 /// A kernel tree (any git repository) opened through git2.
@@ -255,6 +270,7 @@ impl Tree {
                 return Ok(Resolved {
                     name: rev.to_string(),
                     id: Id(commit.id()),
+                    guessed_from: None,
                 });
             }
         }
@@ -276,6 +292,7 @@ impl Tree {
                     .and_then(|o| o.peel_to_commit())
                     .doing(|| format!("reading {full}"))?;
                 Ok(Resolved {
+                    guessed_from: (short != rev).then(|| rev.to_string()),
                     name: short.clone(),
                     id: Id(commit.id()),
                 })

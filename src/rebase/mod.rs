@@ -294,12 +294,22 @@ pub fn finish(
         out.manifest.diffstat = stat;
         out.manifest.diffstat_of = Some(out.diffs_digest());
     }
+    // A changelog says what changed since the last posting: a version
+    // with none before it (a first posting) gets no line.
+    let first = !out
+        .manifest
+        .history
+        .iter()
+        .any(|h| h.version < out.manifest.version && !h.message_ids.is_empty())
+        && out.manifest.version == 1;
     let line = format!("rebased on top of {}", new_base.name);
     let entry = out.current_version_mut();
     entry
         .changes
         .retain(|c| !c.starts_with("rebased on top of "));
-    entry.changes.insert(0, line);
+    if !first {
+        entry.changes.insert(0, line);
+    }
     entry.base = Some(new_base.name.clone());
     Ok(out)
 }

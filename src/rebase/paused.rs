@@ -105,6 +105,7 @@ pub fn resume(
     let new_base = Resolved {
         name: state.new_base_name.clone(),
         id: parse(&state.new_base)?,
+        guessed_from: None,
     };
     let resolved = resolutions(dir, state)?;
     let parent = parse(&state.parent)?;

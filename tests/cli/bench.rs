@@ -371,3 +371,29 @@ fn the_bundled_workload_runs_under_bench_run() {
         "{text}"
     );
 }
+
+#[test]
+fn identical_samples_show_no_spread_not_a_float_remainder() {
+    let env = series_with_bench();
+    let out = env.series(&[
+        "bench",
+        "run",
+        "same",
+        "--row",
+        "base",
+        "-n",
+        "7",
+        "--warmup",
+        "0",
+        "--metric",
+        r"took ([0-9.]+)",
+        "--",
+        "sh",
+        "-c",
+        "echo took 0.1",
+    ]);
+    assert_ok(&out);
+    let show = stdout(&env.series(&["bench", "show", "same"]));
+    assert!(show.contains("\u{b1}0%"), "{show}");
+    assert!(!show.contains("0.0000"), "{show}");
+}

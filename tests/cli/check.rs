@@ -519,3 +519,44 @@ fn a_long_line_is_reported_once_by_checkpatch_not_again_by_the_native_rule() {
         "{v:#}"
     );
 }
+
+#[test]
+fn a_long_comment_or_string_is_reported_once_too() {
+    let env = setup(|env| {
+        good_series(env);
+        let text = fs::read_to_string(env.tree().join("mm/free.c")).unwrap();
+        let comment = format!("/* {} */\n", "a comment that goes on ".repeat(6));
+        let string = format!(
+            "const char *parallel_free_msg = \"{}\";\n",
+            "a string that goes on ".repeat(6)
+        );
+        env.write("mm/free.c", format!("{text}{comment}{string}"));
+        env.commit(
+            "mm: add a long comment and string\n\nLong ones.\n\nSigned-off-by: Aaron Lu <aaron.lu@intel.com>",
+        );
+    });
+    let out = check(&env, &["--json"]);
+    let v: serde_json::Value = serde_json::from_str(&stdout(&out)).unwrap();
+    let on_3: Vec<String> = v["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["patch"] == 3)
+        .map(|f| {
+            format!(
+                "{}/{}",
+                f["source"].as_str().unwrap(),
+                f["rule"].as_str().unwrap()
+            )
+        })
+        .collect();
+    assert!(
+        on_3.contains(&"checkpatch/LONG_LINE_COMMENT".to_string()),
+        "{v:#}"
+    );
+    assert!(on_3.contains(&"checkpatch/LONG_LINE".to_string()), "{v:#}");
+    assert!(
+        !on_3.contains(&"native/line-length".to_string()),
+        "{on_3:?}"
+    );
+}

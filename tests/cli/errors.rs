@@ -28,7 +28,21 @@ fn not_a_git_repo() {
 fn missing_tree_path() {
     let env = Env::new();
     let out = env.series(&["--tree", "/nonexistent/linux", "init", "--base", "v1"]);
-    assert_fails(&out, 1, &["/nonexistent/linux does not exist"]);
+    assert_fails(&out, 2, &["--tree /nonexistent/linux: no such folder"]);
+    // A verb that can do without a tree does not quietly do without the
+    // one named.
+    env.base("v4.11-rc2");
+    env.write("mm/x.c", "x\n");
+    env.commit("mm: x\n\nSigned-off-by: Aaron Lu <aaron.lu@intel.com>");
+    env.init(&["--base", "v4.11-rc2"]);
+    for verb in [&["status"][..], &["check"][..], &["format"][..]] {
+        let mut args = vec!["--tree", "/nonexistent/linux"];
+        args.extend_from_slice(verb);
+        let out = env.series(&args);
+        assert_fails(&out, 2, &["no such folder"]);
+    }
+    let out = env.series_env(&["check"], &[("SERIES_TREE", "/nonexistent/linux")]);
+    assert_fails(&out, 1, &["SERIES_TREE=/nonexistent/linux: no such folder"]);
 }
 
 #[test]
@@ -233,4 +247,35 @@ fn usage_errors_exit_2() {
         "{}",
         stderr(&out)
     );
+}
+
+#[test]
+fn an_exact_ref_wins_a_guess_is_said_and_suggestions_rank_by_closeness() {
+    let env = Env::new();
+    env.base("v6.12");
+    env.write("mm/x.c", "x\n");
+    env.commit("mm: x\n\nSigned-off-by: Aaron Lu <aaron.lu@intel.com>");
+    env.git(&["branch", "mm-stable-2026-12-05", "v6.12"]);
+    env.git(&["branch", "master", "v6.12"]);
+    // No v6.1: the one ref containing it is taken, and said.
+    let out = env.series_t(&["init", "--base", "v6.1"]);
+    assert_ok(&out);
+    assert!(
+        stderr(&out)
+            .contains("no ref is named \"v6.1\"; took v6.12, the one ref whose name contains it"),
+        "{}",
+        stderr(&out)
+    );
+    // A typo: what was meant comes first.
+    let out = env.series_t(&["rebase", "mm-stabel"]);
+    assert_fails(&out, 1, &["near matches: mm-stable-2026-12-05"]);
+    // A list name: the list it is part of first.
+    fs::write(
+        env.tree().join("MAINTAINERS"),
+        "L:\tlinux-mmc@vger.kernel.org\nL:\tdmm@example.org\nL:\tlinux-mm@kvack.org\n",
+    )
+    .unwrap();
+    fs::write(env.series_dir().join("cover.md"), "Prose.\n").unwrap();
+    let out = env.series_t(&["send", "--to", "mm", "--dry-run"]);
+    assert_fails(&out, 1, &["unknown list \"mm\"; did you mean linux-mm,"]);
 }

@@ -134,3 +134,41 @@ fn settings_come_from_git_config_then_the_trees_series_config() {
     let patch = fs::read_to_string(env.series_dir().join("patches/0001-mm-add-f1.patch")).unwrap();
     assert!(patch.ends_with("-- \n2.53.0\n\n"), "{patch}");
 }
+
+#[test]
+fn a_closed_pipe_ends_quietly_and_a_full_disk_is_one_clear_error() {
+    let env = Env::new();
+    for args in [
+        &["completions", "bash"][..],
+        &["completions", "zsh"][..],
+        &["man", "--help"][..],
+    ] {
+        let mut c = std::process::Command::new(assert_cmd::cargo::cargo_bin!("series"));
+        hermetic(&mut c, env.dir.path());
+        let mut child = c
+            .current_dir(env.work())
+            .args(args)
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        // The reader goes away before series writes a byte.
+        drop(child.stdout.take());
+        let out = child.wait_with_output().unwrap();
+        assert_eq!(out.status.code(), Some(0), "{args:?}: {}", stderr(&out));
+        assert!(stderr(&out).is_empty(), "{args:?}: {}", stderr(&out));
+    }
+    let full = std::fs::OpenOptions::new()
+        .write(true)
+        .open("/dev/full")
+        .unwrap();
+    let mut c = std::process::Command::new(assert_cmd::cargo::cargo_bin!("series"));
+    hermetic(&mut c, env.dir.path());
+    let out = c
+        .current_dir(env.work())
+        .args(["completions", "bash"])
+        .stdout(full)
+        .output()
+        .unwrap();
+    assert_fails(&out, 1, &["writing output", "No space left on device"]);
+}

@@ -8,6 +8,7 @@ mod checkout;
 mod common;
 mod corpus;
 mod errors;
+mod firstday;
 mod format_patch;
 mod habits;
 mod help;

@@ -183,6 +183,13 @@ fn a_conflict_stops_with_exit_3_and_continue_takes_the_resolution() {
     let marked = fs::read_to_string(&scratch).unwrap();
     assert!(marked.contains(">>>>>>> patch"), "{marked}");
 
+    // status says where it stands and what continues it.
+    let status = stdout(&env.series(&["status"]));
+    assert!(
+        status.contains("rebase onto clash-base paused at patch 2: conflicts in mm/memory.c (.series-rebase/work); resolve them there, then `series rebase --continue`"),
+        "{status}"
+    );
+
     // Another rebase is refused while this one is paused.
     let again = env.series_t(&["rebase", "v4.11-rc2"]);
     assert_fails(&again, 1, &["a rebase is in progress", "--continue"]);
@@ -936,4 +943,18 @@ fn a_rebase_freshens_the_pack_of_objects_it_makes_again_and_copies_them_out_of_a
     );
     env.git(&["cat-file", "-e", &tip]);
     env.git(&["fsck", "--no-dangling", "--connectivity-only"]);
+}
+
+#[test]
+fn a_rebase_of_a_first_version_writes_no_changelog_into_its_cover() {
+    let env = fixture();
+    fs::remove_dir_all(env.series_dir()).unwrap();
+    env.init(&["--base", "v4.11-rc2", "--subject", "mm: parallel free"]);
+    fs::write(env.series_dir().join("cover.md"), "Prose.\n").unwrap();
+    assert_ok(&env.series_t(&["rebase", "mmotm-2017-03-14"]));
+    let manifest = fs::read_to_string(env.series_dir().join("series.toml")).unwrap();
+    assert!(!manifest.contains("rebased on top of"), "{manifest}");
+    assert_ok(&env.series_t(&["format"]));
+    let cover = fs::read_to_string(env.work().join("outgoing/v1/0000-cover-letter.patch")).unwrap();
+    assert!(!cover.contains("Changes in v1"), "{cover}");
 }

@@ -188,6 +188,13 @@ fn a_send_delivers_every_message_threaded_and_records_the_version() {
             );
         }
     }
+    // Dated a second apart, in order, as git send-email dates the files of
+    // one run: readers sort the thread as it was sent.
+    let dates: Vec<i64> = got
+        .iter()
+        .map(|(m, _)| mailparse::dateparse(header(m, "Date").unwrap()).unwrap())
+        .collect();
+    assert!(dates.windows(2).all(|w| w[1] > w[0]), "{dates:?}");
     // Patch 2's reviewer is Cc'd on patch 2 and on the cover, not on 1 or 3.
     assert!(got[2].1.contains("to dave.hansen@intel.com"));
     assert!(got[0].1.contains("to dave.hansen@intel.com"));
@@ -239,6 +246,11 @@ fn a_failure_midway_resumes_with_the_rest_and_the_same_message_ids() {
         ],
     );
     assert_eq!(flaky.received().len(), 2);
+    let status = stdout(&env.series(&["status"]));
+    assert!(
+        status.contains("send of v1 stopped after 2 of 6 messages were accepted; `series send --resume` sends the rest"),
+        "{status}"
+    );
     let manifest = fs::read_to_string(env.series_dir().join("series.toml")).unwrap();
     assert!(
         !manifest.contains("message-ids"),
