@@ -3,6 +3,8 @@
 //!
 //! The library holds every domain operation; only [`cli`] talks to a terminal.
 
+#![forbid(unsafe_code)]
+
 pub mod apply;
 pub mod attest;
 pub mod bench;

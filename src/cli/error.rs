@@ -170,6 +170,7 @@ impl From<GitError> for CliError {
             GitError::NotOnBase { .. } => Some("pass --base with the parent of the first patch, or a RANGE that starts at the base"),
             GitError::WouldOverwrite { .. } => Some("commit or stash them (git stash --include-untracked), then run the command again"),
             GitError::Locked { .. } => Some("wait for the other git command to finish; if none is running, remove the lock file"),
+            GitError::Checkout { .. } => Some("commit or stash your changes (git stash --include-untracked), then run the command again"),
             GitError::Io { .. } | GitError::Git { .. } => None,
         };
         let err = CliError::caused(&e);

@@ -265,13 +265,6 @@ fn main_inner() -> ExitCode {
             crate::store::LOADS.load(Relaxed),
             crate::outgoing::RENDERS.load(Relaxed)
         );
-        if let Some(by) = crate::git::replay::CHECKOUT_BY.lock().ok().and_then(|b| *b) {
-            let _ = if by == crate::git::replay::STREAMED {
-                writeln!(std::io::stderr(), "trace: checkout streamed the index")
-            } else {
-                writeln!(std::io::stderr(), "trace: checkout by libgit2 ({by})")
-            };
-        }
     }
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -50,19 +50,21 @@ pub fn run(ctx: &Context, args: Args, out: &mut dyn Write) -> Result<(), CliErro
     }
     let series = store::load(&ctx.series_dir)?;
     crate::versions::writable(&series)?;
-    let tree = Tree::open_staged(&ctx.tree_path()?)?;
-    let mut bar = Progress::new();
-    let mut progress = |i: usize, n: usize, t: &str| bar.step("rebase", i, n, t);
-    let onto = (!args.cont).then(|| args.base.clone().unwrap_or_default());
-    let result = rebase::run(
-        &tree,
-        &series,
-        &dir,
-        onto.as_deref(),
-        args.drop_merged,
-        &mut progress,
-    );
-    conclude(ctx, &tree, &series, result, &dir, args.json, out)
+    Tree::staged(&ctx.tree_path()?, |tree, stage| {
+        let mut bar = Progress::new();
+        let mut progress = |i: usize, n: usize, t: &str| bar.step("rebase", i, n, t);
+        let onto = (!args.cont).then(|| args.base.clone().unwrap_or_default());
+        let result = rebase::run(
+            tree,
+            stage,
+            &series,
+            &dir,
+            onto.as_deref(),
+            args.drop_merged,
+            &mut progress,
+        );
+        conclude(ctx, tree, &series, result, &dir, args.json, out)
+    })
 }
 
 /// Save a finished rebase, or leave the scratch folder for a conflict.

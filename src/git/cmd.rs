@@ -80,25 +80,87 @@ where
     run(base, collect(args), GIT_LIMIT)
 }
 
-/// Apply `patch` to `tree` with real `git apply --cached` on a temporary
-/// index (no worktree, no refs touched), returning the new tree id. The
-/// fallback for diffs libgit2 cannot parse, such as a new empty file.
-pub fn apply_to_tree(repo: &Path, tree: &str, patch: &[u8]) -> Result<String, CmdError> {
+/// A file handed to or taken back from `git apply`.
+pub struct File {
+    pub path: Vec<u8>,
+    pub mode: u32,
+    pub bytes: Vec<u8>,
+}
+
+/// A path the patch touched and the file it left there (None: gone).
+pub type Applied = (Vec<u8>, Option<File>);
+
+/// Apply `patch` with real `git apply` to `files` laid out in a scratch
+/// folder outside any repository; `touched` names every path the patch
+/// may create, change or delete. Returns each of those as the patch left
+/// it (None: gone). The fallback for diffs libgit2 cannot parse, such as
+/// a new empty file.
+pub fn apply_to_files(
+    files: &[File],
+    touched: &[Vec<u8>],
+    patch: &[u8],
+) -> Result<Vec<Applied>, CmdError> {
+    use std::os::unix::ffi::OsStrExt;
+    use std::os::unix::fs::PermissionsExt;
     let tmp = tempfile::tempdir().map_err(CmdError::Spawn)?;
-    let index = tmp.path().join("index");
+    let work = tmp.path().join("work");
+    std::fs::create_dir_all(&work).map_err(CmdError::Spawn)?;
+    let at = |p: &[u8]| work.join(std::ffi::OsStr::from_bytes(p));
+    for f in files {
+        let path = at(&f.path);
+        if let Some(parent) = path.parent() {
+            std::fs::create_dir_all(parent).map_err(CmdError::Spawn)?;
+        }
+        if f.mode == 0o120000 {
+            std::os::unix::fs::symlink(std::ffi::OsStr::from_bytes(&f.bytes), &path)
+                .map_err(CmdError::Spawn)?;
+        } else {
+            std::fs::write(&path, &f.bytes).map_err(CmdError::Spawn)?;
+            let mode = if f.mode & 0o111 != 0 { 0o755 } else { 0o644 };
+            std::fs::set_permissions(&path, std::fs::Permissions::from_mode(mode))
+                .map_err(CmdError::Spawn)?;
+        }
+    }
     let patch_file = tmp.path().join("patch");
     std::fs::write(&patch_file, patch).map_err(CmdError::Spawn)?;
-    let env = [("GIT_INDEX_FILE", index.as_os_str())];
-    let run = |args: &[&str]| git_env(repo, args, &env);
-    run(&["read-tree", tree])?;
-    run(&[
-        "apply",
-        "--cached",
-        "--whitespace=nowarn",
-        &patch_file.to_string_lossy(),
-    ])?;
-    let out = run(&["write-tree"])?;
-    Ok(String::from_utf8_lossy(&out.stdout).trim().to_string())
+    // No repository above the scratch folder is looked for.
+    let env = [("GIT_CEILING_DIRECTORIES", tmp.path().as_os_str())];
+    git_env(
+        &work,
+        [
+            std::ffi::OsStr::new("apply"),
+            std::ffi::OsStr::new("--whitespace=nowarn"),
+            patch_file.as_os_str(),
+        ],
+        &env,
+    )?;
+    let mut out = Vec::new();
+    for p in touched {
+        let path = at(p);
+        let now = match std::fs::symlink_metadata(&path) {
+            Err(_) => None,
+            Ok(m) if m.file_type().is_symlink() => Some(File {
+                path: p.clone(),
+                mode: 0o120000,
+                bytes: std::fs::read_link(&path)
+                    .map_err(CmdError::Spawn)?
+                    .as_os_str()
+                    .as_bytes()
+                    .to_vec(),
+            }),
+            Ok(m) => Some(File {
+                path: p.clone(),
+                mode: if m.permissions().mode() & 0o111 != 0 {
+                    0o100755
+                } else {
+                    0o100644
+                },
+                bytes: std::fs::read(&path).map_err(CmdError::Spawn)?,
+            }),
+        };
+        out.push((p.clone(), now));
+    }
+    Ok(out)
 }
 
 /// Send one message file with `git send-email`, which honours the user's

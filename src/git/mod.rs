@@ -1,12 +1,13 @@
 //! The only door to git. Everything that reads or writes a git repository goes
-//! through [`Tree`] (git2); [`cmd`] is the one place that spawns `git` itself.
+//! through [`Tree`] (git2's public API: no backend of libgit2 is touched
+//! underneath, no git file is written by hand); [`cmd`] is the one place
+//! that spawns `git` itself, which checks branches out and applies the
+//! rare diff libgit2 cannot parse. New objects of a rebase wait in a
+//! libgit2 mempack and reach the object store as one pack ([`stage`]).
 
 mod abbrev;
-mod attrs;
-mod checkout;
 pub mod cmd;
 mod config;
-mod fresh;
 mod id;
 use abbrev::default_abbrev;
 use config::config_for;
@@ -17,7 +18,7 @@ pub use offsets::apply_text;
 mod patch;
 pub mod replay;
 mod similarity;
-mod staged;
+pub mod stage;
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
@@ -60,6 +61,8 @@ pub enum GitError {
     },
     #[error("{} exists: another git command is changing the index of {}", .lock.display(), .tree.display())]
     Locked { lock: PathBuf, tree: PathBuf },
+    #[error("git could not check out {branch}: {why}")]
+    Checkout { branch: String, why: String },
     #[error("{doing} failed: {source}")]
     Io {
         doing: String,
@@ -124,22 +127,6 @@ pub struct Tree {
     repo: Repository,
     path: PathBuf,
     abbrev: usize,
-    /// Made when an id is first abbreviated.
-    unique: std::cell::RefCell<Option<abbrev::Unique>>,
-    /// Set when new objects are kept in memory until persisted.
-    disk: Option<staged::Disk>,
-    /// The worktree's `.gitattributes` read so far ([`attrs`]).
-    attrs: attrs::Attributes,
-}
-
-/// Whether libgit2 keeps the blobs it reads (up to 4 MiB each) in its
-/// object cache, for every repository handle of this process.
-pub(crate) fn cache_blobs(on: bool) {
-    // SAFETY: series reads objects on one thread, and the cache limit is
-    // read only when an object is read.
-    unsafe {
-        let _ = git2::opts::set_cache_object_limit(ObjectType::Blob, if on { 4 << 20 } else { 0 });
-    }
 }
 
 impl Tree {
@@ -148,49 +135,12 @@ impl Tree {
         // libgit2 re-hashes every object it reads; git does not, and on a
         // kernel tree that doubles the cost of every tree walk.
         git2::opts::strict_hash_verification(false);
-        // libgit2 caches trees and commits it reads, not blobs; a rebase
-        // reads each file it merges again to render the patch and the
-        // diffstat, and on a packed tree every read undoes a delta chain.
-        // Cache blobs up to 4 MiB, in a cache of 64 MiB: rebasing the
-        // 1000-patch bench series (medians of two runs), that took 12% less
-        // CPU than no cache, and 4% more than a cache of 512 MiB with 32 MiB
-        // less peak memory (212 MiB).
-        static CACHES: std::sync::Once = std::sync::Once::new();
-        CACHES.call_once(|| {
-            // SAFETY: set before this process opens its first repository;
-            // series reads objects on one thread.
-            unsafe {
-                let _ = git2::opts::set_cache_max_size(64 << 20);
-                // Pack files are read through mapped windows, and every page
-                // a mapped window touched counts in the process's resident
-                // size until the window is unmapped. libgit2 maps up to
-                // 1 GiB at a time and keeps up to 8 GiB mapped (git's own
-                // defaults are as large): on a kernel pack, applying a
-                // hundred patches leaves 12 MiB of touched pack pages.
-                // Windows of 1 MiB, at most 4 MiB mapped at once, cost no
-                // measurable time (docs/PERFORMANCE.md).
-                let _ = git2::opts::set_mwindow_size(1 << 20);
-                let _ = git2::opts::set_mwindow_mapped_limit(4 << 20);
-            }
-            cache_blobs(true);
-        });
-        let not_a_repo = |_| GitError::NotARepo {
+        let repo = Repository::open(path).map_err(|_| GitError::NotARepo {
             path: path.to_path_buf(),
-        };
-        let repo = Repository::open(path).map_err(not_a_repo)?;
-        // The same repository without its worktree: libgit2 then looks
-        // attributes up in the index alone, which [`attrs`] fills from the
-        // worktree once per folder, instead of statting every folder's
-        // `.gitattributes` again for each file it diffs.
-        let work = repo.workdir().map(Path::to_path_buf);
-        let repo = match &work {
-            Some(_) => Repository::open_bare(repo.path()).map_err(not_a_repo)?,
-            None => repo,
-        };
+        })?;
         // Diffs look up .gitattributes (diff drivers) in the worktree and
-        // the index; reading a kernel tree's index file costs more than the
-        // whole rest of a rebase. Nothing here uses the index, so give this
-        // handle an empty one in memory. (Checkout opens its own handle.)
+        // the index; reading a kernel tree's index costs more than the rest
+        // of a rebase, and nothing here uses it: an empty index in memory.
         if let Ok(mut empty) = git2::Index::new() {
             let _ = repo.set_index(&mut empty);
         }
@@ -199,10 +149,13 @@ impl Tree {
             repo,
             path: path.to_path_buf(),
             abbrev,
-            unique: Default::default(),
-            disk: None,
-            attrs: attrs::Attributes::new(work),
         })
+    }
+
+    /// Store an object through the object database: in a [`stage`]'s
+    /// memory while one is open, else on disk as libgit2 writes it.
+    pub(crate) fn store(&self, kind: ObjectType, data: &[u8]) -> Result<Oid, git2::Error> {
+        self.repo.odb()?.write(kind, data)
     }
 
     pub fn path(&self) -> &Path {

@@ -207,7 +207,6 @@ impl Tree {
                     .doing(|| format!("reading {}", name()))
             };
             let (ab, bb) = (find(a.id())?, find(b.id())?);
-            self.attrs.load_for(&self.repo, path);
             let mut patch = git2::Patch::from_blobs(&ab, Some(p), &bb, Some(p), Some(&mut opts))
                 .doing(|| format!("diffing {}", name()))?;
             if patch.delta().flags().is_binary() {
@@ -271,7 +270,6 @@ impl Tree {
         }
         for p in paths {
             opts.pathspec(p.as_slice());
-            self.attrs.load_for(&self.repo, p);
         }
         opts.disable_pathspec_match(true);
         self.repo
@@ -459,11 +457,18 @@ impl Tree {
         if id.is_zero() {
             return hex[..self.abbrev].to_string();
         }
-        let mut unique = self.unique.borrow_mut();
-        let unique = unique.get_or_insert_with(|| super::abbrev::Unique::new(&self.repo));
+        // Longer until no other object shares the start, as git's
+        // find_unique_abbrev does.
+        let Ok(odb) = self.repo.odb() else {
+            return hex[..self.abbrev].to_string();
+        };
         let mut len = self.abbrev;
-        while len < hex.len() && unique.ambiguous(id, &hex, len) {
-            len += 1;
+        while len < hex.len() {
+            let short = Oid::from_str(&hex[..len]).unwrap_or(id);
+            match odb.exists_prefix(short, len) {
+                Err(e) if e.code() == git2::ErrorCode::Ambiguous => len += 1,
+                _ => break,
+            }
         }
         hex[..len].to_string()
     }

@@ -192,7 +192,6 @@ impl Tree {
             .doing(|| format!("reading tree {ours}"))?;
         let mut update = TreeUpdateBuilder::new();
         let mut moved = Vec::new();
-        let mut replaced = Vec::new();
         for f in &files {
             let Some((a_id, a_mode, old)) = self.pre_file(pre, &f.path) else {
                 return Ok(None);
@@ -246,41 +245,16 @@ impl Tree {
                 }
             };
             update.upsert(p, id, file_mode(o_mode));
-            replaced.push((f.path.clone(), id));
             moved.push((f.path.clone(), t_id, new));
         }
-        let tree = match self.replace_blobs(o.id(), &mut replaced)? {
-            Some(t) => t,
-            None => update
-                .create_updated(&self.repo, &o)
-                .doing(|| "writing the merged tree".into())?,
-        };
+        let tree = update
+            .create_updated(&self.repo, &o)
+            .doing(|| "writing the merged tree".into())?;
         let paths = moved.iter().map(|(p, _, _)| p.clone()).collect();
         for (path, id, text) in moved {
             pre.changed.insert(path, (id, text));
         }
         Ok(Some((Id(tree), paths)))
-    }
-
-    /// The tree `root` with the blobs at `paths` (files already there, kept
-    /// in their modes) replaced: each tree on the way is the old tree's
-    /// bytes with one entry's id changed, so nothing is parsed, sorted or
-    /// laid out again. None when a tree on the way is not in git's
-    /// canonical form (a mode git would write differently), for
-    /// [`TreeUpdateBuilder`] to handle; it would write the canonical form,
-    /// as git does.
-    fn replace_blobs(
-        &self,
-        root: Oid,
-        paths: &mut [(Vec<u8>, Oid)],
-    ) -> Result<Option<Oid>, GitError> {
-        paths.sort();
-        let odb = self
-            .repo
-            .odb()
-            .doing(|| "opening the object store".into())?;
-        let refs: Vec<(&[u8], Oid)> = paths.iter().map(|(p, id)| (p.as_slice(), *id)).collect();
-        rewrite_tree(self, &odb, root, &refs)
     }
 
     /// The committer `git am` would use when `GIT_COMMITTER_NAME`/`EMAIL`
@@ -357,22 +331,59 @@ impl Tree {
         }
     }
 
+    /// Apply a diff libgit2 cannot parse with `git apply`, on the files it
+    /// names copied out of `tree` into a scratch folder: git reads nothing
+    /// of the object store, so objects still in memory need not be written
+    /// first.
     fn apply_with_git(&self, tree: Oid, mail: &PatchMail) -> Result<Oid, String> {
-        // git reads the tree from the object store.
-        self.persist(&[Id(tree)]).map_err(|e| e.to_string())?;
         let start = mail
             .diff
             .windows(11)
             .position(|w| w == b"diff --git ")
             .unwrap_or(0);
-        let dir = self.path.as_path();
-        let id = super::cmd::apply_to_tree(dir, &tree.to_string(), &mail.diff[start..]).map_err(
-            |e| match e {
-                super::cmd::CmdError::Failed { stderr, .. } => stderr,
-                other => other.to_string(),
-            },
-        )?;
-        Oid::from_str(&id).map_err(|e| e.to_string())
+        let diff = &mail.diff[start..];
+        let patch = crate::diff::Patch::parse(diff).map_err(|e| e.to_string())?;
+        let base = self.repo.find_tree(tree).map_err(|e| e.to_string())?;
+        let path_of = |p: &[u8]| Path::new(std::ffi::OsStr::from_bytes(p)).to_path_buf();
+        let mut files = Vec::new();
+        let mut touched: Vec<Vec<u8>> = Vec::new();
+        for f in &patch.files {
+            for p in [&f.old_path, &f.new_path] {
+                if !touched.contains(p) {
+                    touched.push(p.clone());
+                }
+            }
+            if let Ok(entry) = base.get_path(&path_of(&f.old_path)) {
+                let blob = self.repo.find_blob(entry.id()).map_err(|e| e.to_string())?;
+                files.push(super::cmd::File {
+                    path: f.old_path.clone(),
+                    mode: entry.filemode() as u32,
+                    bytes: blob.content().to_vec(),
+                });
+            }
+        }
+        let after = super::cmd::apply_to_files(&files, &touched, diff).map_err(|e| match e {
+            super::cmd::CmdError::Failed { stderr, .. } => stderr,
+            other => other.to_string(),
+        })?;
+        let mut update = TreeUpdateBuilder::new();
+        for (path, now) in after {
+            let p = path_of(&path);
+            match now {
+                Some(file) => {
+                    let id = self
+                        .store(ObjectType::Blob, &file.bytes)
+                        .map_err(|e| e.to_string())?;
+                    update.upsert(&p, id, file_mode(file.mode));
+                }
+                None => {
+                    update.remove(&p);
+                }
+            }
+        }
+        update
+            .create_updated(&self.repo, &base)
+            .map_err(|e| e.to_string())
     }
 
     /// The tree of a commit.
@@ -595,7 +606,6 @@ impl Tree {
     /// Point branch `name` at `target`. Refuses to move an existing branch
     /// unless `force`. Returns whether the branch existed.
     pub fn set_branch(&self, name: &str, target: Id, force: bool) -> Result<bool, GitError> {
-        self.persist(&[target])?;
         let existed = self.repo.find_branch(name, git2::BranchType::Local).is_ok();
         let commit = self
             .repo
@@ -649,187 +659,49 @@ impl Tree {
         result
     }
 
-    /// Check out branch `name` in the tree's worktree, refusing to overwrite
-    /// local changes. Consumes the tree: its object caches (the blobs a
-    /// replay read) are freed before the index is read, so the two are
-    /// never in memory together.
-    ///
-    /// From a checked-out commit, only the paths that differ between it and
-    /// the branch change, and [`super::checkout`] streams the index past
-    /// them; libgit2's checkout (which holds the whole index) is left for
-    /// the cases that one does not take, and for a tree with no commit
-    /// checked out.
+    /// Check out branch `name` in the tree's worktree with git itself
+    /// (`git checkout`), which updates the index and the files and refuses
+    /// to overwrite local changes or untracked files.
     pub fn checkout_branch(self, name: &str) -> Result<(), GitError> {
-        let refname = format!("refs/heads/{name}");
-        let changes = {
-            let target = self
-                .repo
-                .revparse_single(&refname)
-                .and_then(|o| o.peel_to_tree())
-                .doing(|| format!("reading the tree of {name}"))?;
-            match self.repo.head().and_then(|h| h.peel_to_tree()) {
-                Ok(head) => {
-                    let mut paths = Vec::new();
-                    self.changed_paths(Some(&head), Some(&target), &mut Vec::new(), &mut paths)?;
-                    paths.sort();
-                    let blob = |t: &git2::Tree<'_>, p: &[u8]| {
-                        use std::os::unix::ffi::OsStrExt;
-                        t.get_path(std::path::Path::new(std::ffi::OsStr::from_bytes(p)))
-                            .ok()
-                            .map(|e| (e.id(), e.filemode() as u32))
-                    };
-                    Some(
-                        paths
-                            .into_iter()
-                            .map(|path| super::checkout::Change {
-                                old: blob(&head, &path),
-                                new: blob(&target, &path),
-                                path,
-                            })
-                            .collect::<Vec<_>>(),
-                    )
-                }
-                Err(_) => None,
-            }
-        };
         let path = self.path.clone();
+        let lock = self.repo.path().join("index.lock");
         drop(self);
-        release_freed_memory();
-        // Checkout reads each blob once.
-        super::cache_blobs(false);
-        // A fresh handle, with the tree's real index (ours has an empty one).
-        let repo = git2::Repository::open(&path).doing(|| format!("opening {}", path.display()))?;
-        let how = match &changes {
-            Some(c) if c.is_empty() => super::checkout::Streamed::Done,
-            Some(c) => super::checkout::checkout(&repo, c, name)?,
-            None => super::checkout::Streamed::No("no commit is checked out"),
-        };
-        let by = match how {
-            super::checkout::Streamed::Done => STREAMED,
-            super::checkout::Streamed::No(why) => {
-                let obj = repo
-                    .revparse_single(&refname)
-                    .doing(|| format!("reading {refname}"))?;
-                let mut co = git2::build::CheckoutBuilder::new();
-                co.safe();
-                if let Some(changes) = &changes {
-                    for c in changes {
-                        co.path(c.path.as_slice());
+        super::cmd::git(&path, ["checkout", "--quiet", name]).map_err(|e| match e {
+            super::cmd::CmdError::Failed { stderr, .. } => {
+                let paths = overwritten(&stderr);
+                if stderr.contains("index.lock': File exists") {
+                    GitError::Locked { lock, tree: path }
+                } else if paths.is_empty() {
+                    GitError::Checkout {
+                        branch: name.to_string(),
+                        why: stderr,
                     }
-                    co.disable_pathspec_match(true);
-                }
-                repo.checkout_tree(&obj, Some(&mut co))
-                    .doing(|| format!("checking out {name}"))?;
-                why
-            }
-        };
-        if let Ok(mut last) = CHECKOUT_BY.lock() {
-            *last = Some(by);
-        }
-        repo.set_head(&refname)
-            .doing(|| format!("checking out {name}"))
-    }
-}
-
-/// How this process's last checkout was done: [`STREAMED`], or why libgit2
-/// did it (`SERIES_TRACE=1` shows it, so a test can see which).
-pub static CHECKOUT_BY: std::sync::Mutex<Option<&'static str>> = std::sync::Mutex::new(None);
-
-/// [`CHECKOUT_BY`] when the index was streamed.
-pub const STREAMED: &str = "streamed";
-
-/// Hand memory freed on the heap back to the system (glibc keeps it for
-/// reuse otherwise, and it stays counted in the process's resident size).
-fn release_freed_memory() {
-    #[cfg(all(target_os = "linux", target_env = "gnu"))]
-    // SAFETY: malloc_trim only returns free heap pages; it touches no live
-    // allocation.
-    unsafe {
-        libc::malloc_trim(0);
-    }
-}
-
-/// `tree` with the entries `updates` names (paths below it, sorted)
-/// pointed at new ids; see [`Tree::replace_blobs`].
-fn rewrite_tree(
-    repo: &Tree,
-    odb: &git2::Odb<'_>,
-    tree: Oid,
-    updates: &[(&[u8], Oid)],
-) -> Result<Option<Oid>, GitError> {
-    let obj = odb.read(tree).doing(|| format!("reading tree {tree}"))?;
-    let mut raw = obj.data().to_vec();
-    drop(obj);
-    let mut i = 0;
-    while i < updates.len() {
-        let (path, id) = updates[i];
-        let (name, rest) = match path.iter().position(|&b| b == b'/') {
-            Some(k) => (&path[..k], Some(&path[k + 1..])),
-            None => (path, None),
-        };
-        let Some((at, mode)) = find_entry(&raw, name) else {
-            return Ok(None);
-        };
-        let new_id = match rest {
-            // A file here: it must stay a file.
-            None if mode != b"40000" => {
-                i += 1;
-                id
-            }
-            None => return Ok(None),
-            Some(_) if mode == b"40000" => {
-                // Every update under this folder, in one rewrite of it.
-                let mut j = i;
-                let mut below = Vec::new();
-                while j < updates.len() {
-                    let p = updates[j].0;
-                    match p.strip_prefix(name).and_then(|r| r.strip_prefix(b"/")) {
-                        Some(r) => below.push((r, updates[j].1)),
-                        None => break,
+                } else {
+                    GitError::WouldOverwrite {
+                        target: name.to_string(),
+                        tree: path.clone(),
+                        paths,
                     }
-                    j += 1;
-                }
-                i = j;
-                let old = Oid::from_bytes(&raw[at..at + 20]).doing(|| "reading a tree".into())?;
-                match rewrite_tree(repo, odb, old, &below)? {
-                    Some(t) => t,
-                    None => return Ok(None),
                 }
             }
-            Some(_) => return Ok(None),
-        };
-        raw[at..at + 20].copy_from_slice(new_id.as_bytes());
+            other => GitError::Checkout {
+                branch: name.to_string(),
+                why: other.to_string(),
+            },
+        })?;
+        Ok(())
     }
-    Ok(Some(
-        repo.store(ObjectType::Tree, &raw)
-            .doing(|| "writing a tree".into())?,
-    ))
 }
 
-/// Where the id of entry `name` starts in a raw tree, and its mode; None
-/// when it is not there or any entry has a mode git does not write (the
-/// layout tree.c's `git_tree__parse_raw` reads).
-fn find_entry<'a>(raw: &'a [u8], name: &[u8]) -> Option<(usize, &'a [u8])> {
-    let mut pos = 0;
-    let mut found = None;
-    while pos < raw.len() {
-        let sp = pos + raw[pos..].iter().position(|&b| b == b' ')?;
-        let mode = &raw[pos..sp];
-        if !matches!(
-            mode,
-            b"100644" | b"100755" | b"120000" | b"40000" | b"160000"
-        ) {
-            return None;
-        }
-        let nul = sp + 1 + raw[sp + 1..].iter().position(|&b| b == 0)?;
-        let id_at = nul + 1;
-        if id_at + 20 > raw.len() {
-            return None;
-        }
-        if &raw[sp + 1..nul] == name {
-            found = Some((id_at, mode));
-        }
-        pos = id_at + 20;
+/// The files git names when a checkout would overwrite them: the
+/// tab-indented lines under its "would be overwritten" message.
+fn overwritten(stderr: &str) -> Vec<String> {
+    if !stderr.contains("would be overwritten") {
+        return Vec::new();
     }
-    found
+    stderr
+        .lines()
+        .filter(|l| l.starts_with('\t'))
+        .map(|l| l.trim().to_string())
+        .collect()
 }

@@ -324,6 +324,7 @@ pub fn state_dir(project: &Path) -> PathBuf {
 /// paused state is written to `dir` and the error says where.
 pub fn run(
     tree: &Tree,
+    stage: &crate::git::stage::Stage<'_>,
     series: &Series,
     dir: &Path,
     onto: Option<&str>,
@@ -347,15 +348,9 @@ pub fn run(
     // The new commits (and a paused rebase's trees) go to the object store
     // before anything names them: the patch files or the paused state.
     match &result {
-        Ok((_, done)) => tree.persist(&done.commits)?,
+        Ok(_) => stage.persist()?,
         Err(RebaseError::Conflict { files, state, .. }) => {
-            let ids = [&state.parent, &state.ancestor, &state.theirs]
-                .into_iter()
-                .chain(&state.commits)
-                .map(|s| s.parse::<Id>())
-                .collect::<Result<Vec<_>, _>>()
-                .map_err(|e| RebaseError::BadState(e.to_string()))?;
-            tree.persist(&ids)?;
+            stage.persist()?;
             paused::write(dir, files, state)?;
         }
         Err(_) => {}

@@ -60,35 +60,27 @@ pub(super) fn swap_in(dir: &Path, staged: &Path) -> Result<(), StoreError> {
 
 /// Exchange two paths atomically (Linux's renameat2 with RENAME_EXCHANGE).
 fn exchange(a: &Path, b: &Path) -> std::io::Result<()> {
-    use std::os::unix::ffi::OsStrExt;
-    let ca = std::ffi::CString::new(a.as_os_str().as_bytes())?;
-    let cb = std::ffi::CString::new(b.as_os_str().as_bytes())?;
     if HOOKS.get().is_some_and(|h| h.no_exchange) {
         // A test hook: take the path of file systems that cannot exchange.
-        return Err(std::io::Error::from_raw_os_error(libc::EINVAL));
+        return Err(rustix::io::Errno::INVAL.into());
     }
-    // SAFETY: both pointers are valid NUL-terminated strings for the call.
-    let r = unsafe {
-        libc::syscall(
-            libc::SYS_renameat2,
-            libc::AT_FDCWD,
-            ca.as_ptr(),
-            libc::AT_FDCWD,
-            cb.as_ptr(),
-            libc::RENAME_EXCHANGE,
-        )
-    };
-    if r == 0 {
-        Ok(())
-    } else {
-        Err(std::io::Error::last_os_error())
-    }
+    rustix::fs::renameat_with(
+        rustix::fs::CWD,
+        a,
+        rustix::fs::CWD,
+        b,
+        rustix::fs::RenameFlags::EXCHANGE,
+    )
+    .map_err(Into::into)
 }
 
 fn exchange_unsupported(e: &std::io::Error) -> bool {
+    let errno = e.raw_os_error().map(rustix::io::Errno::from_raw_os_error);
     matches!(
-        e.raw_os_error(),
-        Some(libc::EINVAL) | Some(libc::ENOSYS) | Some(libc::EOPNOTSUPP)
+        errno,
+        Some(rustix::io::Errno::INVAL)
+            | Some(rustix::io::Errno::NOSYS)
+            | Some(rustix::io::Errno::OPNOTSUPP)
     )
 }
 
@@ -134,20 +126,15 @@ pub struct Lock {
 /// Take the series lock for `dir`, waiting up to `wait` for another writer
 /// to finish; then clean up what an interrupted save left.
 pub fn lock(dir: &Path, wait: std::time::Duration) -> Result<Lock, StoreError> {
-    use std::os::unix::io::AsRawFd;
     let parent = parent_of(dir);
     fs::create_dir_all(&parent).map_err(io(&parent))?;
     let f = fs::File::open(&parent).map_err(io(&parent))?;
     let start = std::time::Instant::now();
     loop {
-        // SAFETY: flock(2) on a descriptor we own.
-        let r = unsafe { libc::flock(f.as_raw_fd(), libc::LOCK_EX | libc::LOCK_NB) };
-        if r == 0 {
-            break;
-        }
-        let e = std::io::Error::last_os_error();
-        if e.raw_os_error() != Some(libc::EWOULDBLOCK) {
-            return Err(io(&parent)(e));
+        match rustix::fs::flock(&f, rustix::fs::FlockOperation::NonBlockingLockExclusive) {
+            Ok(()) => break,
+            Err(e) if e == rustix::io::Errno::WOULDBLOCK => {}
+            Err(e) => return Err(io(&parent)(e.into())),
         }
         if start.elapsed() >= wait {
             return Err(StoreError::Locked {
@@ -271,7 +258,6 @@ fn link_tree(src: &Path, dst: &Path) -> Result<(), StoreError> {
 /// copied in), a FIFO is made again without being opened, and a socket or a
 /// device is left out.
 fn copy_any(src: &Path, dst: &Path) -> Result<(), StoreError> {
-    use std::os::unix::ffi::OsStrExt;
     use std::os::unix::fs::{FileTypeExt, PermissionsExt};
     let meta = fs::symlink_metadata(src).map_err(io(src))?;
     let kind = meta.file_type();
@@ -289,13 +275,8 @@ fn copy_any(src: &Path, dst: &Path) -> Result<(), StoreError> {
         fs::copy(src, dst).map(|_| ()).map_err(io(src))
     } else if kind.is_fifo() {
         // Made again, empty, with its mode: a FIFO holds no data to copy.
-        let c =
-            std::ffi::CString::new(dst.as_os_str().as_bytes()).map_err(|e| io(dst)(e.into()))?;
-        // SAFETY: mkfifo(3) with a valid NUL-terminated path.
-        if unsafe { libc::mkfifo(c.as_ptr(), meta.permissions().mode() & 0o7777) } != 0 {
-            return Err(io(dst)(std::io::Error::last_os_error()));
-        }
-        Ok(())
+        let mode = rustix::fs::Mode::from_bits_truncate(meta.permissions().mode() & 0o7777);
+        rustix::fs::mkfifoat(rustix::fs::CWD, dst, mode).map_err(|e| io(dst)(e.into()))
     } else {
         Ok(())
     }

@@ -1,3 +1,4 @@
+#![forbid(unsafe_code)]
 //! The one integration-test binary: `series` run as a user would, against
 //! real git repositories, with git itself as the reference.
 

@@ -115,8 +115,8 @@ fn a_second_writer_waits_then_fails_clearly() {
     assert_unchanged(&before, &Env::snapshot(&env.series_dir()), "locked");
     // Readers take no lock.
     assert_ok(&env.series(&["status"]));
-    // SAFETY: kill(2) on the holder's own process group.
-    unsafe { libc::kill(-(holder.id() as i32), libc::SIGKILL) };
+    let group = rustix::process::Pid::from_raw(holder.id() as i32).unwrap();
+    let _ = rustix::process::kill_process_group(group, rustix::process::Signal::KILL);
     let _ = holder.wait();
     assert_ok(&env.series(&["bench", "new", "x", "--title", "X"]));
 }
@@ -237,9 +237,12 @@ fn links_and_fifos_in_series_are_kept_as_they_are_and_never_followed() {
     let dir = env.series_dir();
     symlink("..", dir.join("up")).unwrap();
     symlink(env.tree(), dir.join("tree")).unwrap();
-    let fifo = std::ffi::CString::new(dir.join("pipe").to_string_lossy().as_bytes()).unwrap();
-    // SAFETY: mkfifo with a valid path.
-    assert_eq!(unsafe { libc::mkfifo(fifo.as_ptr(), 0o600) }, 0);
+    rustix::fs::mkfifoat(
+        rustix::fs::CWD,
+        dir.join("pipe"),
+        rustix::fs::Mode::from_bits_truncate(0o600),
+    )
+    .unwrap();
     // A save (list names learned) copies what series does not manage.
     assert_ok(&env.series_t(&["format", "--to", "linux-mm"]));
     assert_eq!(fs::read_link(dir.join("up")).unwrap(), Path::new(".."));
@@ -262,9 +265,12 @@ fn a_patch_file_that_is_a_fifo_or_a_link_is_refused_without_opening_it() {
     let pdir = env.series_dir().join("patches");
     let file = first_file(&pdir);
     fs::rename(&file, env.dir.path().join("moved.patch")).unwrap();
-    let c = std::ffi::CString::new(file.to_string_lossy().as_bytes()).unwrap();
-    // SAFETY: mkfifo with a valid path.
-    assert_eq!(unsafe { libc::mkfifo(c.as_ptr(), 0o600) }, 0);
+    rustix::fs::mkfifoat(
+        rustix::fs::CWD,
+        &file,
+        rustix::fs::Mode::from_bits_truncate(0o600),
+    )
+    .unwrap();
     assert_fails(&env.series(&["status"]), 1, &["not a regular file"]);
     fs::remove_file(&file).unwrap();
     symlink(env.dir.path().join("moved.patch"), &file).unwrap();
