@@ -66,3 +66,22 @@ pub fn apply(
     }
     Ok(out)
 }
+
+impl crate::error::Advice for ApplyError {
+    fn kind(&self) -> crate::error::Kind {
+        match self {
+            ApplyError::Git(g) => g.kind(),
+            _ => crate::error::Kind::User,
+        }
+    }
+
+    fn hint(&self) -> Option<String> {
+        crate::error::says(match self {
+            ApplyError::Git(g) => return g.hint(),
+            ApplyError::NoBase { .. } => {
+                "fetch the base into the tree, or `series rebase` onto a base it has"
+            }
+            ApplyError::DoesNotApply { .. } => "`series check` shows why; rebase the series",
+        })
+    }
+}

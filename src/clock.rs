@@ -129,6 +129,12 @@ fn days_from_civil(y: i64, m: i64, d: i64) -> i64 {
     era * 146_097 + doe - 719_468
 }
 
+impl crate::error::Advice for BadNow {
+    fn kind(&self) -> crate::error::Kind {
+        crate::error::Kind::Usage
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -12,6 +12,7 @@ pub mod check;
 pub mod cli;
 pub mod clock;
 pub mod diff;
+pub mod error;
 #[doc(hidden)]
 pub mod fuzz;
 pub mod git;
@@ -32,5 +33,6 @@ pub mod review;
 pub mod send;
 pub mod store;
 pub mod template;
+pub mod testing;
 pub mod tree;
 pub mod versions;

@@ -164,6 +164,12 @@ pub(crate) fn normalize_newlines(bytes: &[u8]) -> Vec<u8> {
     out
 }
 
+impl crate::error::Advice for MailboxError {
+    fn hint(&self) -> Option<String> {
+        crate::error::says("give an mbox, a maildir or a folder of .eml files")
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

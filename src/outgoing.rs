@@ -235,12 +235,9 @@ fn check_headers(series: &Series, opts: &Options) -> Result<(), RenderError> {
     Ok(())
 }
 
-/// How many times this process has rendered a version (`SERIES_TRACE=1`).
-pub static RENDERS: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
-
 /// Render the cover letter and every patch of the current version.
 pub fn render(series: &Series, prose: &str, opts: &Options) -> Result<Vec<Message>, RenderError> {
-    RENDERS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    crate::testing::count(crate::testing::Counter::Render);
     let m = &series.manifest;
     let total = series.patches.len();
     if total == 0 {
@@ -413,4 +410,24 @@ fn put(dir: &Path, name: &str, bytes: &[u8]) -> std::io::Result<()> {
         .tempfile_in(dir)?;
     tmp.write_all(bytes)?;
     tmp.persist(dir.join(name)).map(|_| ()).map_err(|e| e.error)
+}
+
+impl crate::error::Advice for RenderError {
+    fn hint(&self) -> Option<String> {
+        match self {
+            RenderError::Template(t) => t.hint(),
+            _ => None,
+        }
+    }
+}
+
+impl crate::error::Advice for WriteError {
+    fn hint(&self) -> Option<String> {
+        crate::error::says(match self {
+            WriteError::NotOurs(_) => {
+                "give -o a new or empty folder (series makes it), or leave -o out for outgoing/vN"
+            }
+            WriteError::Io { .. } => "choose a writable folder with -o DIR",
+        })
+    }
 }

@@ -219,3 +219,27 @@ pub fn cover_prose(series: &Series, name: &str) -> Result<String, TemplateError>
         },
     )
 }
+
+impl crate::error::Advice for PrepareError {
+    fn kind(&self) -> crate::error::Kind {
+        match self {
+            PrepareError::Attest { .. } => crate::error::Kind::Tool,
+            PrepareError::Git(g) => g.kind(),
+            _ => crate::error::Kind::User,
+        }
+    }
+
+    fn hint(&self) -> Option<String> {
+        match self {
+            PrepareError::Recipient(_) => crate::error::says(
+                "give a full address, or run with --tree pointing at a kernel tree whose MAINTAINERS lists it",
+            ),
+            PrepareError::Render(r) => r.hint(),
+            PrepareError::Template(t) => t.hint(),
+            PrepareError::Git(g) => g.hint(),
+            PrepareError::Attest { .. } => crate::error::says(
+                "signing runs `git mailinfo`; pass --no-sign to send unsigned",
+            ),
+        }
+    }
+}

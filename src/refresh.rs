@@ -209,3 +209,12 @@ fn report(old: &Series, new: &Series) -> Vec<Line> {
     }
     lines
 }
+
+impl crate::error::Advice for RefreshError {
+    fn hint(&self) -> Option<String> {
+        match self {
+            RefreshError::Git(g) => g.hint(),
+            RefreshError::Version(v) => v.hint(),
+        }
+    }
+}

@@ -82,6 +82,12 @@ pub fn render_with(
     tmpl.render(ctx).map_err(err)
 }
 
+impl crate::error::Advice for TemplateError {
+    fn hint(&self) -> Option<String> {
+        crate::error::says("fix the template; docs/FORMAT.md lists what templates can use")
+    }
+}
+
 #[cfg(test)]
 mod tests {
     #[test]

@@ -69,6 +69,8 @@ pub fn tree_lists(tree: &Path) -> BTreeMap<String, String> {
         .unwrap_or_default()
 }
 
+impl crate::error::Advice for TreeError {}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -346,6 +346,25 @@ pub fn load_version(dir: &std::path::Path, v: u32) -> Result<Series, VersionErro
     Ok(store::load_kept(dir, v)?)
 }
 
+impl crate::error::Advice for VersionError {
+    fn hint(&self) -> Option<String> {
+        match self {
+            VersionError::Store(s) => s.hint(),
+            VersionError::Sent { version, .. } => Some(format!(
+                "run `series reroll` to start v{} from it, then change that",
+                version.saturating_add(1)
+            )),
+            VersionError::NoSuchVersion(..) => crate::error::says(
+                "`series status` lists the versions; a version is kept by `series send` and `series reroll`",
+            ),
+            VersionError::Last(_) => crate::error::says("fix `version` in series/series.toml"),
+            VersionError::NothingKept(_) => crate::error::says(
+                "versions are kept by `series send` and `series reroll`; name both versions to compare others",
+            ),
+        }
+    }
+}
+
 #[cfg(test)]
 mod draft_tests {
     use super::*;

@@ -15,7 +15,7 @@ made pruned, so each command writes what it makes. --work puts the clones
 elsewhere (a tmpfs, to keep a slow disk's metadata writes out of the CPU
 times). Compared, for each size:
 
-  rebase  series rebase (zlib-ng, and the default build)  |  git replay --onto
+  rebase  series rebase  |  git replay --onto
           |  git replay + git format-patch
           |  git rebase in a worktree, default and feature.manyFiles (slow sizes)
   apply   series apply --checkout  |  git am (slow sizes), each on the clone
@@ -29,11 +29,9 @@ on upstream) against git replay's last commit; apply against the series
 branch's own last commit and against git am's; format's patch files against
 git format-patch's, byte for byte except the signature line.
 
-series is built twice: with the zlib-ng feature (the build every table
-measures) and by default (libgit2 on the system's zlib, series' own loose
-objects deflated with zlib-rs; a second rebase row).
-Prints a Markdown report on stdout. Needs git, GNU time (/usr/bin/time),
-cmake (for zlib-ng) and python3.
+series is built once, by default (cargo build --release).
+Prints a Markdown report on stdout. Needs git, GNU time (/usr/bin/time) and
+python3.
 """
 import argparse
 import json
@@ -53,6 +51,19 @@ def sh(cmd, cwd=None, env=None, check=True):
     if check and r.returncode != 0:
         sys.exit("bench: %s failed (%d):\n%s%s" % (cmd, r.returncode, r.stdout, r.stderr))
     return r.stdout.strip()
+
+
+def keep_packs(repo):
+    """Record the packs `repo` holds now, for drop_new_packs."""
+    sh("cd %s/.git/objects/pack && ls > ../../bench-packs" % repo)
+
+
+def drop_new_packs(repo):
+    """A shell command removing every pack made since keep_packs, and every
+    loose object: what a command wrote in an earlier round (series writes a
+    pack, git loose objects) is gone before the next."""
+    return ("(cd {r}/.git/objects/pack && ls | grep -vxF -f ../../bench-packs | xargs -r rm -f)"
+            " && git -C {r} prune --expire=now").format(r=repo)
 
 
 def timed(cmd, cwd):
@@ -123,13 +134,9 @@ def main():
     src = sh("%s/scripts/kernel-source.sh tree" % ROOT)
     work = tempfile.mkdtemp(prefix="series-bench-scale.", dir=a.work)
     a.work_dir = work
-    # Two builds, copied so that a rebuild during the run changes nothing:
-    # with the zlib-ng feature (the one measured throughout), and the
-    # default build (rebase only, for comparison).
+    # Copied, so that a rebuild during the run changes nothing.
     series = os.path.join(work, "series")
     sh("cargo build --release --quiet --manifest-path %s/Cargo.toml" % ROOT)
-    shutil.copy(os.path.join(ROOT, "target/release/series"), series + "-default")
-    sh("cargo build --release --quiet --features zlib-ng --manifest-path %s/Cargo.toml" % ROOT)
     shutil.copy(os.path.join(ROOT, "target/release/series"), series)
     if a.keep:
         print("bench: work folder %s" % work, file=sys.stderr)
@@ -167,6 +174,8 @@ def run(a, sizes, slow, series, src, work):
         sh("git -C %s branch -q -f gen%d origin/gen%d" % (mf, n, n))
     sh("git -C %s branch -q -f upstream origin/upstream" % mf)
     sh("git -C %s repack -adq" % mf)
+    keep_packs(linux)
+    keep_packs(mf)
     files = int(sh("git -C %s ls-tree -r v6.12 | wc -l" % linux))
     loose = sh("git -C %s count-objects -v | sed -n 's/^count: //p'" % linux)
 
@@ -184,21 +193,20 @@ def run(a, sizes, slow, series, src, work):
         return "rm -rf {w}/{name} && cp -r {p} {w}/{name}".format(w=work, name=name, p=folders[n])
 
     # Every rebase round starts without the objects earlier rounds made
-    # (no branch keeps them, and they are pruned), so that each command
+    # (no branch keeps them; new packs are removed, loose objects pruned),
+    # so that each command
     # writes all the blobs, trees and commits it makes, as a rebase onto a
     # new base does. Otherwise git finds them already there and writes
     # nothing.
     def clean(r):
         return ("git -C {r} checkout -q -f --detach v6.12 && (git -C {r} branch -q -D work 2>/dev/null || true)"
-                " && git -C {r} prune --expire=now").format(r=r)
+                " && {drop}").format(r=r, drop=drop_new_packs(r))
 
     for n in sizes:
         replay = "git -C %s replay --onto upstream v6.12..gen%d" % (linux, n)
         cases = [
             ("series rebase", clean(linux) + " && " + fresh(n, "r"),
              "cd %s/r && %s --tree %s rebase upstream > /dev/null" % (work, series, linux)),
-            ("series rebase, default build", clean(linux) + " && " + fresh(n, "r"),
-             "cd %s/r && %s-default --tree %s rebase upstream > /dev/null" % (work, series, linux)),
             ("git replay", clean(linux), "%s > /dev/null" % replay),
             ("git replay + format-patch", clean(linux) + " && rm -rf %s/fp" % work,
              "tip=$(%s | awk '{print $3}') && git -C %s format-patch -q -o %s/fp upstream..$tip" % (replay, linux, work)),
@@ -309,23 +317,22 @@ def report(a, sizes, slow, results, trees, files, loose, gen):
     fs = sh("df -T %s | awk 'NR==2 {print $2}'" % a.work_dir)
     print("Machine: %s cores (%s), %s; %s; clones on %s; one warm-up round, then %d interleaved rounds;"
           " medians of wall and of CPU (user+system) seconds, peak RSS the largest." % (os.cpu_count(), cpu, mem, git_version, fs, a.runs))
-    print("Each rebase round starts with the loose objects of earlier rounds pruned: every command writes the objects it makes.")
+    print("Each rebase round starts with the objects of earlier rounds removed (new packs deleted, loose objects pruned): every command writes the objects it makes.")
     print()
 
     def ratio(x, y):
         return "%.2f" % (x / y) if y else "-"
 
     print("### Rebase onto upstream\n")
-    print("| patches | series CPU | git replay CPU | series / replay | replay + format-patch CPU | series / (replay + format-patch) | series, default build CPU | default build / replay | git rebase CPU | git rebase (manyFiles) CPU | series wall | git replay wall | series peak MiB | git replay peak MiB |")
-    print("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|")
+    print("| patches | series CPU | git replay CPU | series / replay | replay + format-patch CPU | series / (replay + format-patch) | git rebase CPU | git rebase (manyFiles) CPU | series wall | git replay wall | series peak MiB | git replay peak MiB |")
+    print("|---|---|---|---|---|---|---|---|---|---|---|---|")
     for n in sizes:
         r = results[("rebase", n)]
         s, g, gf = r["series rebase"], r["git replay"], r["git replay + format-patch"]
-        sz = r["series rebase, default build"]
         gr = r.get("git rebase")
         grm = r.get("git rebase, manyFiles")
-        print("| %d | %.3f | %.3f | %s | %.3f | %s | %.3f | %s | %s | %s | %.3f | %.3f | %.0f | %.0f |" % (
-            n, s[1], g[1], ratio(s[1], g[1]), gf[1], ratio(s[1], gf[1]), sz[1], ratio(sz[1], g[1]),
+        print("| %d | %.3f | %.3f | %s | %.3f | %s | %s | %s | %.3f | %.3f | %.0f | %.0f |" % (
+            n, s[1], g[1], ratio(s[1], g[1]), gf[1], ratio(s[1], gf[1]),
             "%.2f" % gr[1] if gr else "-", "%.2f" % grm[1] if grm else "-", s[0], g[0], s[2], g[2]))
     print("\n### Apply on v6.12\n")
     print("Wall seconds and peak MiB; \"mF\" is the clone with feature.manyFiles, for both tools.\n")

@@ -211,6 +211,20 @@ pub fn file_name(name: &str) -> String {
     format!("{name}.toml")
 }
 
+impl crate::error::Advice for BenchError {
+    fn hint(&self) -> Option<String> {
+        crate::error::says(match self {
+            BenchError::Unknown(_) => {
+                "create it with `series bench new NAME --title ...`, or list series/bench/"
+            }
+            BenchError::Empty(_) => "record rows with `series bench run` or `series bench record`",
+            BenchError::NoRow { .. } => "`series bench show NAME` lists its rows",
+            BenchError::Malformed { .. } => "fix the file by hand or restore it from git",
+            BenchError::BadName(_) => "bench names become file names",
+        })
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -419,3 +419,23 @@ pub fn apply_check(tree: &Tree, series: &Series) -> (Vec<Finding>, Option<String
         Some(format!("every patch applies on {}", base.name)),
     )
 }
+
+impl crate::error::Advice for CheckError {
+    fn kind(&self) -> crate::error::Kind {
+        match self {
+            CheckError::Git(g) => g.kind(),
+            CheckError::Rules(_) => crate::error::Kind::User,
+            CheckError::Build(_) | CheckError::Checkpatch(_) => crate::error::Kind::Tool,
+        }
+    }
+
+    fn hint(&self) -> Option<String> {
+        match self {
+            CheckError::Git(g) => g.hint(),
+            CheckError::Rules(_) => {
+                crate::error::says("fix the rule file; docs/FORMAT.md describes checks/*.toml")
+            }
+            _ => None,
+        }
+    }
+}

@@ -34,53 +34,57 @@ pub struct Args {
 
 pub fn run(ctx: &Context, args: Args, out: &mut dyn Write) -> Result<(), CliError> {
     let series = store::load(&ctx.series_dir)?;
-    let tree = Tree::open(&ctx.tree_path()?)?;
     let m = &series.manifest;
-    let branch = args
-        .branch
-        .unwrap_or_else(|| crate::apply::default_branch(m));
-    if tree.has_branch(&branch) && !args.force {
-        return Err(CliError::user(format!(
-            "branch {branch} already exists in {}",
-            tree.path().display()
-        ))
-        .hint("pass --force to move it, or --branch NAME"));
-    }
-    if !tree.has_commit(&m.base.commit) {
-        return Err(ApplyError::NoBase {
-            name: m.base.name.clone(),
-            commit: m.base.commit.clone(),
+    let (branch, commits, tip) = Tree::staged(&ctx.tree_path()?, |tree, stage| {
+        let branch = args
+            .branch
+            .unwrap_or_else(|| crate::apply::default_branch(m));
+        if tree.has_branch(&branch) && !args.force {
+            return Err(CliError::user(format!(
+                "branch {branch} already exists in {}",
+                tree.path().display()
+            ))
+            .hint("pass --force to move it, or --branch NAME"));
         }
-        .into());
-    }
-    // The committer as git am takes it: GIT_COMMITTER_NAME/EMAIL, else the
-    // tree's user.name/user.email; at the clock.
-    let who = match &ctx.committer_env {
-        (Some(name), Some(email)) => Person {
-            name: name.clone(),
-            email: email.clone(),
-        },
-        _ => tree.config_identity()?,
-    };
-    let now = ctx.now();
-    let committer = Committer {
-        who,
-        secs: now.secs,
-        offset_minutes: now.offset_minutes,
-    };
-    let mut bar = Progress::new();
-    let commits = apply::apply(&tree, &series, Some(&committer), &mut |i, n, t| {
-        bar.step("apply", i, n, t)
+        if !tree.has_commit(&m.base.commit) {
+            return Err(ApplyError::NoBase {
+                name: m.base.name.clone(),
+                commit: m.base.commit.clone(),
+            }
+            .into());
+        }
+        // The committer as git am takes it: GIT_COMMITTER_NAME/EMAIL, else the
+        // tree's user.name/user.email; at the clock.
+        let who = match &ctx.committer_env {
+            (Some(name), Some(email)) => Person {
+                name: name.clone(),
+                email: email.clone(),
+            },
+            _ => tree.config_identity()?,
+        };
+        let now = ctx.now();
+        let committer = Committer {
+            who,
+            secs: now.secs,
+            offset_minutes: now.offset_minutes,
+        };
+        let mut bar = Progress::new();
+        let commits = apply::apply(tree, &series, Some(&committer), &mut |i, n, t| {
+            bar.step("apply", i, n, t)
+        })?;
+        bar.done();
+        let tip = *commits
+            .last()
+            .ok_or_else(|| CliError::user("the series has no patches"))?;
+        // The commits reach the object store before a branch names them.
+        stage.persist()?;
+        if args.checkout {
+            tree.set_branch_and_checkout(&branch, tip, args.force)?;
+        } else {
+            tree.set_branch(&branch, tip, args.force)?;
+        }
+        Ok::<_, CliError>((branch, commits, tip))
     })?;
-    bar.done();
-    let tip = *commits
-        .last()
-        .ok_or_else(|| CliError::user("the series has no patches"))?;
-    if args.checkout {
-        tree.set_branch_and_checkout(&branch, tip, args.force)?;
-    } else {
-        tree.set_branch(&branch, tip, args.force)?;
-    }
     if args.json {
         let v = serde_json::json!({
             "branch": branch,

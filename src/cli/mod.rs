@@ -255,16 +255,9 @@ fn main_inner() -> ExitCode {
         }
     };
     let mut stdout = std::io::stdout().lock();
-    let trace = std::env::var("SERIES_TRACE").is_ok_and(|v| v == "1");
     let result = run(cli, &mut stdout);
-    if trace {
-        use std::sync::atomic::Ordering::Relaxed;
-        let _ = writeln!(
-            std::io::stderr(),
-            "trace: {} loads of series/, {} renders",
-            crate::store::LOADS.load(Relaxed),
-            crate::outgoing::RENDERS.load(Relaxed)
-        );
+    if let Some(line) = crate::testing::trace() {
+        let _ = writeln!(std::io::stderr(), "{line}");
     }
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -299,11 +292,6 @@ pub fn run(cli: Cli, out: &mut dyn Write) -> Result<(), CliError> {
         None => None,
     };
     colour::init(cli.color);
-    crate::store::set_test_hooks(
-        env("SERIES_CRASH_AT"),
-        env("SERIES_FAIL_AT"),
-        env("SERIES_NO_EXCHANGE").is_some(),
-    );
     // A tree named that is not there is an error up front, never a quiet
     // fallback to no tree.
     let tree_flag = cli

@@ -10,7 +10,7 @@ use clap::{Args as ClapArgs, Subcommand};
 use serde::Serialize;
 
 use super::{CliError, Context};
-use crate::review::ledger::{self, Action, LedgerError};
+use crate::review::ledger::{self, Action};
 use crate::review::state::State;
 use crate::review::trailers::Verdict;
 use crate::review::{self, Board, Tracked, Us, Versions};
@@ -110,25 +110,6 @@ pub fn board_of(ctx: &Context, series: &Series) -> Result<(Board, Versions), Cli
 /// The archive review links point to.
 fn archive(ctx: &Context) -> String {
     super::init::lore_base(ctx, None)
-}
-
-impl From<LedgerError> for CliError {
-    fn from(e: LedgerError) -> Self {
-        let hint = match &e {
-            LedgerError::Unknown(_) | LedgerError::Ambiguous { .. } => {
-                "`series review --all` lists the comments and their ids"
-            }
-            LedgerError::BadNote => "give one line of text",
-            LedgerError::State(_) => {
-                "fix series/review.toml by hand (docs/FORMAT.md) or restore it from git"
-            }
-        };
-        let code = match e {
-            LedgerError::BadNote => super::error::USAGE,
-            _ => super::error::USER,
-        };
-        CliError::caused(&e).hint(hint).with_code(code)
-    }
 }
 
 #[derive(Serialize)]

@@ -227,3 +227,12 @@ fn send_email_script(dir: &Path) -> Option<std::path::PathBuf> {
         })
         .clone()
 }
+
+impl crate::error::Advice for CmdError {
+    fn kind(&self) -> crate::error::Kind {
+        match self {
+            CmdError::Interrupted { .. } => crate::error::Kind::Interrupted,
+            _ => crate::error::Kind::Tool,
+        }
+    }
+}

@@ -557,3 +557,34 @@ pub fn short(id: Id) -> String {
     let id = id.0;
     id.to_string()[..12].to_string()
 }
+
+impl crate::error::Advice for GitError {
+    fn hint(&self) -> Option<String> {
+        crate::error::says(match self {
+            GitError::NotARepo { .. } => "pass --tree PATH to a kernel git tree",
+            GitError::UnknownRev { .. } => {
+                "name a tag, branch or commit that the tree has (git fetch it first)"
+            }
+            GitError::Ambiguous { .. } => "give more of the name, or the full ref",
+            GitError::EmptyRange { .. } => {
+                "commit the patches on top of the base, or pass the RANGE that holds them"
+            }
+            GitError::Merge { .. } => {
+                "linearise the range (git rebase) or pass a RANGE without merges"
+            }
+            GitError::NotOnBase { .. } => {
+                "pass --base with the parent of the first patch, or a RANGE that starts at the base"
+            }
+            GitError::WouldOverwrite { .. } => {
+                "commit or stash them (git stash --include-untracked), then run the command again"
+            }
+            GitError::Locked { .. } => {
+                "wait for the other git command to finish; if none is running, remove the lock file"
+            }
+            GitError::Checkout { .. } => {
+                "commit or stash your changes (git stash --include-untracked), then run the command again"
+            }
+            GitError::Io { .. } | GitError::Git { .. } => return None,
+        })
+    }
+}

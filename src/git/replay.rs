@@ -626,7 +626,7 @@ impl Tree {
     /// [`Tree::checkout_branch`]; when the checkout is refused or fails, the
     /// branch is put back as it was (removed, or at its old commit).
     pub fn set_branch_and_checkout(
-        self,
+        &self,
         name: &str,
         target: Id,
         force: bool,
@@ -637,24 +637,23 @@ impl Tree {
             .ok()
             .and_then(|b| b.get().target());
         self.set_branch(name, target, force)?;
-        let path = self.path.clone();
         let result = self.checkout_branch(name);
         if result.is_err() {
-            if let Ok(repo) = git2::Repository::open(&path) {
-                let _ = match before {
-                    Some(old) => repo
-                        .reference(
-                            &format!("refs/heads/{name}"),
-                            old,
-                            true,
-                            "series: checkout failed",
-                        )
-                        .map(drop),
-                    None => repo
-                        .find_branch(name, git2::BranchType::Local)
-                        .and_then(|mut b| b.delete()),
-                };
-            }
+            let _ = match before {
+                Some(old) => self
+                    .repo
+                    .reference(
+                        &format!("refs/heads/{name}"),
+                        old,
+                        true,
+                        "series: checkout failed",
+                    )
+                    .map(drop),
+                None => self
+                    .repo
+                    .find_branch(name, git2::BranchType::Local)
+                    .and_then(|mut b| b.delete()),
+            };
         }
         result
     }
@@ -662,10 +661,9 @@ impl Tree {
     /// Check out branch `name` in the tree's worktree with git itself
     /// (`git checkout`), which updates the index and the files and refuses
     /// to overwrite local changes or untracked files.
-    pub fn checkout_branch(self, name: &str) -> Result<(), GitError> {
+    pub fn checkout_branch(&self, name: &str) -> Result<(), GitError> {
         let path = self.path.clone();
         let lock = self.repo.path().join("index.lock");
-        drop(self);
         super::cmd::git(&path, ["checkout", "--quiet", name]).map_err(|e| match e {
             super::cmd::CmdError::Failed { stderr, .. } => {
                 let paths = overwritten(&stderr);

@@ -106,3 +106,14 @@ pub fn from_tree(tree: &Tree, opts: &Options) -> Result<Series, ImportError> {
     series.manifest.diffstat_of = Some(series.diffs_digest());
     Ok(series)
 }
+
+impl crate::error::Advice for ImportError {
+    fn hint(&self) -> Option<String> {
+        match self {
+            ImportError::Git(g) => g.hint(),
+            ImportError::Mail(_) => crate::error::says(
+                "pass --version N to import another version, --base REF for the base; docs/FORMAT.md says how mails are read",
+            ),
+        }
+    }
+}

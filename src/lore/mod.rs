@@ -298,3 +298,24 @@ fn error_chain(e: &reqwest::Error) -> String {
     }
     last
 }
+
+impl crate::error::Advice for LoreError {
+    fn kind(&self) -> crate::error::Kind {
+        crate::error::Kind::Tool
+    }
+
+    fn hint(&self) -> Option<String> {
+        crate::error::says(match self {
+            LoreError::Unreachable { .. } => {
+                "check the network, or pass --lore URL for another archive, or --mbox FILE with the mails"
+            }
+            LoreError::NotFound { .. } => {
+                "check the Message-Id, or pass --lore URL for the archive that has it"
+            }
+            LoreError::Elsewhere { .. } => {
+                "if that site is the archive you want, pass it as --lore URL"
+            }
+            _ => "pass --lore URL for another archive, or --mbox FILE with the mails",
+        })
+    }
+}

@@ -419,6 +419,14 @@ fn requote(depth: usize, text: &str) -> String {
     }
 }
 
+impl crate::error::Advice for MailError {
+    fn hint(&self) -> Option<String> {
+        crate::error::says(
+            "give a mail as a mail client saves it (headers, a blank line, the body)",
+        )
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -150,7 +150,7 @@ pub fn replay(
     for i in from..total {
         let mail = &series.patches[i];
         progress(i + 1, total, &mail.title);
-        store::crash_point(&format!("rebase-{}", i + 1));
+        crate::testing::crash_point(&format!("rebase-{}", i + 1));
         let ours = tree.tree_id(parent)?;
         let fast = match pre.as_mut() {
             Some(p) => tree.replay_in_place(p, ours, mail)?,
@@ -400,4 +400,43 @@ pub fn has_markers(text: &[u8]) -> bool {
         };
     }
     false
+}
+
+impl crate::error::Advice for RebaseError {
+    fn kind(&self) -> crate::error::Kind {
+        use crate::error::Kind;
+        match self {
+            RebaseError::Git(g) => g.kind(),
+            RebaseError::NoAncestor { .. }
+            | RebaseError::Conflict { .. }
+            | RebaseError::Unresolved(_) => Kind::Conflict,
+            _ => Kind::User,
+        }
+    }
+
+    fn hint(&self) -> Option<String> {
+        crate::error::says(match self {
+            RebaseError::Git(g) => return g.hint(),
+            RebaseError::AlreadyMerged { .. } => {
+                "rerun with --drop-merged to drop them from the series"
+            }
+            RebaseError::NoAncestor { .. } => {
+                "fetch the old base into the tree so the patch can be merged, or rebase onto a nearer base"
+            }
+            RebaseError::Damaged { .. } => {
+                "restore the patch file from git or re-import it with `series init`"
+            }
+            RebaseError::Conflict { .. } | RebaseError::Scratch { .. } => return None,
+            RebaseError::Unresolved(_) => {
+                "resolve the markers, then run `series rebase --continue`"
+            }
+            RebaseError::BadState(_) | RebaseError::SeriesChanged => {
+                "run `series rebase --abort` and start again"
+            }
+            RebaseError::NotPaused => "start one with `series rebase BASE`",
+            RebaseError::InProgress(_) => {
+                "finish it with `series rebase --continue`, or drop it with `series rebase --abort`"
+            }
+        })
+    }
 }

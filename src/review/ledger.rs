@@ -200,3 +200,24 @@ pub fn reviewers(board: &Board, before: u32) -> Vec<(String, u32)> {
     }
     out
 }
+
+impl crate::error::Advice for LedgerError {
+    fn kind(&self) -> crate::error::Kind {
+        match self {
+            LedgerError::BadNote => crate::error::Kind::Usage,
+            _ => crate::error::Kind::User,
+        }
+    }
+
+    fn hint(&self) -> Option<String> {
+        crate::error::says(match self {
+            LedgerError::Unknown(_) | LedgerError::Ambiguous { .. } => {
+                "`series review --all` lists the comments and their ids"
+            }
+            LedgerError::BadNote => "give one line of text",
+            LedgerError::State(_) => {
+                "fix series/review.toml by hand (docs/FORMAT.md) or restore it from git"
+            }
+        })
+    }
+}

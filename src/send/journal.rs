@@ -129,3 +129,11 @@ impl Journal {
         self.sent() == self.messages.len()
     }
 }
+
+impl crate::error::Advice for JournalError {
+    fn hint(&self) -> Option<String> {
+        crate::error::says(
+            "the journal records what was sent; restore it from git if it was damaged",
+        )
+    }
+}

@@ -84,7 +84,7 @@ pub fn deliver<'a>(
         journal.messages[i].accepted = Some(now());
         journal.messages[i].in_flight = None;
         journal.save(jpath)?;
-        crate::store::crash_point(&format!("sent-{i}"));
+        crate::testing::crash_point(&format!("sent-{i}"));
         told(Delivered::Sent(m));
     }
     Ok(())
@@ -113,4 +113,26 @@ pub fn record_sent(series: &Series, messages: &[Message], journal: &Journal, lin
     let kept = crate::store::frozen(&series);
     series.to_keep.push(kept);
     series
+}
+
+impl crate::error::Advice for DeliverError {
+    fn kind(&self) -> crate::error::Kind {
+        match self {
+            DeliverError::Journal(j) => j.kind(),
+            DeliverError::Send { .. } => crate::error::Kind::Tool,
+            DeliverError::Interrupted { .. } => crate::error::Kind::Interrupted,
+        }
+    }
+
+    fn hint(&self) -> Option<String> {
+        crate::error::says(match self {
+            DeliverError::Journal(j) => return j.hint(),
+            DeliverError::Send { .. } => {
+                "fix the cause, then run `series send --resume` to send only the rest (a message cut off mid-transfer may arrive twice)"
+            }
+            DeliverError::Interrupted { .. } => {
+                "run `series send --resume` to send only the rest, with the same Message-Ids"
+            }
+        })
+    }
 }

@@ -33,7 +33,7 @@ pub(super) fn swap_in(dir: &Path, staged: &Path) -> Result<(), StoreError> {
     if dir.exists() {
         match exchange(staged, dir) {
             Ok(()) => {
-                crash_point("swapped");
+                crate::testing::crash_point("swapped");
                 sync_dir(&parent)?;
                 fs::remove_dir_all(staged).map_err(io(staged))?;
                 return Ok(());
@@ -43,12 +43,12 @@ pub(super) fn swap_in(dir: &Path, staged: &Path) -> Result<(), StoreError> {
         }
         let old = old_path(dir);
         fs::rename(dir, &old).map_err(io(dir))?;
-        crash_point("moved-aside");
+        crate::testing::crash_point("moved-aside");
         if let Err(e) = fs::rename(staged, dir) {
             let _ = fs::rename(&old, dir);
             return Err(io(dir)(e));
         }
-        crash_point("swapped");
+        crate::testing::crash_point("swapped");
         sync_dir(&parent)?;
         fs::remove_dir_all(&old).map_err(io(&old))?;
     } else {
@@ -60,7 +60,7 @@ pub(super) fn swap_in(dir: &Path, staged: &Path) -> Result<(), StoreError> {
 
 /// Exchange two paths atomically (Linux's renameat2 with RENAME_EXCHANGE).
 fn exchange(a: &Path, b: &Path) -> std::io::Result<()> {
-    if HOOKS.get().is_some_and(|h| h.no_exchange) {
+    if crate::testing::no_exchange() {
         // A test hook: take the path of file systems that cannot exchange.
         return Err(rustix::io::Errno::INVAL.into());
     }
@@ -147,47 +147,6 @@ pub fn lock(dir: &Path, wait: std::time::Duration) -> Result<Lock, StoreError> {
     let lock = Lock { _dir: f };
     recover(dir)?;
     Ok(lock)
-}
-
-/// Test hooks, set once by the command line from `SERIES_CRASH_AT`,
-/// `SERIES_FAIL_AT` and `SERIES_NO_EXCHANGE`.
-struct Hooks {
-    crash_at: Option<String>,
-    fail_at: Option<String>,
-    no_exchange: bool,
-}
-
-static HOOKS: std::sync::OnceLock<Hooks> = std::sync::OnceLock::new();
-
-/// Set the test hooks: die at the named [`crash_point`], fail at the named
-/// [`fail_point`], and save as on a file system without an atomic exchange.
-pub fn set_test_hooks(crash_at: Option<String>, fail_at: Option<String>, no_exchange: bool) {
-    let _ = HOOKS.set(Hooks {
-        crash_at,
-        fail_at,
-        no_exchange,
-    });
-}
-
-/// A test hook: whether the operation should fail at `point` as if a write
-/// there had failed, to prove that it then undoes what it did.
-pub fn fail_point(point: &str) -> bool {
-    HOOKS
-        .get()
-        .and_then(|h| h.fail_at.as_deref())
-        .is_some_and(|p| p == point)
-}
-
-/// A test hook: when the crash point is set to `point` the process dies
-/// there, to prove that any interruption leaves old or new, never a mix.
-pub fn crash_point(point: &str) {
-    if HOOKS
-        .get()
-        .and_then(|h| h.crash_at.as_deref())
-        .is_some_and(|p| p == point)
-    {
-        std::process::abort();
-    }
 }
 
 /// Carry over files in `series/` that the store does not manage (notes, a

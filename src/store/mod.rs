@@ -17,7 +17,7 @@ mod atomic;
 mod validate;
 
 use atomic::{copy_unmanaged, old_path, parent_of, swap_in};
-pub use atomic::{crash_point, fail_point, lock, recover, set_test_hooks, Lock};
+pub use atomic::{lock, recover, Lock};
 use validate::validate;
 pub use validate::{one_recipient, FileName};
 
@@ -266,16 +266,12 @@ impl Series {
     }
 }
 
-/// How many times this process has read `series/` (`SERIES_TRACE=1` shows
-/// it, so a test can see that a command loads once).
-pub static LOADS: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
-
 /// Read `series/` at `dir`. Reading never changes anything: when a save
 /// was interrupted after moving the old copy aside (only on file systems
 /// without an atomic exchange), the old copy is read where it lies and the
 /// next writer puts it back.
 pub fn load(dir: &Path) -> Result<Series, StoreError> {
-    LOADS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    crate::testing::count(crate::testing::Counter::Load);
     let aside = old_path(dir);
     let dir = if !dir.exists() && aside.is_dir() {
         aside.as_path()
@@ -525,7 +521,7 @@ pub fn save(dir: &Path, series: &Series) -> Result<(), StoreError> {
             write_tree(&kdir, kept)?;
         }
     }
-    crash_point("staged");
+    crate::testing::crash_point("staged");
     let staged = stage.keep();
     swap_in(dir, &staged)
 }
@@ -570,4 +566,31 @@ fn write_tree(root: &Path, s: &Series) -> Result<(), StoreError> {
         }
     }
     Ok(())
+}
+
+impl crate::error::Advice for StoreError {
+    fn hint(&self) -> Option<String> {
+        crate::error::says(match self {
+            StoreError::Missing(p) if p.file_name().is_some_and(|n| n == "series") => {
+                "create one with `series init --base BASE` in a kernel tree, or pass --series DIR"
+            }
+            StoreError::Missing(_) => {
+                "restore the file (git checkout -- series/) or run `series init` again"
+            }
+            StoreError::Malformed { .. } => {
+                "fix the file by hand (docs/FORMAT.md describes it) or restore it from git"
+            }
+            StoreError::Newer { .. } => {
+                "this file was written by a newer series; upgrade series to read it"
+            }
+            StoreError::Patch { .. } => {
+                "the file must be a mail as `git format-patch` writes it; restore it from git or re-import with `series init`"
+            }
+            StoreError::Exists(_) => "remove it first, or pass --series DIR to make another",
+            StoreError::Io { .. } => "check the path and its permissions",
+            StoreError::Locked { .. } => {
+                "let it finish and run this again, or raise SERIES_LOCK_WAIT (seconds)"
+            }
+        })
+    }
 }
