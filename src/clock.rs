@@ -2,7 +2,7 @@
 //! real clock, and the fixed one `SERIES_NOW` gives (parsed here, read by the
 //! command line).
 
-use crate::mail::text;
+use crate::text;
 
 /// A moment: seconds since the epoch and the zone offset in minutes.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

@@ -34,5 +34,6 @@ pub mod send;
 pub mod store;
 pub mod template;
 pub mod testing;
+pub mod text;
 pub mod tree;
 pub mod versions;

@@ -5,6 +5,8 @@
 use std::fs;
 use std::path::{Path, PathBuf};
 
+use crate::mail::mbox::{is_from_line, normalize_newlines};
+
 /// Why a mail source could not be read.
 #[derive(Debug, thiserror::Error)]
 pub enum MailboxError {
@@ -92,23 +94,6 @@ pub fn read_source(path: &Path) -> Result<Vec<Vec<u8>>, MailboxError> {
     Ok(mails)
 }
 
-/// Whether a line is an mbox separator: `From ` then a sender and a date
-/// ending in a four-digit year, as git's mailsplit recognises one.
-pub(crate) fn is_from_line(line: &[u8]) -> bool {
-    let Some(rest) = line.strip_prefix(b"From ") else {
-        return false;
-    };
-    let rest = String::from_utf8_lossy(rest);
-    let rest = rest.trim_end();
-    let mut words = rest.split_whitespace();
-    let sender = words.next();
-    let year = rest.rsplit(' ').next().unwrap_or("");
-    sender.is_some()
-        && rest.contains(':')
-        && year.len() == 4
-        && year.bytes().all(|b| b.is_ascii_digit())
-}
-
 /// Split an mbox into messages. The separator line is kept, since git
 /// format-patch's names the commit. An mboxrd (`From mboxrd@z ...`, as
 /// public-inbox writes) has its `>From ` quoting undone; a file that does
@@ -146,20 +131,6 @@ pub fn split_mbox(bytes: &[u8]) -> Vec<Vec<u8>> {
         } else {
             cur.extend_from_slice(line);
         }
-    }
-    out
-}
-
-pub(crate) fn normalize_newlines(bytes: &[u8]) -> Vec<u8> {
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while i < bytes.len() {
-        if bytes[i] == b'\r' && bytes.get(i + 1) == Some(&b'\n') {
-            i += 1;
-            continue;
-        }
-        out.push(bytes[i]);
-        i += 1;
     }
     out
 }

@@ -6,14 +6,15 @@ use std::path::{Path, PathBuf};
 use minijinja::context;
 
 use crate::clock::Moment;
+use crate::mail;
 use crate::mail::address::same_address;
 use crate::mail::msgid::message_id;
-use crate::mail::{self, text};
 use crate::model::{
     file_name_from_slug, patch_file_name, slug_of_file_name, ExtraHeaders, Numbering, Person,
 };
 use crate::store::Series;
 use crate::template::{self, TemplateError};
+use crate::text;
 
 /// What to render.
 #[derive(Clone, Debug)]
@@ -255,7 +256,7 @@ pub fn render(series: &Series, prose: &str, opts: &Options) -> Result<Vec<Messag
         total,
         numbered: true,
     };
-    let cover_id = message_id(series, &from, opts.now, 0);
+    let cover_id = message_id(&m.name, m.version, &from, opts.now, 0);
     let mut out = Vec::with_capacity(total + 1);
 
     // The cover letter.
@@ -300,7 +301,7 @@ pub fn render(series: &Series, prose: &str, opts: &Options) -> Result<Vec<Messag
     refs.push(cover_id);
     for (i, p) in series.patches.iter().enumerate() {
         let nr = i + 1;
-        let id = message_id(series, &from, opts.now, nr);
+        let id = message_id(&m.name, m.version, &from, opts.now, nr);
         let (to, cc) = addressed[nr].clone();
         let extra = ExtraHeaders {
             message_id: Some(id.clone()),

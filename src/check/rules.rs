@@ -7,8 +7,8 @@ use std::path::Path;
 use regex::Regex;
 use serde::Deserialize;
 
-use crate::mail::text::str_width;
 use crate::model::{Finding, PatchMail, Severity, Source};
+use crate::text::str_width;
 
 /// The built-in rules.
 pub const DEFAULT: &str = include_str!("../../checks/kernel.toml");
@@ -426,7 +426,7 @@ pub fn run(rule: &Rule, t: &Target<'_>) -> Vec<Finding> {
             }
         }
         Kind::UndeclaredCharset => {
-            if crate::mail::text::has_non_ascii(t.rendered) && !declares_charset(t.rendered) {
+            if crate::text::has_non_ascii(t.rendered) && !declares_charset(t.rendered) {
                 out.push(finding(rule, t, None, None, None));
             }
         }

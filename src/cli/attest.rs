@@ -56,7 +56,7 @@ pub fn run(ctx: &Context, args: Args, out: &mut dyn Write) -> Result<(), CliErro
             })?;
         let name = args
             .name
-            .unwrap_or_else(|| crate::mail::text::iso_day(ctx.now().secs, 0).replace('-', ""));
+            .unwrap_or_else(|| crate::text::iso_day(ctx.now().secs, 0).replace('-', ""));
         if crate::store::FileName::new(&name).is_err() {
             return Err(CliError::usage(format!("{name:?} is not a plain key name")));
         }

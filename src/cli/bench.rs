@@ -169,7 +169,7 @@ fn new(ctx: &Context, a: NewArgs, out: &mut dyn Write) -> Result<(), CliError> {
 
 fn today(ctx: &Context) -> Option<String> {
     let m = ctx.now();
-    Some(crate::mail::text::iso_day(m.secs, m.offset_minutes))
+    Some(crate::text::iso_day(m.secs, m.offset_minutes))
 }
 
 // Parses and checks the flags, then one call to run::measure; the

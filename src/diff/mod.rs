@@ -7,7 +7,7 @@ pub mod patch;
 
 pub use patch::{Patch, PatchError};
 
-use crate::mail::text::{c_quote, display_path, str_width};
+use crate::text::{c_quote, display_path, str_width};
 
 /// Width git gives the diffstat in mails.
 pub const MAIL_STAT_WIDTH: usize = 72;

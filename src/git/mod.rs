@@ -188,14 +188,7 @@ impl Tree {
     }
 }
 
-/// The one digest of series: git's blob id of `bytes` (SHA-1, 40 hex), used
-/// for the checkpatch cache, the send journal and what the diffstat and a
-/// paused rebase were computed from.
-pub fn digest(bytes: &[u8]) -> String {
-    Oid::hash_object(ObjectType::Blob, bytes)
-        .map(|o| o.to_string())
-        .unwrap_or_default()
-}
+pub use crate::text::digest;
 
 /// When `dir` lies inside a git work tree but nothing under it is tracked
 /// (`git clean -dfx` would delete it), that work tree's top.
@@ -492,7 +485,7 @@ impl Tree {
                 name: decode(author.name_bytes(), "author name")?,
                 email: decode(author.email_bytes(), "author email")?,
             },
-            date: mail::text::rfc2822_date(when.seconds(), when.offset_minutes()),
+            date: crate::text::rfc2822_date(when.seconds(), when.offset_minutes()),
             title,
             body,
             diff: section,

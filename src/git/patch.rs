@@ -11,7 +11,7 @@ use git2::{Delta, DiffFindOptions, DiffOptions, ObjectType, Oid};
 
 use super::{Doing, GitError, Tree};
 use crate::diff::{self, FileStat, MAIL_STAT_WIDTH};
-use crate::mail::text::display_path;
+use crate::text::display_path;
 
 /// One file of a diff: its stat line, its summary lines, and what the
 /// whole-series stat needs to know of it.

@@ -298,7 +298,7 @@ fn history_entry(v: u32, p: &Posting, lore: Option<&str>) -> VersionEntry {
         version: v,
         date: first
             .and_then(|m| crate::mail::parse_rfc2822(&m.date))
-            .map(|(s, o)| crate::mail::text::iso_day(s, o)),
+            .map(|(s, o)| crate::text::iso_day(s, o)),
         from: first.map(|m| crate::mail::received::address_text(&m.from.name, &m.from.email)),
         link: match (lore, ids.first()) {
             (Some(l), Some(id)) => Some(crate::review::ledger::mail_link(

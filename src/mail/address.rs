@@ -35,11 +35,11 @@ pub fn header_form(a: &str) -> String {
         return a[l..].to_string();
     }
     if !risky {
-        let name = super::text::rfc822_quote(&display).unwrap_or(display);
+        let name = crate::text::rfc822_quote(&display).unwrap_or(display);
         return format!("{name} {}", &a[l..]);
     }
     let mut out = String::new();
-    super::text::push_rfc2047(&mut out, &display, super::text::EncodedWordKind::Address);
+    crate::text::push_rfc2047(&mut out, &display, crate::text::EncodedWordKind::Address);
     // One line: encoded words side by side read as one name, and a line
     // break has no place in an option of git send-email.
     format!("{} {}", out.replace("\n ", " "), &a[l..])

@@ -3,13 +3,13 @@
 
 pub mod address;
 pub mod body;
+pub mod mbox;
 pub mod msgid;
 pub mod received;
-pub mod text;
 pub mod trailer;
 
 use crate::model::{ExtraHeaders, Numbering, PatchMail, Person};
-use text::{EncodedWordKind, HEADER_WIDTH};
+use crate::text::{self, EncodedWordKind, HEADER_WIDTH};
 
 /// The first line git writes for a commit's mail; the date is a fixed marker.
 pub const FROM_LINE_DATE: &str = "Mon Sep 17 00:00:00 2001";

@@ -1,10 +1,9 @@
 //! Message-Ids of the mails of a version: stable for one clock, sender and
 //! version, so a resumed send renders the same ones.
 
-use super::text;
 use crate::clock::Moment;
 use crate::model::Person;
-use crate::store::Series;
+use crate::text;
 
 /// FNV-1a, a small stable hash for Message-Id uniqueness.
 fn fnv(data: &[u8]) -> u64 {
@@ -14,11 +13,10 @@ fn fnv(data: &[u8]) -> u64 {
 }
 
 /// Message-Id for message `nr` (0 is the cover) of this version.
-pub fn message_id(series: &Series, sender: &Person, now: Moment, nr: usize) -> String {
-    let m = &series.manifest;
+pub fn message_id(name: &str, version: u32, sender: &Person, now: Moment, nr: usize) -> String {
     let seed = format!(
         "{}|{}|{}|{}|{}",
-        m.name, m.version, now.secs, now.nanos, sender.email
+        name, version, now.secs, now.nanos, sender.email
     );
     let h = fnv(seed.as_bytes());
     let domain = sender
@@ -29,8 +27,8 @@ pub fn message_id(series: &Series, sender: &Person, now: Moment, nr: usize) -> S
     let day = text::iso_day(now.secs, now.offset_minutes).replace('-', "");
     format!(
         "{day}-{}-v{}-{nr}-{:08x}@{domain}",
-        mail_token(&m.name),
-        m.version,
+        mail_token(name),
+        version,
         h as u32
     )
 }

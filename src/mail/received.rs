@@ -173,7 +173,7 @@ pub fn address_text(name: &str, email: &str) -> String {
     if name.is_empty() {
         return email;
     }
-    match super::text::rfc822_quote(&name) {
+    match crate::text::rfc822_quote(&name) {
         Some(q) => format!("{q} <{email}>"),
         None => format!("{name} <{email}>"),
     }
@@ -209,9 +209,9 @@ pub fn parse(raw: &[u8], what: &str) -> Result<Received, MailError> {
         what: what.to_string(),
         msg,
     };
-    let raw = crate::mailbox::normalize_newlines(raw);
+    let raw = super::mbox::normalize_newlines(raw);
     let (commit, mail_bytes) = match raw.iter().position(|&b| b == b'\n') {
-        Some(eol) if crate::mailbox::is_from_line(&raw[..eol]) => {
+        Some(eol) if super::mbox::is_from_line(&raw[..eol]) => {
             let line = String::from_utf8_lossy(&raw[5..eol]).into_owned();
             let id = line.split_whitespace().next().unwrap_or("").to_string();
             let is_commit = id.len() == 40 && id.bytes().all(|b| b.is_ascii_hexdigit());
@@ -247,7 +247,7 @@ pub fn parse(raw: &[u8], what: &str) -> Result<Received, MailError> {
         // No Message-Id at all (a valid `git am` input): one made from
         // the mail's bytes, marked so it is never cited.
         None if id_header.trim().is_empty() => (
-            format!("{}@made-up.invalid", &crate::git::digest(&raw)[..20]),
+            format!("{}@made-up.invalid", &crate::text::digest(&raw)[..20]),
             true,
         ),
         None => return Err(bad(format!("its Message-ID {id_header:?} is not one"))),

@@ -123,7 +123,7 @@ pub fn draft(
         .chars()
         .filter(|ch| !ch.is_control() || *ch == '\n' || *ch == '\t')
         .collect();
-    if crate::mail::text::has_non_ascii(text.as_bytes()) || !body.is_ascii() {
+    if crate::text::has_non_ascii(text.as_bytes()) || !body.is_ascii() {
         text.push_str(crate::mail::MIME_HEADERS);
     }
     text.push('\n');

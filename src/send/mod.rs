@@ -97,7 +97,7 @@ pub fn deliver<'a>(
 pub fn record_sent(series: &Series, messages: &[Message], journal: &Journal, link: &str) -> Series {
     let mut series = series.clone();
     let cover = &messages[0];
-    let day = crate::mail::text::iso_day(journal.secs, journal.offset_minutes);
+    let day = crate::text::iso_day(journal.secs, journal.offset_minutes);
     let entry = series.current_version_mut();
     entry.date = Some(day);
     entry.message_ids = messages

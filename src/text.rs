@@ -293,6 +293,14 @@ pub fn display_path(path: &[u8]) -> String {
     c_quote(path).unwrap_or_else(|| String::from_utf8_lossy(path).into_owned())
 }
 
+/// The id git gives a blob of these bytes (SHA-1, in hex): a stable digest
+/// for file names and comparisons.
+pub fn digest(bytes: &[u8]) -> String {
+    git2::Oid::hash_object(git2::ObjectType::Blob, bytes)
+        .map(|o| o.to_string())
+        .unwrap_or_default()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
