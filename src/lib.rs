@@ -5,6 +5,7 @@
 
 #![forbid(unsafe_code)]
 
+pub mod app;
 pub mod apply;
 pub mod attest;
 pub mod bench;
@@ -33,7 +34,9 @@ pub mod review;
 pub mod send;
 pub mod store;
 pub mod template;
+pub mod term;
 pub mod testing;
 pub mod text;
 pub mod tree;
 pub mod versions;
+pub mod workspace;

@@ -5,14 +5,6 @@
 pub use crate::error::Kind;
 use crate::error::{Advice, Kind as K};
 
-pub const USER: u8 = 1;
-pub const USAGE: u8 = 2;
-pub const CONFLICT: u8 = 3;
-pub const TOOL: u8 = 4;
-/// Stopped by Ctrl-C, `kill` or a hang-up (128 + SIGINT, as shells say).
-pub const INTERRUPTED: u8 = 130;
-pub const INTERNAL: u8 = 255;
-
 /// The one error of the command line: what failed, the chain of causes
 /// that led to it, and a hint of what to do next.
 #[derive(Debug)]
@@ -34,7 +26,7 @@ impl CliError {
             message: message.into(),
             causes: Vec::new(),
             hint: None,
-            code: USER,
+            code: K::User.code(),
             broken_pipe: false,
         }
     }
@@ -70,17 +62,6 @@ impl CliError {
         self.kind = kind;
         self.code = kind.code();
         self
-    }
-
-    pub fn with_code(self, code: u8) -> Self {
-        self.kind(match code {
-            USAGE => K::Usage,
-            CONFLICT => K::Conflict,
-            TOOL => K::Tool,
-            INTERRUPTED => K::Interrupted,
-            INTERNAL => K::Internal,
-            _ => K::User,
-        })
     }
 
     pub fn hint(mut self, hint: impl Into<String>) -> Self {
@@ -136,7 +117,7 @@ mod tests {
         let c = CliError::from(Outer(Middle(std::io::Error::other("disk full"))));
         assert_eq!(c.message, "cannot save series/");
         assert_eq!(c.causes, vec!["writing series.toml", "disk full"]);
-        assert_eq!((c.kind, c.code), (K::Tool, TOOL));
+        assert_eq!((c.kind, c.code), (K::Tool, 4));
         assert_eq!(c.hint.as_deref(), Some("free some space"));
     }
 }

@@ -1,5 +1,4 @@
-//! `series lore`: read a public-inbox archive: a thread as an mbox, one
-//! message as received, or a search.
+//! `series lore`.
 
 use std::io::Write;
 use std::path::PathBuf;
@@ -7,8 +6,8 @@ use std::time::Duration;
 
 use clap::{Args as ClapArgs, Subcommand};
 
-use super::{CliError, Context};
-use crate::lore::Lore;
+use super::{emit, CliError, Context};
+use crate::app::lore::{self, Request};
 
 /// Read a public-inbox archive (lore.kernel.org or another)
 #[derive(Debug, ClapArgs)]
@@ -20,6 +19,11 @@ pub struct Args {
     /// Seconds the archive may take to answer
     #[arg(long, global = true, value_name = "SECONDS", default_value_t = 60)]
     pub lore_timeout: u64,
+
+    /// Print JSON instead of text (the thread's and the message's count and
+    /// file; a search's results)
+    #[arg(long, global = true)]
+    pub json: bool,
 
     #[command(subcommand)]
     pub what: What,
@@ -49,73 +53,21 @@ pub enum What {
     },
 }
 
-/// Messages as an mboxrd: each after a `From mboxrd@z` line, `From `
-/// lines in it quoted with `>`.
-fn mboxrd(messages: &[Vec<u8>]) -> Vec<u8> {
-    let mut out = Vec::new();
-    for m in messages {
-        let body = match m.strip_prefix(b"From ") {
-            Some(_) => m.splitn(2, |&b| b == b'\n').nth(1).unwrap_or(b""),
-            None => &m[..],
-        };
-        out.extend_from_slice(b"From mboxrd@z Thu Jan  1 00:00:00 1970\n");
-        for line in body.split_inclusive(|&b| b == b'\n') {
-            let quoted = line.iter().take_while(|&&b| b == b'>').count();
-            if line[quoted..].starts_with(b"From ") {
-                out.push(b'>');
-            }
-            out.extend_from_slice(line);
-        }
-        if !out.ends_with(b"\n") {
-            out.push(b'\n');
-        }
-        out.push(b'\n');
-    }
-    out
-}
-
-fn write_to(ctx: &Context, path: &PathBuf, bytes: &[u8]) -> Result<(), CliError> {
-    let p = if path.is_absolute() {
-        path.clone()
-    } else {
-        ctx.cwd.join(path)
-    };
-    std::fs::write(&p, bytes)
-        .map_err(|e| CliError::user(format!("cannot write {}: {e}", p.display())))
-}
-
 pub fn run(ctx: &Context, args: Args, out: &mut dyn Write) -> Result<(), CliError> {
-    let base = super::init::lore_base(ctx, args.lore.as_deref());
-    let lore = Lore::new(&base, Duration::from_secs(args.lore_timeout.max(1)))?;
-    match args.what {
-        What::Thread { msgid, output } => {
-            let thread = lore.thread(&msgid)?;
-            let bytes = mboxrd(&thread);
-            match output {
-                Some(p) => {
-                    write_to(ctx, &p, &bytes)?;
-                    writeln!(out, "{} messages written to {}.", thread.len(), p.display())?;
-                }
-                None => out.write_all(&bytes)?,
-            }
-        }
-        What::Raw { msgid } => out.write_all(&lore.raw(&msgid)?)?,
+    let req = match args.what {
+        What::Thread { msgid, output } => Request::Thread { msgid, output },
+        What::Raw { msgid } => Request::Raw { msgid },
         What::Search {
             query,
             mbox,
             threads,
-        } => {
-            let found = lore.search(&query, threads)?;
-            for (i, raw) in found.iter().enumerate() {
-                match crate::mail::received::parse(raw, &format!("result {}", i + 1)) {
-                    Ok(m) => writeln!(out, "{}  <{}>  {}", m.date, m.message_id, m.subject)?,
-                    Err(e) => writeln!(out, "(unreadable: {e})")?,
-                }
-            }
-            if let Some(p) = mbox {
-                write_to(ctx, &p, &mboxrd(&found))?;
-            }
-        }
-    }
-    Ok(())
+        } => Request::Search {
+            query,
+            mbox,
+            threads,
+        },
+    };
+    let limit = Duration::from_secs(args.lore_timeout.max(1));
+    let r = lore::run(ctx, args.lore.as_deref(), limit, req)?;
+    emit(out, &r, args.json)
 }

@@ -64,7 +64,7 @@ pub fn man(ctx: &Context, args: ManArgs, out: &mut dyn Write) -> Result<(), CliE
         let path = dir.join(format!("{name}.1"));
         std::fs::write(&path, buf)
             .map_err(|e| CliError::user(format!("cannot write {}: {e}", path.display())))?;
-        writeln!(out, "{}", super::rel(&path, &ctx.cwd))?;
+        writeln!(out, "{}", crate::term::rel(&path, &ctx.cwd))?;
     }
     Ok(())
 }

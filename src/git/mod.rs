@@ -190,6 +190,27 @@ impl Tree {
 
 pub use crate::text::digest;
 
+/// The folders of the repository a path lies in, as git finds them from
+/// there (walking up): its git folder (per worktree), the common one
+/// (shared by linked worktrees) and its worktree's top, if any.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Dirs {
+    pub git_dir: PathBuf,
+    pub common_dir: PathBuf,
+    pub worktree: Option<PathBuf>,
+}
+
+/// [`Dirs`] of the repository `from` lies in, if any.
+pub fn dirs(from: &Path) -> Option<Dirs> {
+    let repo = Repository::discover(from).ok()?;
+    let clean = |p: &Path| p.canonicalize().unwrap_or_else(|_| p.to_path_buf());
+    Some(Dirs {
+        git_dir: clean(repo.path()),
+        common_dir: clean(repo.commondir()),
+        worktree: repo.workdir().map(clean),
+    })
+}
+
 /// When `dir` lies inside a git work tree but nothing under it is tracked
 /// (`git clean -dfx` would delete it), that work tree's top.
 pub fn untracked_in(dir: &Path) -> Option<PathBuf> {

@@ -55,7 +55,7 @@ pub(crate) fn with_key(env: &Env, cfg: &str, name: &str) {
     ));
     fs::write(cfg, text).unwrap();
     let out = env.series_env(
-        &["attest", "--gen-key", "--name", name],
+        &["attest", "--gen-key", "--key-name", name],
         &[("GIT_CONFIG_GLOBAL", cfg)],
     );
     assert_ok(&out);

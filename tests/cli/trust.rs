@@ -663,13 +663,23 @@ fn an_abbreviation_another_object_shares_is_made_longer_as_git_does() {
 // ---- status -------------------------------------------------------------
 
 #[test]
-fn status_warns_when_series_is_untracked_inside_a_tree() {
+fn status_warns_when_a_series_folder_is_untracked_inside_a_tree() {
     let env = with_series();
     let inside = env.tree().join("series");
     let tree = env.tree().to_string_lossy().into_owned();
+    // A folder named on purpose, inside the tree (the default home is
+    // under the git folder, where git clean cannot reach).
     let out = env.series_in(
         &env.tree(),
-        &["--tree", &tree, "init", "--base", "v4.11-rc2"],
+        &[
+            "--tree",
+            &tree,
+            "--series",
+            "series",
+            "init",
+            "--base",
+            "v4.11-rc2",
+        ],
         &[],
     );
     assert_ok(&out);
@@ -677,6 +687,7 @@ fn status_warns_when_series_is_untracked_inside_a_tree() {
     let out = env.series_in(&env.tree(), &["status"], &[]);
     assert_ok(&out);
     assert!(stdout(&out).contains("git clean -dfx"), "{}", stdout(&out));
+    assert!(stdout(&out).contains("series move"), "{}", stdout(&out));
     // Tracked, it says nothing.
     env.git(&["add", "series"]);
     let out = env.series_in(&env.tree(), &["status"], &[]);

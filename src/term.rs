@@ -1,8 +1,12 @@
-//! Colour on a terminal only: `--color auto|always|never`, and `NO_COLOR`
-//! (any value) turns `auto` off. Styles come from anstyle, the crate clap
-//! itself colours with.
+//! Text for a terminal, as every verb's result renders itself: colour on a
+//! terminal only (`--color auto|always|never`, and `NO_COLOR`, any value,
+//! turns `auto` off; styles from anstyle, the crate clap colours with),
+//! text from mail made safe to print, paths shown relative to where the
+//! command runs, and [`Render`], what a verb's result implements to be
+//! printed as text (its JSON is its `Serialize`).
 
-use std::io::IsTerminal;
+use std::io::{IsTerminal, Write};
+use std::path::Path;
 use std::sync::atomic::{AtomicBool, Ordering};
 
 use anstyle::{AnsiColor, Style};
@@ -10,7 +14,7 @@ use anstyle::{AnsiColor, Style};
 static ON: AtomicBool = AtomicBool::new(false);
 
 /// When to colour.
-#[derive(Debug, Clone, Copy, Default, clap::ValueEnum)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub enum When {
     #[default]
     Auto,
@@ -85,4 +89,39 @@ pub fn range_diff_line(line: &str) -> String {
         "!" => paint(fg(AnsiColor::Yellow), line),
         _ => line.to_string(),
     }
+}
+
+/// A verb's result as text; its JSON is its `Serialize`.
+pub trait Render {
+    fn render(&self, out: &mut dyn Write) -> std::io::Result<()>;
+}
+
+/// Text from mail made safe to print on a terminal: control characters
+/// (escape sequences, bells, carriage returns) shown as `\u{..}` escapes,
+/// never sent raw.
+pub fn printable(s: &str) -> String {
+    if !s.chars().any(|c| c.is_control() && c != '\t') {
+        return s.to_string();
+    }
+    s.chars()
+        .map(|c| {
+            if c.is_control() && c != '\t' {
+                c.escape_unicode().to_string()
+            } else {
+                c.to_string()
+            }
+        })
+        .collect()
+}
+
+/// A path relative to `base` when it lies below it, for shorter messages.
+pub fn rel(path: &Path, base: &Path) -> String {
+    path.strip_prefix(base)
+        .map(|p| p.display().to_string())
+        .unwrap_or_else(|_| path.display().to_string())
+}
+
+/// `n thing` or `n things`.
+pub fn plural(n: usize, one: &str, many: &str) -> String {
+    format!("{n} {}", if n == 1 { one } else { many })
 }

@@ -1,0 +1,182 @@
+//! `series check`: what a maintainer or a bot would bounce, found before
+//! sending, on the mails exactly as `format` writes them.
+
+use std::io::Write;
+
+use serde::Serialize;
+
+use super::mails::{self, CheckRequest};
+use super::AppError;
+use crate::check::{CheckpatchStatus, Report};
+use crate::model::{Finding, Severity, Source};
+use crate::store::{self, Series};
+use crate::term::{plural, Render};
+use crate::workspace::Workspace;
+
+/// A check's report with what it needs to print: each patch's title.
+#[derive(Serialize)]
+pub struct Checked {
+    #[serde(flatten)]
+    pub report: Report,
+    #[serde(skip)]
+    titles: Vec<String>,
+    #[serde(skip)]
+    subject: String,
+    #[serde(skip)]
+    base: String,
+}
+
+/// `series check`.
+pub fn run(
+    ws: &Workspace,
+    req: &CheckRequest,
+    progress: &(dyn Fn(&str, usize, usize) + Sync),
+) -> Result<Checked, AppError> {
+    let series = store::load(&ws.series_dir)?;
+    let plan = mails::plan(ws, &series, Default::default())?;
+    let p = mails::prepare_in(ws, series, &plan, None)?;
+    let mut report = mails::check(ws, &p, req, progress)?;
+    if p.stale_diffstat {
+        report.findings.insert(
+            0,
+            Finding {
+                patch: Some(0),
+                file: Some("series/series.toml".into()),
+                line: None,
+                rule: "diffstat".into(),
+                severity: Severity::Error,
+                message: "the cover letter's diffstat describes other patches than series/patches holds; run with a tree where the series applies to compute it again".into(),
+                source: Source::Series,
+            },
+        );
+    }
+    Ok(checked(&p.series, report))
+}
+
+fn checked(series: &Series, report: Report) -> Checked {
+    Checked {
+        report,
+        titles: series.patches.iter().map(|m| m.title.clone()).collect(),
+        subject: series.manifest.subject.clone(),
+        base: series.manifest.base.name.clone(),
+    }
+}
+
+impl Checked {
+    /// Errors fail the command; so do more warnings than `max_warnings`.
+    pub fn verdict(&self, max_warnings: Option<usize>) -> Result<(), AppError> {
+        let errors = self.report.count(Severity::Error);
+        let warnings = self.report.count(Severity::Warning);
+        if errors > 0 {
+            return Err(
+                AppError::refuse(format!("{} found", plural(errors, "error", "errors")))
+                    .hint("fix them, or see the list above"),
+            );
+        }
+        if let Some(max) = max_warnings.filter(|&m| warnings > m) {
+            return Err(AppError::refuse(format!(
+                "{warnings} warnings found, more than --max-warnings {max}"
+            )));
+        }
+        Ok(())
+    }
+
+    fn title(&self, p: Option<usize>) -> String {
+        let total = self.titles.len();
+        match p {
+            None => "series".to_string(),
+            Some(0) => format!("cover letter: {}", self.subject),
+            Some(n) => format!(
+                "patch {n}/{total}: {}",
+                self.titles.get(n - 1).map(String::as_str).unwrap_or("")
+            ),
+        }
+    }
+}
+
+fn location(f: &Finding) -> String {
+    match (&f.file, f.line) {
+        (Some(file), Some(l)) => format!(" {file}:{l}"),
+        (Some(file), None) => format!(" {file}"),
+        _ => String::new(),
+    }
+}
+
+impl Render for Checked {
+    fn render(&self, out: &mut dyn Write) -> std::io::Result<()> {
+        let r = &self.report;
+        let mut current: Option<Option<usize>> = None;
+        for f in &r.findings {
+            if current != Some(f.patch) {
+                writeln!(out, "{}", self.title(f.patch))?;
+                current = Some(f.patch);
+            }
+            let mut lines = f.message.lines();
+            writeln!(
+                out,
+                "  {} {}/{}{}: {}",
+                crate::term::severity(f.severity, &format!("{:<7}", f.severity.to_string())),
+                f.source,
+                f.rule,
+                location(f),
+                lines.next().unwrap_or("")
+            )?;
+            for l in lines {
+                writeln!(out, "          {l}")?;
+            }
+        }
+        self.render_status(out)
+    }
+}
+
+impl Checked {
+    fn render_status(&self, out: &mut dyn Write) -> std::io::Result<()> {
+        let r = &self.report;
+        match &r.checkpatch {
+            CheckpatchStatus::Ran { checked, cached } => writeln!(
+                out,
+                "checkpatch: {checked} patches checked ({cached} from the cache)"
+            )?,
+            CheckpatchStatus::Skipped { reason } => writeln!(out, "checkpatch: skipped: {reason}")?,
+        }
+        let stuck = r.findings.iter().find(|f| f.source == Source::Apply);
+        match (&r.apply, stuck) {
+            (Some(note), _) => writeln!(out, "apply: {note}")?,
+            (None, Some(f)) => writeln!(out, "apply: stops at patch {}", f.patch.unwrap_or(0))?,
+            (None, None) => writeln!(out, "apply: every patch applies on {}", self.base)?,
+        }
+        if let Some(b) = &r.build {
+            writeln!(out, "build: {b}")?;
+        }
+        match r.signatures.as_slice() {
+            [] => writeln!(
+                out,
+                "signatures: none (`series attest --gen-key` makes a patatt key)"
+            )?,
+            all => {
+                let valid = all.iter().filter(|s| s.contains(": valid, key ")).count();
+                writeln!(out, "signatures: {valid} of {} valid", all.len())?;
+                for s in all.iter().filter(|s| !s.contains(": valid, key ")) {
+                    writeln!(out, "  {s}")?;
+                }
+            }
+        }
+        let (e, w, c) = (
+            r.count(Severity::Error),
+            r.count(Severity::Warning),
+            r.count(Severity::Check),
+        );
+        writeln!(
+            out,
+            "{}: {}, {}{}",
+            plural(self.titles.len(), "patch", "patches"),
+            plural(e, "error", "errors"),
+            plural(w, "warning", "warnings"),
+            if c > 0 {
+                format!(", {}", plural(c, "check", "checks"))
+            } else {
+                String::new()
+            }
+        )
+    }
+}

@@ -1,0 +1,241 @@
+//! `series rebase`: replay the series onto a new base in memory; save it
+//! when every patch is clean, or pause on a conflict with the conflicted
+//! files in a scratch folder.
+
+use std::io::Write;
+
+use serde::Serialize;
+
+use super::{shown, AppError};
+use crate::error::Kind;
+use crate::git::{short, Tree};
+use crate::rebase::{self, RebaseError};
+use crate::store;
+use crate::term::{plural, Render};
+use crate::workspace::Workspace;
+
+/// What to do.
+#[derive(Debug)]
+pub enum Request {
+    /// Rebase onto this base.
+    Onto { base: String, drop_merged: bool },
+    /// Go on after a conflict was resolved.
+    Continue,
+    /// Drop a paused rebase.
+    Abort,
+}
+
+/// A patch the new base already contains.
+#[derive(Serialize)]
+pub struct Dropped {
+    pub number: usize,
+    pub subject: String,
+}
+
+/// A conflicted file: its path and the hunks with markers.
+#[derive(Serialize)]
+pub struct ConflictFile {
+    pub path: String,
+    /// None: added, deleted or renamed on both sides, no text merge.
+    pub hunks: Option<Vec<String>>,
+}
+
+/// How a rebase ended.
+#[derive(Serialize)]
+#[serde(tag = "status", rename_all = "kebab-case")]
+pub enum Rebased {
+    Rebased {
+        onto: store::Base,
+        patches: Vec<String>,
+        dropped: Vec<Dropped>,
+        /// The tree lacks the old base: patches were applied directly.
+        applied_without_old_base: bool,
+        #[serde(skip)]
+        old_base: String,
+        #[serde(skip)]
+        notes: super::Notes,
+    },
+    Conflict {
+        patch: usize,
+        subject: String,
+        onto: String,
+        files: Vec<ConflictFile>,
+        /// Where the conflicted files wait.
+        scratch: String,
+    },
+    Aborted,
+}
+
+/// `series rebase`.
+pub fn run(ws: &Workspace, req: Request, progress: super::Progress) -> Result<Rebased, AppError> {
+    let dir = rebase::state_dir(&ws.project());
+    let (onto, drop_merged) = match req {
+        Request::Abort => {
+            if !dir.exists() {
+                return Err(AppError::refuse("no rebase is in progress"));
+            }
+            std::fs::remove_dir_all(&dir).map_err(AppError::file(&dir))?;
+            return Ok(Rebased::Aborted);
+        }
+        Request::Continue => (None, false),
+        Request::Onto { base, drop_merged } => (Some(base), drop_merged),
+    };
+    let series = store::load(&ws.series_dir)?;
+    crate::versions::writable(&series)?;
+    Tree::staged(&ws.tree_path()?, |tree, stage| {
+        let mut step = |i: usize, n: usize, t: &str| progress("rebase", i, n, t);
+        let result = rebase::run(
+            tree,
+            stage,
+            &series,
+            &dir,
+            onto.as_deref(),
+            drop_merged,
+            &mut step,
+        );
+        let (new_base, done) = match result {
+            Ok(r) => r,
+            Err(RebaseError::Conflict {
+                nr,
+                title,
+                base,
+                files,
+                ..
+            }) => {
+                return Ok(Rebased::Conflict {
+                    patch: nr,
+                    subject: title,
+                    onto: base,
+                    files: files
+                        .iter()
+                        .map(|f| ConflictFile {
+                            path: f.path.clone(),
+                            hunks: f.merged.as_ref().map(|m| rebase::conflict_hunks(m, 3)),
+                        })
+                        .collect(),
+                    scratch: shown(ws, &rebase::paused::scratch(&dir)),
+                })
+            }
+            Err(e) => return Err(e.into()),
+        };
+        let new = rebase::finish(tree, &series, &new_base, &done)?;
+        store::save(&ws.series_dir, &new)?;
+        if dir.exists() {
+            let _ = std::fs::remove_dir_all(&dir);
+        }
+        Ok(Rebased::Rebased {
+            onto: store::Base {
+                name: new_base.name.clone(),
+                commit: new_base.id.to_string(),
+            },
+            patches: new.patches.iter().map(|p| p.title.clone()).collect(),
+            dropped: done
+                .merged
+                .iter()
+                .map(|&i| Dropped {
+                    number: i + 1,
+                    subject: series.patches[i].title.clone(),
+                })
+                .collect(),
+            applied_without_old_base: !done.without_ancestor.is_empty(),
+            old_base: series.manifest.base.name.clone(),
+            notes: new_base
+                .guess_note()
+                .into_iter()
+                .map(|n| format!("note: {n}"))
+                .collect(),
+        })
+    })
+}
+
+impl Rebased {
+    /// A conflict is a failure of the command (exit code 3), after its
+    /// report is printed.
+    pub fn verdict(&self) -> Result<(), AppError> {
+        let Rebased::Conflict {
+            patch,
+            subject,
+            onto,
+            files,
+            scratch,
+        } = self
+        else {
+            return Ok(());
+        };
+        let paths: Vec<&str> = files.iter().map(|f| f.path.as_str()).collect();
+        Err(AppError::refuse(format!(
+            "patch {patch} \"{subject}\" conflicts with {onto} in {}",
+            paths.join(", ")
+        ))
+        .kind(Kind::Conflict)
+        .hint(format!(
+            "resolve the files in {scratch}, then run `series rebase --continue`; or `series rebase --abort`. series/ is unchanged"
+        )))
+    }
+
+    pub fn notes(&self) -> &[String] {
+        match self {
+            Rebased::Rebased { notes, .. } => notes,
+            _ => &[],
+        }
+    }
+}
+
+impl Render for Rebased {
+    fn render(&self, out: &mut dyn Write) -> std::io::Result<()> {
+        match self {
+            Rebased::Aborted => writeln!(out, "Rebase aborted; series/ is as it was."),
+            Rebased::Rebased {
+                onto,
+                patches,
+                dropped,
+                applied_without_old_base,
+                old_base,
+                ..
+            } => {
+                let id = onto
+                    .commit
+                    .parse()
+                    .map(short)
+                    .unwrap_or_else(|_| onto.commit.clone());
+                writeln!(
+                    out,
+                    "Rebased {} onto {} ({id}).",
+                    plural(patches.len(), "patch", "patches"),
+                    onto.name
+                )?;
+                for d in dropped {
+                    writeln!(
+                        out,
+                        "Dropped patch {} \"{}\": the new base already contains it.",
+                        d.number, d.subject
+                    )?;
+                }
+                if *applied_without_old_base {
+                    writeln!(
+                        out,
+                        "The tree lacks the old base {old_base}: patches were applied directly (offsets allowed, no fuzz), not merged."
+                    )?;
+                }
+                Ok(())
+            }
+            Rebased::Conflict { files, .. } => {
+                for f in files {
+                    writeln!(out, "conflict in {}:", f.path)?;
+                    match &f.hunks {
+                        Some(hunks) => {
+                            for h in hunks {
+                                writeln!(out, "{h}")?;
+                            }
+                        }
+                        None => writeln!(
+                            out,
+                            "  (added, deleted or renamed on both sides; no text merge)"
+                        )?,
+                    }
+                }
+                Ok(())
+            }
+        }
+    }
+}
