@@ -113,6 +113,8 @@ pub enum Home {
     /// Nothing found: the folder `series/` in the current folder, where a
     /// command that reads reports it missing.
     Nowhere,
+    /// The home holds several series and this worktree has none current.
+    Unpicked { home: PathBuf, known: Vec<String> },
 }
 
 /// What the command line asked for and read from the environment.
@@ -272,6 +274,28 @@ impl Workspace {
         })
     }
 
+    /// For a command that works on a series: an error when none could be
+    /// picked (several in the home and none current), or a name given
+    /// that the home does not have.
+    pub fn require(&self) -> Result<(), WorkspaceError> {
+        match &self.home {
+            Home::Unpicked { home, known } => Err(WorkspaceError::Several {
+                home: home.clone(),
+                known: known.clone(),
+            }),
+            Home::Git {
+                common,
+                name,
+                elsewhere: false,
+            } if !self.series_dir.exists() => Err(WorkspaceError::Unknown {
+                name: name.clone(),
+                home: home_of(common),
+                known: names_in(common),
+            }),
+            _ => Ok(()),
+        }
+    }
+
     /// The series' name in the home, when it is in one.
     pub fn name(&self) -> Option<&str> {
         match &self.home {
@@ -394,7 +418,7 @@ impl Workspace {
     /// `series/` in the current folder. With `--series DIR` or `--name` it
     /// is where those point.
     pub fn new_series_dir(&self, name: &str) -> Result<(PathBuf, Home), WorkspaceError> {
-        if !matches!(self.home, Home::Nowhere) {
+        if !matches!(self.home, Home::Nowhere | Home::Unpicked { .. }) {
             return Ok((self.series_dir.clone(), self.home.clone()));
         }
         if !valid_name(name) {
@@ -454,10 +478,13 @@ fn locate(cwd: &Path, ask: &Ask, git: Option<&Dirs>) -> Result<(PathBuf, Home), 
             [] => {}
             [one] => return Ok(in_home(g, one)),
             several => {
-                return Err(WorkspaceError::Several {
-                    home: home_of(&g.common_dir),
-                    known: several.to_vec(),
-                })
+                return Ok((
+                    cwd.join("series"),
+                    Home::Unpicked {
+                        home: home_of(&g.common_dir),
+                        known: several.to_vec(),
+                    },
+                ))
             }
         }
     }

@@ -28,7 +28,7 @@ struct State {
     branch: String,
     /// The branch's commit when `series/` last matched it.
     tip: String,
-    /// [`crate::rebase::digest`] of `series/` then.
+    /// [`Series::digest`] of `series/` then.
     series: String,
 }
 
@@ -99,7 +99,7 @@ pub fn start(
         &State {
             branch: applied.branch.clone(),
             tip: applied.commits.last().cloned().unwrap_or_default(),
-            series: crate::rebase::digest(&series),
+            series: series.digest(),
         },
     )?;
     Ok(Started {
@@ -159,7 +159,7 @@ pub fn sync(ws: &Workspace, wait: std::time::Duration) -> Result<Option<Synced>,
     }
     let _lock = store::lock(&ws.series_dir, wait)?;
     let series: Series = store::load(&ws.series_dir)?;
-    if crate::rebase::digest(&series) != state.series {
+    if series.digest() != state.series {
         return Err(AppError::refuse(format!(
             "both the working branch {} and series/ changed since they last matched",
             state.branch
@@ -178,7 +178,7 @@ pub fn sync(ws: &Workspace, wait: std::time::Duration) -> Result<Option<Synced>,
         &State {
             branch: state.branch.clone(),
             tip: now,
-            series: crate::rebase::digest(&r.series),
+            series: r.series.digest(),
         },
     )?;
     Ok(Some(Synced {

@@ -149,6 +149,20 @@ impl Command {
         }
     }
 
+    /// Whether the command works on one series (and so needs one picked).
+    fn needs_series(&self) -> bool {
+        !matches!(
+            self,
+            Command::Init(_)
+                | Command::List(_)
+                | Command::Switch(_)
+                | Command::Lore(_)
+                | Command::Attest(_)
+                | Command::Man(_)
+                | Command::Completions(_)
+        )
+    }
+
     /// Whether the command reads the series, and so first reads back the
     /// working branch of `series edit` when it moved.
     fn syncs(&self) -> bool {
@@ -273,6 +287,9 @@ pub fn run(cli: Cli, out: &mut dyn Write) -> Result<(), CliError> {
         lock_wait: lock_wait()?,
     };
     let ctx = crate::workspace::Workspace::open(&cwd, ask)?;
+    if cli.command.needs_series() {
+        ctx.require()?;
+    }
     if cli.command.syncs() {
         if let Some(synced) = crate::app::edit::sync(&ctx, ctx.lock_wait)? {
             let _ = synced.render(&mut std::io::stderr());

@@ -217,6 +217,10 @@ pub fn untracked_in(dir: &Path) -> Option<PathBuf> {
     let repo = git2::Repository::discover(dir).ok()?;
     let top = repo.workdir()?.canonicalize().ok()?;
     let dir = dir.canonicalize().ok()?;
+    // The git folder is git's own: clean and stash never touch it.
+    if repo.path().canonicalize().is_ok_and(|g| dir.starts_with(g)) {
+        return None;
+    }
     let rel = dir.strip_prefix(&top).ok()?;
     if rel.as_os_str().is_empty() {
         return None;

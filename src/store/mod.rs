@@ -257,6 +257,33 @@ impl Series {
     }
 
     /// Change ids in order, validated.
+    /// A digest of everything `series/` holds for the current version:
+    /// the manifest, the cover, the patches, bench data and the review. Two
+    /// series with the same digest write the same files.
+    pub fn digest(&self) -> String {
+        let mut all = manifest_text(&self.manifest)
+            .unwrap_or_else(|_| format!("{:?}", self.manifest))
+            .into_bytes();
+        let mut part = |bytes: &[u8]| {
+            all.push(0);
+            all.extend_from_slice(bytes);
+        };
+        part(self.cover.as_bytes());
+        for i in 0..self.patches.len() {
+            part(&self.stored_patch(i));
+        }
+        for (name, text) in &self.bench {
+            part(name.as_bytes());
+            part(text.as_bytes());
+        }
+        part(self.review.as_bytes());
+        for (name, bytes) in &self.replies {
+            part(name.as_bytes());
+            part(bytes);
+        }
+        crate::text::digest(&all)
+    }
+
     pub fn change_ids(&self) -> Vec<ChangeId> {
         self.manifest
             .patches

@@ -23,3 +23,4 @@ mod store;
 mod thread;
 mod trust;
 mod versions;
+mod workspace;
