@@ -35,7 +35,7 @@ pub fn apply(
     progress: &mut dyn FnMut(usize, usize, &str),
 ) -> Result<Vec<Id>, ApplyError> {
     let base = &series.manifest.base;
-    let mut parent = base
+    let parent = base
         .commit
         .parse::<Id>()
         .ok()
@@ -44,6 +44,19 @@ pub fn apply(
             name: base.name.clone(),
             commit: base.commit.clone(),
         })?;
+    apply_on(tree, series, parent, committer, progress)
+}
+
+/// Apply every patch on `parent` (the base, or a commit on it that changes
+/// nothing the series touches: a b4 cover commit).
+pub fn apply_on(
+    tree: &Tree,
+    series: &Series,
+    mut parent: Id,
+    committer: Option<&Committer>,
+    progress: &mut dyn FnMut(usize, usize, &str),
+) -> Result<Vec<Id>, ApplyError> {
+    let base = &series.manifest.base;
     let total = series.patches.len();
     let mut out = Vec::with_capacity(total);
     for (i, mail) in series.patches.iter().enumerate() {

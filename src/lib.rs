@@ -8,6 +8,7 @@
 pub mod app;
 pub mod apply;
 pub mod attest;
+pub mod b4;
 pub mod bench;
 pub mod check;
 pub mod cli;

@@ -143,6 +143,7 @@ pub fn cover_body(
             shortlog => shortlog(series),
             diffstat => m.diffstat.clone(),
             base_commit => m.base.commit.clone(),
+            change_id => m.change_id.clone().unwrap_or_default(),
             subject => m.subject.clone(),
             range_diff => range_diff.map(|r| r.1.clone()),
             range_diff_against => range_diff.map(|r| r.0),

@@ -470,7 +470,9 @@ fn locate(cwd: &Path, ask: &Ask, git: Option<&Dirs>) -> Result<(PathBuf, Home), 
     if let Some(dir) = walk_up(cwd, top) {
         return Ok((dir, Home::Folder));
     }
-    if let Some(g) = git {
+    // A new series is named by what it is made from, never after the
+    // current one.
+    if let Some(g) = git.filter(|_| !ask.creating) {
         if let Some(name) = current_of(&g.git_dir) {
             return Ok(in_home(g, &name));
         }

@@ -36,7 +36,7 @@ pub struct Applied {
 
 /// The committer as git am takes it: `GIT_COMMITTER_NAME`/`EMAIL`, else
 /// the tree's user.name/user.email; at the workspace's clock.
-fn committer(ws: &Workspace, tree: &Tree) -> Result<Committer, AppError> {
+pub(super) fn committer(ws: &Workspace, tree: &Tree) -> Result<Committer, AppError> {
     let who = match &ws.committer_env {
         (Some(name), Some(email)) => Person {
             name: name.clone(),

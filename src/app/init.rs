@@ -38,6 +38,8 @@ pub enum Source {
         lore: Option<String>,
         lore_timeout: Duration,
     },
+    /// A `b4 prep` branch (the current branch when None).
+    B4 { branch: Option<String> },
 }
 
 /// What `series init` made.
@@ -54,6 +56,8 @@ pub struct Made {
     /// Earlier versions found in the thread.
     pub earlier: Vec<u32>,
     pub replies: usize,
+    /// Whether the version made was posted already (final: reroll next).
+    pub posted: bool,
     #[serde(skip)]
     pub cover: String,
 }
@@ -82,6 +86,7 @@ pub fn run(ws: &Workspace, source: Source, say: &mut dyn FnMut(&str)) -> Result<
     let base_arg = match &source {
         Source::Commits { base, .. } => Some(base.as_str()),
         Source::Mails { base, .. } => base.as_deref(),
+        Source::B4 { .. } => None,
     };
     if let Some(note) = base_arg
         .and_then(|b| tree.resolve(b).ok())
@@ -90,6 +95,12 @@ pub fn run(ws: &Workspace, source: Source, say: &mut dyn FnMut(&str)) -> Result<
         notes.push(format!("note: {note}"));
     }
     let (mut series, from, replies) = match source {
+        Source::B4 { branch } => {
+            let mut said = Vec::new();
+            let (series, branch) = super::b4::import(ws, &tree, branch.as_deref(), &mut said)?;
+            notes.extend(said.into_iter().map(|n| format!("note: {n}")));
+            (series, Some(format!("b4 prep branch {branch}")), 0)
+        }
         Source::Commits {
             base,
             base_name,
@@ -148,7 +159,9 @@ pub fn run(ws: &Workspace, source: Source, say: &mut dyn FnMut(&str)) -> Result<
         }
     }
     let m = &series.manifest;
+    let posted = crate::versions::sent(&series).is_some();
     Ok(Made {
+        posted,
         name: m.name.clone(),
         folder: shown(ws, &dir),
         version: m.version,
@@ -315,7 +328,7 @@ impl Render for Made {
         )?;
         if !self.earlier.is_empty() {
             let list: Vec<String> = self.earlier.iter().map(|v| format!("v{v}")).collect();
-            writeln!(out, "Earlier versions in the thread: {}.", list.join(", "))?;
+            writeln!(out, "Earlier versions kept: {}.", list.join(", "))?;
         }
         if self.replies > 0 {
             writeln!(
@@ -323,6 +336,9 @@ impl Render for Made {
                 "Kept {} in series/replies/: `series review` lists the comments.",
                 plural(self.replies, "reply", "replies")
             )?;
+        }
+        if !self.posted {
+            return writeln!(out, "v{} is not posted yet.", self.version);
         }
         writeln!(
             out,

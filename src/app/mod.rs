@@ -10,6 +10,7 @@
 
 pub mod apply;
 pub mod attest;
+pub mod b4;
 pub mod bench;
 pub mod check;
 pub mod diff;

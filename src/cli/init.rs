@@ -16,8 +16,20 @@ use crate::model::Version;
 pub struct Args {
     /// Where the series starts: a tag, branch, commit or a unique part of a
     /// ref name [for --mbox/--from: default the cover's base-commit]
-    #[arg(long, required_unless_present_any = ["mbox", "from"])]
+    #[arg(long, required_unless_present_any = ["mbox", "from", "from_b4"])]
     pub base: Option<String>,
+
+    /// Import a b4 prep branch [default: the current branch]: its cover,
+    /// change-id, revision, recipients, and each version sent (b4's sent/
+    /// tags)
+    #[arg(
+        long = "from-b4",
+        value_name = "BRANCH",
+        num_args = 0..=1,
+        default_missing_value = "",
+        conflicts_with_all = ["mbox", "from", "range", "base", "version", "subject"]
+    )]
+    pub from_b4: Option<String>,
 
     /// Import a posted series from an mbox, a maildir or a folder of .eml files
     #[arg(long, value_name = "FILE", conflicts_with_all = ["from", "range"])]
@@ -61,7 +73,11 @@ pub struct Args {
 }
 
 pub fn run(ctx: &Context, args: Args, out: &mut dyn Write) -> Result<(), CliError> {
-    let source = if args.mbox.is_some() || args.from.is_some() {
+    let source = if let Some(b) = args.from_b4 {
+        Source::B4 {
+            branch: Some(b).filter(|b| !b.is_empty()),
+        }
+    } else if args.mbox.is_some() || args.from.is_some() {
         Source::Mails {
             mbox: args.mbox,
             from: args.from,

@@ -8,6 +8,7 @@ mod bench;
 mod check;
 mod diff;
 pub mod error;
+mod export;
 mod flags;
 mod format;
 mod init;
@@ -115,6 +116,7 @@ pub enum Command {
     Switch(place::SwitchArgs),
     Move(place::MoveArgs),
     Edit(place::EditArgs),
+    Export(export::Args),
     Man(man::ManArgs),
     Completions(man::CompletionsArgs),
 }
@@ -141,6 +143,7 @@ impl Command {
             Command::Trailers(t) => t.apply,
             Command::Format(_)
             | Command::Move(_)
+            | Command::Export(_)
             | Command::Send(_)
             | Command::Rebase(_)
             | Command::Reroll(_)
@@ -323,6 +326,7 @@ pub fn run(cli: Cli, out: &mut dyn Write) -> Result<(), CliError> {
         Command::Switch(a) => place::switch(&ctx, a, out),
         Command::Move(a) => place::relocate(&ctx, a, out),
         Command::Edit(a) => place::edit(&ctx, a, out),
+        Command::Export(a) => export::run(&ctx, a, out),
         Command::Man(a) => man::man(&ctx, a, out),
         Command::Completions(a) => man::completions(a, out),
     }

@@ -435,6 +435,33 @@ impl Tree {
         Ok(Id(id))
     }
 
+    /// An empty commit on `parent` (its tree unchanged) with `message`,
+    /// authored and committed by `who` (a b4 cover commit).
+    pub fn empty_commit_on(
+        &self,
+        parent: Id,
+        message: &str,
+        who: &Committer,
+    ) -> Result<Id, GitError> {
+        let sig = Signature::new(
+            &who.who.name,
+            &who.who.email,
+            &Time::new(who.secs, who.offset_minutes),
+        )
+        .doing(|| "making the committer's signature".into())?;
+        let parent = self
+            .repo
+            .find_commit(parent.0)
+            .doing(|| format!("reading commit {parent}"))?;
+        let tree = parent.tree().doing(|| "reading the parent's tree".into())?;
+        let id = self
+            .repo
+            .commit_create_buffer(&sig, &sig, message, &tree, &[&parent])
+            .and_then(|buf| self.store(ObjectType::Commit, &buf))
+            .doing(|| "committing the cover letter".into())?;
+        Ok(Id(id))
+    }
+
     /// Three-way merge of trees: what changed from `ancestor` to `theirs`
     /// (one patch), applied onto `ours`. Only the paths the patch changes
     /// are read, merged and written, so the cost follows the patch, not the

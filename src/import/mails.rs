@@ -257,11 +257,17 @@ fn patch_mail(m: &Received) -> Result<(PatchMail, Option<String>), ImportError> 
 
 /// `base-commit: <id>` from the cover, else from the last patch.
 fn posted_base(p: &Posting) -> Option<String> {
+    posted_footer(p, "base-commit: ")
+}
+
+/// A footer line's value (`base-commit: `, b4's `change-id: `) from the
+/// cover, else from the last patch.
+fn posted_footer(p: &Posting, key: &str) -> Option<String> {
     let last = p.patches.values().next_back().copied();
     p.cover.into_iter().chain(last).find_map(|m| {
         m.body
             .lines()
-            .find_map(|l| l.strip_prefix("base-commit: "))
+            .find_map(|l| l.strip_prefix(key))
             .map(|s| s.trim().to_string())
     })
 }
@@ -495,6 +501,12 @@ pub fn from_mails(
             } else {
                 tag.prefix
             },
+            change_id: posted_footer(posting, "change-id: ").filter(|id| {
+                !id.is_empty()
+                    && id
+                        .chars()
+                        .all(|c| c.is_ascii_alphanumeric() || "-_.".contains(c))
+            }),
             signature: signature.unwrap_or_else(|| format!("series {}", env!("CARGO_PKG_VERSION"))),
             diffstat: tree.stat_between(base.id, tip)?,
             diffstat_of: None,
@@ -553,17 +565,7 @@ pub fn from_mails(
                 let tip = made.last().map(|m| m.0).unwrap_or(on.id);
                 old.manifest.diffstat = tree.stat_between(on.id, tip)?;
                 old.manifest.diffstat_of = Some(old.diffs_digest());
-                let pairs = crate::rangediff::pair(
-                    &crate::versions::texts(&old),
-                    &crate::versions::texts(&series),
-                    crate::rangediff::CREATION_FACTOR,
-                );
-                for (i, b) in pairs.a2b.iter().enumerate() {
-                    if let Some(j) = b {
-                        old.manifest.patches[i].change_id =
-                            series.manifest.patches[*j].change_id.clone();
-                    }
-                }
+                super::take_change_ids(&mut old, &series);
                 series.to_keep.push(old);
             }
             Err(e) => notes.push(format!("v{k} is not kept: {e}")),

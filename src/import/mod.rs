@@ -88,6 +88,7 @@ pub fn from_tree(tree: &Tree, opts: &Options) -> Result<Series, ImportError> {
             subject: opts.subject.clone().unwrap_or_else(|| SUBJECT.into()),
             version: opts.version,
             prefix: opts.prefix.clone(),
+            change_id: None,
             signature,
             diffstat,
             diffstat_of: None,
@@ -105,6 +106,22 @@ pub fn from_tree(tree: &Tree, opts: &Options) -> Result<Series, ImportError> {
     );
     series.manifest.diffstat_of = Some(series.diffs_digest());
     Ok(series)
+}
+
+/// An earlier version's patches take the change ids of the patches they
+/// pair with (as the range-diff pairs them) in `newer`, so that comments
+/// and history follow a patch across versions.
+pub fn take_change_ids(old: &mut Series, newer: &Series) {
+    let pairs = crate::rangediff::pair(
+        &crate::versions::texts(old),
+        &crate::versions::texts(newer),
+        crate::rangediff::CREATION_FACTOR,
+    );
+    for (i, b) in pairs.a2b.iter().enumerate() {
+        if let Some(j) = b {
+            old.manifest.patches[i].change_id = newer.manifest.patches[*j].change_id.clone();
+        }
+    }
 }
 
 impl crate::error::Advice for ImportError {

@@ -50,6 +50,11 @@ pub struct Manifest {
     pub version: u32,
     /// Subject prefix: `PATCH`, `RFC PATCH`, ...
     pub prefix: String,
+    /// The series' own id across versions, as b4 writes it in a cover's
+    /// `change-id:` footer (`YYYYMMDD-slug-hash`); set by an import from b4
+    /// or from a posting that carried one, and by `export --b4`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub change_id: Option<String>,
     /// Text after the `-- ` line of every mail.
     pub signature: String,
     /// Diffstat and summary of the whole series against its base, as the

@@ -69,6 +69,17 @@ pub(super) fn validate(m: &Manifest) -> Result<(), String> {
             ));
         }
     }
+    if let Some(id) = &m.change_id {
+        if id.is_empty()
+            || !id
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || "-_.".contains(c))
+        {
+            return Err(format!(
+                "`change-id` {id:?} is not a b4 change-id (letters, digits, `-`, `_` and `.` only)"
+            ));
+        }
+    }
     for a in m
         .recipients
         .to

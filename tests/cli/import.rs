@@ -369,7 +369,7 @@ fn the_newest_complete_version_is_imported_and_earlier_ones_recorded() {
         stderr(&out)
     );
     assert!(stdout(&out).contains("Imported v2"));
-    assert!(stdout(&out).contains("Earlier versions in the thread: v1."));
+    assert!(stdout(&out).contains("Earlier versions kept: v1."));
     let manifest = fs::read_to_string(env.series_dir().join("series.toml")).unwrap();
     assert!(manifest.contains("\"<v1-"), "{manifest}");
     fs::remove_dir_all(env.series_dir()).unwrap();

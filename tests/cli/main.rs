@@ -3,6 +3,7 @@
 //! real git repositories, with git itself as the reference.
 
 mod attest;
+mod b4;
 mod bench;
 mod check;
 mod checkout;
