@@ -13,6 +13,8 @@
 
 use similar::{Algorithm, DiffOp, TextDiff};
 
+use crate::diff::patch::{Change, FileDiff, LineKind};
+use crate::diff::Patch;
 use crate::model::PatchMail;
 
 /// git range-diff's default `--creation-factor`, in percent.
@@ -51,179 +53,36 @@ impl PatchText {
     }
 }
 
-/// The name of a file in a `diff --git` header, unquoted and without its
-/// `a/` or `b/` prefix.
-fn strip_name(raw: &str) -> String {
-    let name = if raw.starts_with('"') {
-        unquote_c(raw).unwrap_or_else(|| raw.trim_matches('"').to_string())
-    } else {
-        raw.to_string()
-    };
-    match name.split_once('/') {
-        Some((p, rest)) if p == "a" || p == "b" => rest.to_string(),
-        _ => name,
+/// The section line git range-diff writes for one file (range-diff.c,
+/// `read_patches`): ` ## path ##`, `(new)`, `(deleted)`, `old => new` for
+/// a rename, and a mode change.
+fn section(f: &FileDiff) -> String {
+    let old = String::from_utf8_lossy(&f.old_path);
+    let new = String::from_utf8_lossy(&f.new_path);
+    let mut s = String::from(" ## ");
+    match f.change {
+        Change::Added => s.push_str(&format!("{new} (new)")),
+        Change::Deleted => s.push_str(&format!("{old} (deleted)")),
+        Change::Renamed(_) => s.push_str(&format!("{old} => {new}")),
+        Change::Modified | Change::Copied(_) => s.push_str(&new),
     }
-}
-
-/// A C-quoted path as git writes it (quote.c, `unquote_c_style`): escapes
-/// `\\`, `\"`, `\a\b\f\n\r\t\v` and three octal digits for a byte.
-fn unquote_c(s: &str) -> Option<String> {
-    let inner = s.strip_prefix('"')?.strip_suffix('"')?.as_bytes();
-    let mut out = Vec::with_capacity(inner.len());
-    let mut i = 0;
-    while i < inner.len() {
-        let c = inner[i];
-        i += 1;
-        if c != b'\\' {
-            out.push(c);
-            continue;
-        }
-        let e = *inner.get(i)?;
-        i += 1;
-        out.push(match e {
-            b'a' => 7,
-            b'b' => 8,
-            b'f' => 12,
-            b'n' => b'\n',
-            b'r' => b'\r',
-            b't' => b'\t',
-            b'v' => 11,
-            b'0'..=b'3' => {
-                let digits = inner.get(i..i + 2)?;
-                i += 2;
-                digits
-                    .iter()
-                    .try_fold(u32::from(e - b'0'), |acc, d| {
-                        (b'0'..=b'7')
-                            .contains(d)
-                            .then(|| acc * 8 + u32::from(d - b'0'))
-                    })
-                    .and_then(|v| u8::try_from(v).ok())?
-            }
-            other => other,
-        });
-    }
-    Some(String::from_utf8_lossy(&out).into_owned())
-}
-
-/// What one file's header says.
-#[derive(Default)]
-struct FileHeader {
-    old: String,
-    new: String,
-    is_new: bool,
-    is_delete: bool,
-    is_rename: bool,
-    old_mode: Option<String>,
-    new_mode: Option<String>,
-}
-
-impl FileHeader {
-    fn section(&self) -> String {
-        let mut s = String::from(" ## ");
-        if self.is_new {
-            s.push_str(&format!("{} (new)", self.new));
-        } else if self.is_delete {
-            s.push_str(&format!("{} (deleted)", self.old));
-        } else if self.is_rename {
-            s.push_str(&format!("{} => {}", self.old, self.new));
-        } else {
-            s.push_str(&self.new);
-        }
-        if let (Some(o), Some(n)) = (&self.old_mode, &self.new_mode) {
-            if o != n {
-                s.push_str(&format!(" (mode change {o:0>6} => {n:0>6})"));
-            }
-        }
-        s.push_str(" ##");
-        s
-    }
-
-    fn current(&self) -> &str {
-        if self.is_delete {
-            &self.old
-        } else {
-            &self.new
-        }
-    }
-}
-
-/// Read the header lines of a file's diff, from `diff --git` up to its
-/// first hunk; returns the header and how many lines it took.
-fn read_header(lines: &[&str]) -> (FileHeader, usize) {
-    let mut h = FileHeader::default();
-    let first = lines[0].trim_start_matches("diff --git ");
-    // Names from the first line, in case no ---/+++ or rename lines follow.
-    if let Some((a, b)) = split_git_names(first) {
-        h.old = strip_name(a);
-        h.new = strip_name(b);
-    }
-    let mut n = 1;
-    while n < lines.len() {
-        let l = lines[n];
-        if l.starts_with("diff --git ") || l.starts_with("@@ ") {
-            break;
-        }
-        if let Some(m) = l.strip_prefix("new file mode ") {
-            h.is_new = true;
-            h.new_mode = Some(m.to_string());
-        } else if let Some(m) = l.strip_prefix("deleted file mode ") {
-            h.is_delete = true;
-            h.old_mode = Some(m.to_string());
-        } else if let Some(m) = l.strip_prefix("old mode ") {
-            h.old_mode = Some(m.to_string());
-        } else if let Some(m) = l.strip_prefix("new mode ") {
-            h.new_mode = Some(m.to_string());
-        } else if let Some(f) = l.strip_prefix("rename from ") {
-            h.is_rename = true;
-            h.old = strip_name(f);
-        } else if let Some(f) = l.strip_prefix("rename to ") {
-            h.is_rename = true;
-            h.new = strip_name(f);
-        } else if let Some(f) = l.strip_prefix("copy from ") {
-            h.old = strip_name(f);
-        } else if let Some(f) = l.strip_prefix("copy to ") {
-            h.new = strip_name(f);
-        } else if let Some(f) = l.strip_prefix("--- ") {
-            if f != "/dev/null" {
-                h.old = strip_name(f);
-            }
-        } else if let Some(f) = l.strip_prefix("+++ ") {
-            if f != "/dev/null" {
-                h.new = strip_name(f);
-            }
-        } else if !(l.starts_with("index ")
-            || l.starts_with("similarity index ")
-            || l.starts_with("dissimilarity index "))
+    if let (Some(o), Some(n)) = (f.old_mode, f.new_mode) {
+        if o != n
+            && matches!(
+                f.change,
+                Change::Modified | Change::Renamed(_) | Change::Copied(_)
+            )
         {
-            break;
+            s.push_str(&format!(" (mode change {o:06o} => {n:06o})"));
         }
-        n += 1;
     }
-    (h, n)
-}
-
-/// `a/x b/x` split into its two names (quoted names allowed).
-fn split_git_names(s: &str) -> Option<(&str, &str)> {
-    if s.starts_with('"') {
-        let end = s.strip_prefix('"')?.find("\" ").map(|i| i + 1)?;
-        return Some((&s[..=end], &s[end + 2..]));
-    }
-    // Unquoted: the names are the same length when the file is not renamed.
-    let half = s.len() / 2;
-    if s.len() % 2 == 1
-        && half >= 2
-        && s.is_char_boundary(half)
-        && s.as_bytes()[half] == b' '
-        && s.get(2..half) == s.get(half + 3..)
-    {
-        return Some((&s[..half], &s[half + 1..]));
-    }
-    s.find(" b/").map(|i| (&s[..i], &s[i + 1..]))
+    s.push_str(" ##");
+    s
 }
 
 /// The text git range-diff compares for one patch: `git log -p
-/// --no-prefix --pretty=medium` of its commit, rewritten into sections.
+/// --no-prefix --pretty=medium` of its commit, rewritten into sections,
+/// from the one diff model ([`crate::diff::Patch`]).
 pub fn patch_text(mail: &PatchMail, change_id: Option<&str>) -> PatchText {
     let mut text = String::from(" ## Metadata ##\n");
     text.push_str(&format!("Author: {}\n\n", mail.author));
@@ -233,63 +92,64 @@ pub fn patch_text(mail: &PatchMail, change_id: Option<&str>) -> PatchText {
         text.push_str(format!("    {line}").trim_end());
         text.push('\n');
     }
-    let diff = String::from_utf8_lossy(&mail.diff);
-    let lines: Vec<&str> = diff.lines().collect();
-    let mut i = lines
-        .iter()
-        .position(|l| l.starts_with("diff --git "))
-        .unwrap_or(lines.len());
     let mut diff_offset = 0;
     let mut diff_size = 0;
-    let mut current = String::new();
-    while i < lines.len() {
-        let line = lines[i];
-        if line.starts_with("diff --git ") {
-            let (h, n) = read_header(&lines[i..]);
-            text.push('\n');
-            if diff_offset == 0 {
-                diff_offset = text.len() - 1;
-            }
-            text.push_str(&h.section());
-            current = h.current().to_string();
-            i += n;
-        } else if line == "GIT binary patch" {
-            // git log -p without --binary names the files instead.
-            text.push_str(&format!(" Binary files {current} and {current} differ"));
-            i += 1;
-            while i < lines.len() && !lines[i].starts_with("diff --git ") {
-                i += 1;
-            }
-        } else if let Some(rest) = line.strip_prefix("@@ ") {
-            let tail = rest.find("@@").map(|p| &rest[p + 2..]).unwrap_or("");
-            text.push_str("@@");
-            if !tail.is_empty() {
-                text.push_str(&format!(" {current}:"));
-            }
-            text.push_str(tail);
-            i += 1;
-        } else if line.is_empty() {
-            i += 1;
-            continue;
-        } else if let Some(rest) = line.strip_prefix('+') {
-            text.push('+');
-            text.push_str(rest);
-            i += 1;
-        } else if let Some(rest) = line.strip_prefix('-') {
-            text.push('-');
-            text.push_str(rest);
-            i += 1;
-        } else if let Some(rest) = line.strip_prefix(' ') {
-            text.push(' ');
-            text.push_str(rest);
-            i += 1;
-        } else {
-            text.push(' ');
-            text.push_str(line);
-            i += 1;
-        }
+    let mut push = |text: &mut String, line: &str| {
+        text.push_str(line);
         text.push('\n');
         diff_size += 1;
+    };
+    // A stored patch parses (the store reads each one); a diff that does
+    // not is compared as its lines.
+    let files = match Patch::parse(&mail.diff) {
+        Ok(p) => p.files,
+        Err(_) => {
+            if !mail.diff.is_empty() {
+                diff_offset = text.len();
+            }
+            for l in String::from_utf8_lossy(&mail.diff).lines() {
+                push(&mut text, l);
+            }
+            Vec::new()
+        }
+    };
+    for f in &files {
+        text.push('\n');
+        if diff_offset == 0 {
+            diff_offset = text.len() - 1;
+        }
+        push(&mut text, &section(f));
+        let current = String::from_utf8_lossy(if f.change == Change::Deleted {
+            &f.old_path
+        } else {
+            &f.new_path
+        })
+        .into_owned();
+        if f.binary {
+            // git log -p without --binary names the files instead.
+            push(
+                &mut text,
+                &format!(" Binary files {current} and {current} differ"),
+            );
+            continue;
+        }
+        for h in &f.hunks {
+            if h.section.is_empty() {
+                push(&mut text, "@@");
+            } else {
+                push(&mut text, &format!("@@ {current}: {}", h.section));
+            }
+            for l in &h.lines {
+                let body = String::from_utf8_lossy(&l.text);
+                let line = match l.kind {
+                    LineKind::Context => format!(" {body}"),
+                    LineKind::Added => format!("+{body}"),
+                    LineKind::Removed => format!("-{body}"),
+                    LineKind::NoNewline => format!(" \\{body}"),
+                };
+                push(&mut text, &line);
+            }
+        }
     }
     PatchText {
         text,
@@ -686,13 +546,5 @@ mod tests {
         let mut cols = a.clone();
         cols.sort_unstable();
         assert_eq!(cols, vec![0, 1, 2]);
-    }
-
-    #[test]
-    fn git_names_split_when_unrenamed_and_renamed() {
-        assert_eq!(split_git_names("a/x y b/x y"), Some(("a/x y", "b/x y")));
-        assert_eq!(split_git_names("a/old b/new"), Some(("a/old", "b/new")));
-        assert_eq!(split_git_names("a b"), None);
-        assert_eq!(split_git_names("x"), None);
     }
 }

@@ -332,7 +332,12 @@ impl Patch {
                     let Some(l) = lines.get(i) else {
                         break;
                     };
-                    let body = trim_end(&l[1.min(l.len())..]).to_vec();
+                    // The line's text without its line end: a carriage return
+                    // is part of the text (a CRLF file's line).
+                    let body = l[1.min(l.len())..]
+                        .strip_suffix(b"\n")
+                        .unwrap_or(&l[1.min(l.len())..])
+                        .to_vec();
                     let kind = match l.first() {
                         Some(b' ') => LineKind::Context,
                         // An empty line is an empty context line, as git
@@ -456,6 +461,21 @@ fn header_path_plain(raw: &[u8]) -> Vec<u8> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn git_names_split_when_unrenamed_and_renamed() {
+        let split = |s: &str| git_header_names(s.as_bytes());
+        assert_eq!(
+            split("a/x y b/x y"),
+            Some((b"x y".to_vec(), b"x y".to_vec()))
+        );
+        assert_eq!(
+            split("a/old b/new"),
+            Some((b"old".to_vec(), b"new".to_vec()))
+        );
+        assert_eq!(split("a b"), None);
+        assert_eq!(split("x"), None);
+    }
 
     const DIFF: &str = " mm/x.c | 3 ++-\n 1 file changed\n\ndiff --git a/mm/x.c b/mm/x.c\nindex 1111111..2222222 100644\n--- a/mm/x.c\n+++ b/mm/x.c\n@@ -10,3 +10,4 @@ void f(void)\n a\n-b\n++ not a header\n+--also a line\n c\n-- \n2.47.3\n";
 

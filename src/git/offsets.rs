@@ -2,13 +2,17 @@
 //! match exactly (no fuzz), at the stated line or, when lines have moved, at
 //! the nearest offset. libgit2's apply only matches at the stated line and
 //! reads the whole tree into an index; this reads and writes only the paths
-//! the diff touches. Binary patches are left to libgit2.
+//! the diff touches. It reads the diff through the one diff model
+//! ([`crate::diff::Patch`]); binary patches are left to libgit2.
 
 use std::os::unix::ffi::OsStrExt;
 use std::path::Path;
 
 use git2::build::TreeUpdateBuilder;
-use git2::{Delta, Diff, DiffLineType, FileMode, Oid, Patch, Repository};
+use git2::{Diff, FileMode, Oid, Repository};
+
+use crate::diff::patch::{Change, LineKind};
+use crate::diff::Patch;
 
 /// Why the diff did not apply.
 #[derive(Debug)]
@@ -71,67 +75,50 @@ fn strip_newline(lines: &mut [Vec<u8>]) {
     }
 }
 
-fn hunks(patch: &Patch<'_>) -> Result<Vec<Hunk>, git2::Error> {
-    let mut out = Vec::new();
-    for h in 0..patch.num_hunks() {
-        let (hunk, n) = patch.hunk(h)?;
-        let mut pre = Vec::new();
-        let mut post = Vec::new();
-        let mut previous = DiffLineType::Context;
-        let mut trailing = 0usize;
-        for l in 0..n {
-            let line = patch.line_in_hunk(h, l)?;
-            let kind = line.origin_value();
-            // Only text lines have content to read: libgit2 may leave the
-            // content of a marker line null, which git2 cannot take as a
-            // slice.
-            let content = match kind {
-                DiffLineType::Context | DiffLineType::Deletion | DiffLineType::Addition => {
-                    line.content().to_vec()
-                }
-                _ => Vec::new(),
-            };
-            match kind {
-                DiffLineType::Context => {
-                    pre.push(content.clone());
-                    post.push(content);
-                    trailing += 1;
-                }
-                DiffLineType::Deletion => {
-                    pre.push(content);
-                    trailing = 0;
-                }
-                DiffLineType::Addition => {
-                    post.push(content);
-                    trailing = 0;
-                }
-                // "\ No newline at end of file" means the line right before
-                // it has no newline. (libgit2's labels for these markers do
-                // not say which side, so go by position.)
-                DiffLineType::DeleteEOFNL | DiffLineType::AddEOFNL | DiffLineType::ContextEOFNL => {
-                    match previous {
-                        DiffLineType::Deletion => strip_newline(&mut pre),
-                        DiffLineType::Addition => strip_newline(&mut post),
-                        _ => {
-                            strip_newline(&mut pre);
-                            strip_newline(&mut post);
-                        }
-                    }
-                }
-                _ => {}
+/// A hunk of the diff model as the applier needs it: its pre- and
+/// post-image lines with their line ends.
+fn hunk(h: &crate::diff::patch::Hunk) -> Hunk {
+    let mut pre = Vec::new();
+    let mut post = Vec::new();
+    let mut previous = LineKind::Context;
+    let mut trailing = 0usize;
+    for l in &h.lines {
+        let mut text = l.text.clone();
+        text.push(b'\n');
+        match l.kind {
+            LineKind::Context => {
+                pre.push(text.clone());
+                post.push(text);
+                trailing += 1;
             }
-            previous = kind;
+            LineKind::Removed => {
+                pre.push(text);
+                trailing = 0;
+            }
+            LineKind::Added => {
+                post.push(text);
+                trailing = 0;
+            }
+            // "\ No newline at end of file": the line right before it has
+            // no newline, on its side.
+            LineKind::NoNewline => match previous {
+                LineKind::Removed => strip_newline(&mut pre),
+                LineKind::Added => strip_newline(&mut post),
+                _ => {
+                    strip_newline(&mut pre);
+                    strip_newline(&mut post);
+                }
+            },
         }
-        let old_start = hunk.old_start() as usize;
-        out.push(Hunk {
-            new_start: hunk.new_start() as usize,
-            pre,
-            post,
-            match_beginning: old_start <= 1,
-            match_end: trailing == 0,
-        });
+        previous = l.kind;
     }
-    Ok(out)
+    Hunk {
+        new_start: h.new_start as usize,
+        pre,
+        post,
+        match_beginning: h.old_start <= 1,
+        match_end: trailing == 0,
+    }
 }
 
 /// Apply hunks to `lines`, searching outward from each hunk's position.
@@ -185,8 +172,8 @@ pub(super) fn file_mode(mode: u32) -> FileMode {
 /// A diff parsed by libgit2, refused when it holds a NUL byte: libgit2
 /// copies each line with `git__strndup`, which stops at a NUL, but keeps
 /// the line's full length, so reading such a line reads past the copy
-/// (found by the fuzz corpus under valgrind). Callers fall back to `git
-/// apply`, which reads such lines whole.
+/// (found by the fuzz corpus under valgrind). Only binary patches go to
+/// libgit2; callers fall back to `git apply`.
 pub(super) fn parse_diff(text: &[u8]) -> Result<Diff<'static>, git2::Error> {
     if text.contains(&0) {
         return Err(git2::Error::from_str("the diff holds a NUL byte"));
@@ -194,44 +181,41 @@ pub(super) fn parse_diff(text: &[u8]) -> Result<Diff<'static>, git2::Error> {
     Diff::from_buffer(text)
 }
 
-/// Apply `diff` to the tree `base` with offsets allowed; returns the new
+fn path_of(p: &[u8]) -> &Path {
+    Path::new(std::ffi::OsStr::from_bytes(p))
+}
+
+/// Apply `patch` to the tree `base` with offsets allowed; returns the new
 /// tree. Only the changed paths are read and written (a tree update), so
-/// the cost follows the patch, not the size of the tree.
-pub fn apply(repo: &Repository, base: Oid, diff: &Diff<'_>) -> Result<Oid, OffsetError> {
+/// the cost follows the patch, not the size of the tree. A binary file
+/// diff is [`OffsetError::Unsupported`].
+pub fn apply(repo: &Repository, base: Oid, patch: &Patch) -> Result<Oid, OffsetError> {
     let tree = repo.find_tree(base)?;
     let mut update = TreeUpdateBuilder::new();
-    for i in 0..diff.deltas().len() {
-        let Some(delta) = diff.get_delta(i) else {
-            continue;
-        };
+    for f in &patch.files {
         // Paths keep their bytes; the names are for messages.
-        let old_bytes = delta.old_file().path_bytes().unwrap_or_default();
-        let new_bytes = delta.new_file().path_bytes().unwrap_or_default();
-        let old_p = Path::new(std::ffi::OsStr::from_bytes(old_bytes));
-        let new_p = Path::new(std::ffi::OsStr::from_bytes(new_bytes));
-        let old_path = String::from_utf8_lossy(old_bytes).into_owned();
-        let new_path = String::from_utf8_lossy(new_bytes).into_owned();
-        if delta.flags().is_binary() {
+        let (old_p, new_p) = (path_of(&f.old_path), path_of(&f.new_path));
+        let old_path = String::from_utf8_lossy(&f.old_path).into_owned();
+        let new_path = f.path();
+        if f.binary {
             return Err(OffsetError::Unsupported(new_path));
         }
-        let patch =
-            Patch::from_diff(diff, i)?.ok_or_else(|| OffsetError::Unsupported(new_path.clone()))?;
-        let hs = hunks(&patch)?;
-        let new_mode = u32::from(delta.new_file().mode());
-        match delta.status() {
-            Delta::Deleted => {
+        let hs: Vec<Hunk> = f.hunks.iter().map(hunk).collect();
+        match f.change {
+            Change::Deleted => {
                 tree.get_path(old_p)
                     .map_err(|_| OffsetError::Missing(old_path.clone()))?;
                 update.remove(old_p);
             }
-            Delta::Added => {
+            Change::Added => {
                 if tree.get_path(new_p).is_ok() {
                     return Err(OffsetError::Missing(format!("{new_path} (already exists)")));
                 }
                 let data: Vec<u8> = hs.iter().flat_map(|h| h.post.concat()).collect();
-                update.upsert(new_p, repo.blob(&data)?, file_mode(new_mode));
+                let mode = f.new_mode.unwrap_or(0o100644);
+                update.upsert(new_p, repo.blob(&data)?, file_mode(mode));
             }
-            Delta::Modified | Delta::Renamed | Delta::Copied => {
+            Change::Modified | Change::Renamed(_) | Change::Copied(_) => {
                 let old = tree
                     .get_path(old_p)
                     .map_err(|_| OffsetError::Missing(old_path.clone()))?;
@@ -242,17 +226,12 @@ pub fn apply(repo: &Repository, base: Oid, diff: &Diff<'_>) -> Result<Oid, Offse
                     let lines = apply_hunks(split_lines(blob.content()), &hs, &new_path)?;
                     repo.blob(&lines.concat())?
                 };
-                if delta.status() == Delta::Renamed {
+                if matches!(f.change, Change::Renamed(_)) {
                     update.remove(old_p);
                 }
-                let mode = if new_mode == 0 {
-                    old.filemode() as u32
-                } else {
-                    new_mode
-                };
+                let mode = f.new_mode.unwrap_or(old.filemode() as u32);
                 update.upsert(new_p, id, file_mode(mode));
             }
-            _ => return Err(OffsetError::Unsupported(new_path)),
         }
     }
     Ok(update.create_updated(repo, &tree)?)
@@ -273,44 +252,30 @@ impl InPlace {
     }
 }
 
-/// The files `diff` changes, when it only changes text files in place (no
+/// The files `patch` changes, when it only changes text files in place (no
 /// file added, deleted, renamed or copied, no mode change, nothing binary);
 /// None otherwise, for [`apply`] and a tree merge to handle.
-pub fn in_place(diff: &Diff<'_>) -> Result<Option<Vec<InPlace>>, OffsetError> {
+pub fn in_place(patch: &Patch) -> Option<Vec<InPlace>> {
     let mut out = Vec::new();
-    for i in 0..diff.deltas().len() {
-        let Some(delta) = diff.get_delta(i) else {
-            return Ok(None);
-        };
-        let old = delta.old_file().path_bytes().unwrap_or_default();
-        let new = delta.new_file().path_bytes().unwrap_or_default();
-        let same_mode = delta.new_file().mode() == delta.old_file().mode()
-            || u32::from(delta.new_file().mode()) == 0;
-        if delta.status() != Delta::Modified
-            || old != new
-            || !same_mode
-            || delta.flags().is_binary()
-        {
-            return Ok(None);
+    for f in &patch.files {
+        let same_mode = f.old_mode == f.new_mode || f.new_mode.is_none();
+        if f.change != Change::Modified || f.old_path != f.new_path || !same_mode || f.binary {
+            return None;
         }
-        let Some(patch) = Patch::from_diff(diff, i)? else {
-            return Ok(None);
-        };
         out.push(InPlace {
-            path: new.to_vec(),
-            hunks: hunks(&patch)?,
+            path: f.new_path.clone(),
+            hunks: f.hunks.iter().map(hunk).collect(),
         });
     }
-    Ok(Some(out))
+    Some(out)
 }
 
 /// Apply the first file of a unified diff to `file`'s text with the same
 /// rules as [`apply`], in memory: the line applier on its own, for the fuzz
 /// targets. None when the diff does not parse or does not apply.
 pub fn apply_text(file: &[u8], diff_text: &[u8]) -> Option<Vec<u8>> {
-    let diff = parse_diff(diff_text).ok()?;
-    let patch = Patch::from_diff(&diff, 0).ok()??;
-    let hs = hunks(&patch).ok()?;
+    let patch = Patch::parse(diff_text).ok()?;
+    let hs: Vec<Hunk> = patch.files.first()?.hunks.iter().map(hunk).collect();
     apply_hunks(split_lines(file), &hs, "fuzz")
         .ok()
         .map(|l| l.concat())
@@ -328,14 +293,29 @@ mod tests {
     }
 
     /// Regression: libgit2 kept the full length of a line it had cut at a
-    /// NUL byte, and reading the line read past its copy.
+    /// NUL byte, and reading the line read past its copy. libgit2 is not
+    /// given such a diff; the diff model reads the line whole, as git
+    /// apply does.
     #[test]
-    fn a_diff_with_a_nul_byte_is_left_to_git_apply() {
+    fn a_diff_with_a_nul_byte_is_read_whole() {
         let diff = b"diff --git a/f b/f\n--- a/f\n+++ b/f\n@@ -1 +1 @@\n-a\0b\n+c\n";
         assert!(parse_diff(diff).is_err());
-        assert_eq!(apply_text(b"a\0b\n", diff), None);
+        assert_eq!(apply_text(b"a\0b\n", diff), Some(b"c\n".to_vec()));
+        assert_eq!(apply_text(b"a\0c\n", diff), None);
         let clean = b"diff --git a/f b/f\n--- a/f\n+++ b/f\n@@ -1 +1 @@\n-ab\n+c\n";
         assert_eq!(apply_text(b"ab\n", clean), Some(b"c\n".to_vec()));
+    }
+
+    /// A carriage return is part of a line's text: a CRLF file's lines
+    /// match and keep it.
+    #[test]
+    fn a_crlf_file_keeps_its_line_ends() {
+        let diff = b"diff --git a/f b/f\n--- a/f\n+++ b/f\n@@ -1,2 +1,2 @@\n a\r\n-b\r\n+c\r\n";
+        assert_eq!(
+            apply_text(b"a\r\nb\r\n", diff),
+            Some(b"a\r\nc\r\n".to_vec())
+        );
+        assert_eq!(apply_text(b"a\nb\n", diff), None);
     }
 
     #[test]

@@ -179,11 +179,11 @@ impl Tree {
         ours: Id,
         mail: &PatchMail,
     ) -> Result<Option<(Id, Vec<FilePath>)>, GitError> {
-        let Ok(diff) = self.mail_diff(mail) else {
+        let Ok(patch) = crate::diff::Patch::parse(&mail.diff) else {
             return Ok(None);
         };
-        let files = match super::offsets::in_place(&diff) {
-            Ok(Some(f)) if !f.is_empty() => f,
+        let files = match super::offsets::in_place(&patch) {
+            Some(f) if !f.is_empty() => f,
             _ => return Ok(None),
         };
         let o = self
@@ -288,46 +288,47 @@ impl Tree {
         let tree = tree.0;
         // Paths git apply refuses (verify_path in apply.c): absolute, or
         // climbing out with `..`, or into `.git`.
-        if let Some(bad) = crate::diff::Patch::parse(&mail.diff)
-            .ok()
-            .and_then(|p| p.unsafe_path())
-        {
+        let patch = match crate::diff::Patch::parse(&mail.diff) {
+            Ok(p) => p,
+            Err(e) => return Ok(Applied::Rejected(e.to_string())),
+        };
+        if let Some(bad) = patch.unsafe_path() {
             return Ok(Applied::Rejected(format!(
                 "the diff names the path {bad:?}, which git apply refuses (absolute, `..` or `.git`)"
             )));
         }
-        let diff = match self.mail_diff(mail) {
-            Ok(d) => d,
-            // libgit2 cannot parse every diff git writes (a new empty file
-            // has no ---/+++ lines); let git apply it.
-            Err(_) => {
-                return Ok(match self.apply_with_git(tree, mail) {
-                    Ok(t) => Applied::Tree(Id(t)),
-                    Err(why) => Applied::Rejected(why),
-                })
-            }
-        };
-        match super::offsets::apply(&self.repo, tree, &diff) {
+        match super::offsets::apply(&self.repo, tree, &patch) {
             Ok(t) => Ok(Applied::Tree(Id(t))),
             Err(super::offsets::OffsetError::Git(e)) => Err(GitError::Git {
                 doing: format!("applying \"{}\"", mail.title),
                 source: e,
             }),
-            // Binary patches: libgit2 applies them (exactly).
-            Err(super::offsets::OffsetError::Unsupported(_)) => {
-                let base = self
-                    .repo
-                    .find_tree(tree)
-                    .doing(|| format!("reading tree {tree}"))?;
-                let mut opts = ApplyOptions::new();
-                match self.repo.apply_to_tree(&base, &diff, Some(&mut opts)) {
-                    Ok(mut index) => Ok(Applied::Tree(Id(index
-                        .write_tree_to(&self.repo)
-                        .doing(|| "writing a tree".into())?))),
-                    Err(e) => Ok(Applied::Rejected(e.message().to_string())),
-                }
-            }
+            // Binary patches: libgit2 applies them (exactly), or git apply
+            // when libgit2 cannot read the diff.
+            Err(super::offsets::OffsetError::Unsupported(_)) => self.apply_binary(tree, mail),
             Err(why) => Ok(Applied::Rejected(why.to_string())),
+        }
+    }
+
+    /// A diff with a binary file, applied by libgit2 (exactly), or by git
+    /// apply when libgit2 cannot read it.
+    fn apply_binary(&self, tree: Oid, mail: &PatchMail) -> Result<Applied, GitError> {
+        let Ok(diff) = self.mail_diff(mail) else {
+            return Ok(match self.apply_with_git(tree, mail) {
+                Ok(t) => Applied::Tree(Id(t)),
+                Err(why) => Applied::Rejected(why),
+            });
+        };
+        let base = self
+            .repo
+            .find_tree(tree)
+            .doing(|| format!("reading tree {tree}"))?;
+        let mut opts = ApplyOptions::new();
+        match self.repo.apply_to_tree(&base, &diff, Some(&mut opts)) {
+            Ok(mut index) => Ok(Applied::Tree(Id(index
+                .write_tree_to(&self.repo)
+                .doing(|| "writing a tree".into())?))),
+            Err(e) => Ok(Applied::Rejected(e.message().to_string())),
         }
     }
 
