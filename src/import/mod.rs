@@ -3,6 +3,7 @@
 //! per patch, the cover diffstat and a history up to the version asked for.
 
 pub mod cover;
+mod history;
 mod mails;
 
 pub use mails::{from_mails, missing_versions, Imported, MailOptions};
