@@ -140,19 +140,7 @@ pub fn import(
     branch: Option<&str>,
     notes: &mut Vec<String>,
 ) -> Result<(Series, String), AppError> {
-    let branch = match branch {
-        Some(b) => b.trim_start_matches("refs/heads/").to_string(),
-        None => tree.head_branch().ok_or_else(|| {
-            AppError::refuse("HEAD is not on a branch")
-                .hint("name the b4 prep branch: `series init --from-b4 b4/NAME`")
-        })?,
-    };
-    if !tree.has_branch(&branch) {
-        return Err(
-            AppError::refuse(format!("{} has no branch {branch}", tree.path().display()))
-                .hint("`git branch --list 'b4/*'` lists b4's prep branches"),
-        );
-    }
+    let branch = prep_branch(tree, branch)?;
     let prep = read_prep(tree, &branch)?;
     let t = &prep.tracking.series;
     let version = t.revision.max(1);
@@ -176,18 +164,8 @@ pub fn import(
         prefix: b4::prefix_from(&t.prefixes),
     };
     let mut series = import::from_tree(tree, &opts)?;
-    let mut parts = import::cover::read(&prep.cover.body, version);
+    let parts = cover_parts(&prep.cover.body, version);
     series.cover = format!("{}\n", parts.prose.trim_end());
-    // b4's reroll writes "- Link to vN: URL" into the changelog: a link.
-    for changes in parts.changes.values_mut() {
-        changes.retain(|c| match link_line(c) {
-            Some((v, url)) => {
-                parts.links.entry(v).or_insert(url);
-                false
-            }
-            None => true,
-        });
-    }
     let m = &mut series.manifest;
     m.base = store::Base {
         name: base_name,
@@ -201,16 +179,7 @@ pub fn import(
     }
     let sent = t.sent();
     for h in m.history.iter_mut() {
-        h.changes = parts
-            .changes
-            .get(&h.version)
-            .map(|c| {
-                c.iter()
-                    .filter(|l| !l.contains("EDITME"))
-                    .cloned()
-                    .collect()
-            })
-            .unwrap_or_default();
+        h.changes = parts.changes.get(&h.version).cloned().unwrap_or_default();
         h.link = parts.links.get(&h.version).cloned();
         if let Some((_, id)) = sent.iter().find(|(v, _)| *v == h.version) {
             h.message_ids = vec![id.clone()];
@@ -239,6 +208,40 @@ pub fn import(
         }
     }
     Ok((series, branch))
+}
+
+/// The branch to import: the one named (a local branch), else HEAD's.
+fn prep_branch(tree: &Tree, branch: Option<&str>) -> Result<String, AppError> {
+    let branch = match branch {
+        Some(b) => b.trim_start_matches("refs/heads/").to_string(),
+        None => tree.head_branch().ok_or_else(|| {
+            AppError::refuse("HEAD is not on a branch")
+                .hint("name the b4 prep branch: `series init --from-b4 b4/NAME`")
+        })?,
+    };
+    if !tree.has_branch(&branch) {
+        return Err(
+            AppError::refuse(format!("{} has no branch {branch}", tree.path().display()))
+                .hint("`git branch --list 'b4/*'` lists b4's prep branches"),
+        );
+    }
+    Ok(branch)
+}
+
+/// A b4 cover's body taken apart: b4's changelog placeholders (`EDITME`)
+/// dropped, and its "- Link to vN: URL" lines read as links.
+fn cover_parts(body: &str, version: u32) -> import::cover::Parts {
+    let mut parts = import::cover::read(body, version);
+    for changes in parts.changes.values_mut() {
+        changes.retain(|c| match link_line(c) {
+            Some((v, url)) => {
+                parts.links.entry(v).or_insert(url);
+                false
+            }
+            None => !c.contains("EDITME"),
+        });
+    }
+    parts
 }
 
 /// `Link to vN: URL`, as b4's changelog template writes it.
@@ -374,6 +377,81 @@ fn was_sent(series: &Series, v: u32) -> Option<&VersionEntry> {
         .find(|h| h.version == v && !h.message_ids.is_empty())
 }
 
+/// The cover b4 keeps for `series`: its recipients resolved to addresses;
+/// and the list names nothing resolved.
+fn b4_cover(series: &Series) -> (b4::Cover, Vec<String>) {
+    let m = &series.manifest;
+    let mut unresolved = Vec::new();
+    let mut resolve = |list: &[String]| -> Vec<String> {
+        list.iter()
+            .filter_map(|r| {
+                let a = address(series, r);
+                if a.is_none() {
+                    unresolved.push(r.clone());
+                }
+                a
+            })
+            .collect()
+    };
+    let cover = b4::Cover {
+        subject: m.subject.clone(),
+        body: series.cover.trim().to_string(),
+        to: resolve(&m.recipients.to),
+        cc: resolve(&m.recipients.cc),
+    };
+    (cover, unresolved)
+}
+
+/// b4's tracking data for `series`: the revision being prepared (one past
+/// the last sent), and the cover Message-Id of each version sent.
+fn tracking_of(series: &Series, change_id: &str) -> Tracking {
+    let m = &series.manifest;
+    let sent_now = was_sent(series, m.version).is_some();
+    Tracking {
+        series: Tracked {
+            revision: if sent_now { m.version + 1 } else { m.version },
+            change_id: change_id.to_string(),
+            prefixes: b4::prefixes_of(&m.prefix),
+            history: m
+                .history
+                .iter()
+                .filter_map(|h| {
+                    let id = h.message_ids.first()?.trim_matches(['<', '>']).to_string();
+                    Some((format!("v{}", h.version), vec![id]))
+                })
+                .collect(),
+            ..Tracked::default()
+        },
+    }
+}
+
+/// Tag `target` as b4 tags a version it sent: the cover, `base-commit:`
+/// and `change-id:` in the message.
+fn tag_sent(
+    tree: &Tree,
+    tag: &str,
+    target: Id,
+    old: &Series,
+    change_id: &str,
+    force: bool,
+) -> Result<(), AppError> {
+    let om = &old.manifest;
+    let text = format!(
+        "{}\n\n{}\n\nbase-commit: {}\nchange-id: {change_id}\n",
+        om.subject,
+        old.cover.trim(),
+        om.base.commit
+    );
+    let target = target.to_string();
+    let mut args = vec!["tag", "-a", "-m", &text];
+    if force {
+        args.push("-f");
+    }
+    args.extend([tag, target.as_str()]);
+    git(tree.path(), &args)?;
+    Ok(())
+}
+
 /// `series export --b4`: the series as a b4 prep branch (cover strategy
 /// `commit`); the change-id made for it is saved in the series.
 pub fn export(ws: &Workspace, req: ExportRequest) -> Result<Exported, AppError> {
@@ -391,41 +469,8 @@ pub fn export(ws: &Workspace, req: ExportRequest) -> Result<Exported, AppError> 
             &format!("{}\n{}\n{}", m.name, m.base.commit, series.diffs_digest()),
         )
     });
-    let mut unresolved = Vec::new();
-    let mut resolve = |list: &[String]| -> Vec<String> {
-        list.iter()
-            .filter_map(|r| {
-                let a = address(&series, r);
-                if a.is_none() {
-                    unresolved.push(r.clone());
-                }
-                a
-            })
-            .collect()
-    };
-    let cover = b4::Cover {
-        subject: m.subject.clone(),
-        body: series.cover.trim().to_string(),
-        to: resolve(&m.recipients.to),
-        cc: resolve(&m.recipients.cc),
-    };
-    let sent_now = was_sent(&series, m.version).is_some();
-    let tracking = Tracking {
-        series: Tracked {
-            revision: if sent_now { m.version + 1 } else { m.version },
-            change_id: change_id.clone(),
-            prefixes: b4::prefixes_of(&m.prefix),
-            history: m
-                .history
-                .iter()
-                .filter_map(|h| {
-                    let id = h.message_ids.first()?.trim_matches(['<', '>']).to_string();
-                    Some((format!("v{}", h.version), vec![id]))
-                })
-                .collect(),
-            ..Tracked::default()
-        },
-    };
+    let (cover, unresolved) = b4_cover(&series);
+    let tracking = tracking_of(&series, &change_id);
     let message = b4::commit_message(&b4::write_cover(&cover, &changelog(&series)), &tracking);
     let kept = store::kept_versions(&ws.series_dir)
         .into_iter()
@@ -449,8 +494,7 @@ pub fn export(ws: &Workspace, req: ExportRequest) -> Result<Exported, AppError> 
         // Each version sent, as its sent/ tag: its patches on its base.
         let mut tagged = Vec::new();
         for old in &kept {
-            let v = old.manifest.version;
-            let tag = b4::sent_tag(&change_id, v);
+            let tag = b4::sent_tag(&change_id, old.manifest.version);
             let exists = out_opt(
                 tree,
                 &["rev-parse", "-q", "--verify", &format!("refs/tags/{tag}")],
@@ -466,29 +510,14 @@ pub fn export(ws: &Workspace, req: ExportRequest) -> Result<Exported, AppError> 
         }
         stage.persist()?;
         tree.set_branch(&branch, tip, req.force)?;
-        let mut tags = Vec::new();
-        for (tag, target, old) in tagged {
-            let om = &old.manifest;
-            let text = format!(
-                "{}\n\n{}\n\nbase-commit: {}\nchange-id: {change_id}\n",
-                om.subject,
-                old.cover.trim(),
-                om.base.commit
-            );
-            let mut args = vec!["tag", "-a", "-m", &text];
-            if req.force {
-                args.push("-f");
-            }
-            let target = target.to_string();
-            args.extend([tag.as_str(), target.as_str()]);
-            git(tree.path(), &args)?;
-            tags.push(tag);
+        for (tag, target, old) in &tagged {
+            tag_sent(tree, tag, *target, old, &change_id, req.force)?;
         }
+        let tags = tagged.into_iter().map(|t| t.0).collect();
         Ok::<_, AppError>((cover_commit, commits.len(), tags))
     })?;
-    let tree_path = ws.tree_path()?;
     git(
-        &tree_path,
+        &ws.tree_path()?,
         [
             "config",
             &format!("branch.{branch}.b4-prep-cover-strategy"),

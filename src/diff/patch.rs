@@ -231,6 +231,132 @@ fn octal(s: &[u8]) -> Option<u32> {
     u32::from_str_radix(std::str::from_utf8(trim_end(s)).ok()?.trim(), 8).ok()
 }
 
+/// The extended header of a file diff from line `i`, up to its first hunk
+/// or the next file (apply.c, `parse_git_diff_header`); the line after it.
+fn read_extended_header(lines: &[&[u8]], mut i: usize, f: &mut FileDiff) -> usize {
+    let mut copied = false;
+    while i < lines.len() {
+        let l = lines[i];
+        let field = |p: &[u8]| l.strip_prefix(p);
+        if l.starts_with(b"diff --git ") || l.starts_with(b"@@ -") {
+            break;
+        }
+        if let Some(m) = field(b"old mode ") {
+            f.old_mode = octal(m);
+        } else if let Some(m) = field(b"new mode ") {
+            f.new_mode = octal(m);
+        } else if let Some(m) = field(b"deleted file mode ") {
+            f.change = Change::Deleted;
+            f.old_mode = octal(m);
+        } else if let Some(m) = field(b"new file mode ") {
+            f.change = Change::Added;
+            f.new_mode = octal(m);
+        } else if let Some(p) = field(b"rename from ") {
+            f.old_path = header_path_plain(p);
+        } else if let Some(p) = field(b"rename to ") {
+            f.new_path = header_path_plain(p);
+        } else if let Some(p) = field(b"copy from ") {
+            f.old_path = header_path_plain(p);
+            copied = true;
+        } else if let Some(p) = field(b"copy to ") {
+            f.new_path = header_path_plain(p);
+            copied = true;
+        } else if let Some(s) = field(b"similarity index ") {
+            let pct = std::str::from_utf8(trim_end(s))
+                .ok()
+                .and_then(|s| s.trim_end_matches('%').parse().ok())
+                .unwrap_or(100);
+            f.change = Change::Renamed(pct);
+        } else if let Some(m) = field(b"index ") {
+            // `index a..b 100644`: the mode when both sides have it.
+            if let Some(mode) = m.split(|&b| b == b' ').nth(1) {
+                let mode = octal(mode);
+                f.old_mode = f.old_mode.or(mode);
+                f.new_mode = f.new_mode.or(mode);
+            }
+        } else if l.starts_with(b"GIT binary patch") || l.starts_with(b"Binary files ") {
+            f.binary = true;
+        }
+        // `--- `/`+++ ` lines: the names were read from the git header.
+        i += 1;
+    }
+    if let (Change::Renamed(p), true) = (f.change, copied) {
+        f.change = Change::Copied(p);
+    }
+    i
+}
+
+/// The hunk whose header is line `i`, as many lines as its header counts
+/// (apply.c, `parse_fragment`); the hunk and the line after it.
+fn read_hunk(lines: &[&[u8]], mut i: usize) -> Result<(Hunk, usize), PatchError> {
+    let mut h = hunk_header(lines[i]).ok_or_else(|| PatchError {
+        line: i + 1,
+        what: "a hunk header that cannot be read".into(),
+    })?;
+    i += 1;
+    let (mut old, mut new) = (h.old_lines, h.new_lines);
+    let (mut o, mut n) = (h.old_start, h.new_start);
+    let too_many = |i: usize, side: &str| PatchError {
+        line: i + 1,
+        what: format!("more {side} lines than the hunk header counts"),
+    };
+    while old > 0 || new > 0 {
+        // A diff cut inside its last hunk (a mail's quote of one) keeps
+        // the lines it has.
+        let Some(l) = lines.get(i) else {
+            break;
+        };
+        // The line's text without its line end: a carriage return is part
+        // of the text (a CRLF file's line).
+        let rest = &l[1.min(l.len())..];
+        let body = rest.strip_suffix(b"\n").unwrap_or(rest).to_vec();
+        let (kind, old_no, new_no) = match l.first() {
+            // An empty line is an empty context line, as git apply reads a
+            // diff whose trailing spaces a mailer stripped.
+            Some(b' ') | Some(b'\n') => {
+                old = old.saturating_sub(1);
+                new = new.saturating_sub(1);
+                (o, n) = (o + 1, n + 1);
+                (LineKind::Context, Some(o - 1), Some(n - 1))
+            }
+            Some(b'+') => {
+                new = new.checked_sub(1).ok_or_else(|| too_many(i, "added"))?;
+                n += 1;
+                (LineKind::Added, None, Some(n - 1))
+            }
+            Some(b'-') => {
+                old = old.checked_sub(1).ok_or_else(|| too_many(i, "removed"))?;
+                o += 1;
+                (LineKind::Removed, Some(o - 1), None)
+            }
+            Some(b'\\') => (LineKind::NoNewline, None, None),
+            _ => {
+                return Err(PatchError {
+                    line: i + 1,
+                    what: "a line in a hunk that is not context, added or removed".into(),
+                })
+            }
+        };
+        h.lines.push(DiffLine {
+            kind,
+            text: body,
+            old_no,
+            new_no,
+        });
+        i += 1;
+    }
+    if lines.get(i).is_some_and(|l| l.starts_with(b"\\")) {
+        h.lines.push(DiffLine {
+            kind: LineKind::NoNewline,
+            text: trim_end(&lines[i][1..]).to_vec(),
+            old_no: None,
+            new_no: None,
+        });
+        i += 1;
+    }
+    Ok((h, i))
+}
+
 /// Why a diff could not be read.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("line {line} of the diff: {what}")]
@@ -265,148 +391,12 @@ impl Patch {
                 binary: false,
                 hunks: Vec::new(),
             };
-            i += 1;
-            let mut copied = false;
-            // The extended header, up to the first hunk or the next file.
-            while i < lines.len() {
-                let l = lines[i];
-                let field = |p: &[u8]| l.strip_prefix(p);
-                if l.starts_with(b"diff --git ") || l.starts_with(b"@@ -") {
-                    break;
-                }
-                if let Some(m) = field(b"old mode ") {
-                    f.old_mode = octal(m);
-                } else if let Some(m) = field(b"new mode ") {
-                    f.new_mode = octal(m);
-                } else if let Some(m) = field(b"deleted file mode ") {
-                    f.change = Change::Deleted;
-                    f.old_mode = octal(m);
-                } else if let Some(m) = field(b"new file mode ") {
-                    f.change = Change::Added;
-                    f.new_mode = octal(m);
-                } else if let Some(p) = field(b"rename from ") {
-                    f.old_path = header_path_plain(p);
-                } else if let Some(p) = field(b"rename to ") {
-                    f.new_path = header_path_plain(p);
-                } else if let Some(p) = field(b"copy from ") {
-                    f.old_path = header_path_plain(p);
-                    copied = true;
-                } else if let Some(p) = field(b"copy to ") {
-                    f.new_path = header_path_plain(p);
-                    copied = true;
-                } else if let Some(s) = field(b"similarity index ") {
-                    let pct = std::str::from_utf8(trim_end(s))
-                        .ok()
-                        .and_then(|s| s.trim_end_matches('%').parse().ok())
-                        .unwrap_or(100);
-                    f.change = Change::Renamed(pct);
-                } else if let Some(m) = field(b"index ") {
-                    // `index a..b 100644`: the mode when both sides have it.
-                    if let Some(mode) = m.split(|&b| b == b' ').nth(1) {
-                        let mode = octal(mode);
-                        f.old_mode = f.old_mode.or(mode);
-                        f.new_mode = f.new_mode.or(mode);
-                    }
-                } else if l.starts_with(b"GIT binary patch") || l.starts_with(b"Binary files ") {
-                    f.binary = true;
-                } else if l.starts_with(b"--- ") || l.starts_with(b"+++ ") {
-                    // The names were read from the git header.
-                }
-                i += 1;
-            }
-            if let (Change::Renamed(p), true) = (f.change, copied) {
-                f.change = Change::Copied(p);
-            }
+            i = read_extended_header(&lines, i + 1, &mut f);
             // Hunks, each as long as its header says.
             while i < lines.len() && lines[i].starts_with(b"@@ -") {
-                let mut h = hunk_header(lines[i]).ok_or_else(|| PatchError {
-                    line: i + 1,
-                    what: "a hunk header that cannot be read".into(),
-                })?;
-                i += 1;
-                let (mut old, mut new) = (h.old_lines, h.new_lines);
-                let (mut o, mut n) = (h.old_start, h.new_start);
-                while old > 0 || new > 0 {
-                    // A diff cut inside its last hunk (a mail's quote of
-                    // one) keeps the lines it has.
-                    let Some(l) = lines.get(i) else {
-                        break;
-                    };
-                    // The line's text without its line end: a carriage return
-                    // is part of the text (a CRLF file's line).
-                    let body = l[1.min(l.len())..]
-                        .strip_suffix(b"\n")
-                        .unwrap_or(&l[1.min(l.len())..])
-                        .to_vec();
-                    let kind = match l.first() {
-                        Some(b' ') => LineKind::Context,
-                        // An empty line is an empty context line, as git
-                        // apply reads a diff whose trailing spaces a mailer
-                        // stripped.
-                        Some(b'\n') => LineKind::Context,
-                        Some(b'+') => LineKind::Added,
-                        Some(b'-') => LineKind::Removed,
-                        Some(b'\\') => {
-                            h.lines.push(DiffLine {
-                                kind: LineKind::NoNewline,
-                                text: body,
-                                old_no: None,
-                                new_no: None,
-                            });
-                            i += 1;
-                            continue;
-                        }
-                        _ => {
-                            return Err(PatchError {
-                                line: i + 1,
-                                what: "a line in a hunk that is not context, added or removed"
-                                    .into(),
-                            })
-                        }
-                    };
-                    let (old_no, new_no) = match kind {
-                        LineKind::Context => {
-                            old = old.saturating_sub(1);
-                            new = new.saturating_sub(1);
-                            o += 1;
-                            n += 1;
-                            (Some(o - 1), Some(n - 1))
-                        }
-                        LineKind::Added => {
-                            new = new.checked_sub(1).ok_or_else(|| PatchError {
-                                line: i + 1,
-                                what: "more added lines than the hunk header counts".into(),
-                            })?;
-                            n += 1;
-                            (None, Some(n - 1))
-                        }
-                        _ => {
-                            old = old.checked_sub(1).ok_or_else(|| PatchError {
-                                line: i + 1,
-                                what: "more removed lines than the hunk header counts".into(),
-                            })?;
-                            o += 1;
-                            (Some(o - 1), None)
-                        }
-                    };
-                    h.lines.push(DiffLine {
-                        kind,
-                        text: body,
-                        old_no,
-                        new_no,
-                    });
-                    i += 1;
-                }
-                if lines.get(i).is_some_and(|l| l.starts_with(b"\\")) {
-                    h.lines.push(DiffLine {
-                        kind: LineKind::NoNewline,
-                        text: trim_end(&lines[i][1..]).to_vec(),
-                        old_no: None,
-                        new_no: None,
-                    });
-                    i += 1;
-                }
+                let (h, next) = read_hunk(&lines, i)?;
                 f.hunks.push(h);
+                i = next;
             }
             files.push(f);
         }

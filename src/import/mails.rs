@@ -310,25 +310,7 @@ pub fn from_mails(
     let found = versions(mails, &mut notes)?;
     let v = choose(&found, opts.version, &mut notes)?;
     let posting = &found[&v];
-    let base = match (&opts.base, posted_base(posting)) {
-        (Some(b), _) => tree.resolve(b)?,
-        (None, Some(id)) if tree.has_commit(&id) => {
-            let mut found = tree.resolve(&id)?;
-            if let Some(name) = tree.name_at(found.id) {
-                found.name = name;
-            }
-            found
-        }
-        (None, Some(id)) => {
-            return Err(refuse(format!(
-                "the cover names base-commit {id}, which {} does not have",
-                tree.path().display()
-            )))
-        }
-        (None, None) => {
-            return Err(refuse("the mails name no base-commit".into()));
-        }
-    };
+    let base = import_base(tree, opts.base.as_deref(), posting)?;
     let (patches, signature) = applied(tree, posting, v, &base)?;
     let tip = patches.last().map(|p| p.0).unwrap_or(base.id);
     let first = posting
@@ -345,15 +327,7 @@ pub fn from_mails(
             ..Default::default()
         },
     };
-    let notes_of: Vec<(usize, BTreeMap<u32, Vec<String>>)> = posting
-        .patches
-        .iter()
-        .map(|(nr, m)| {
-            let section = m.body.split_once("\n---\n").map_or("", |x| x.1);
-            (*nr, super::cover::patch_notes(section, v))
-        })
-        .filter(|(_, n)| !n.is_empty())
-        .collect();
+    let notes_of = patch_notes_of(posting, v);
     let mut history = history(&found, v, &parts, opts.lore.as_deref(), &notes_of);
     if let Some(entry) = history.iter_mut().find(|h| h.version == v) {
         entry.base = Some(base.name.clone());
@@ -362,18 +336,7 @@ pub fn from_mails(
     }
     let prose = parts.prose;
     let tag = first.tag.clone().unwrap_or_default();
-    let entries = patches
-        .iter()
-        .enumerate()
-        .map(|(i, (id, p))| PatchEntry {
-            change_id: p.commit[..16].to_string(),
-            file: patch_file_name(
-                None,
-                i + 1,
-                &tree.first_line(*id).unwrap_or_else(|| p.title.clone()),
-            ),
-        })
-        .collect();
+    let entries = entries_of(tree, &patches);
     let mut series = Series::new(
         Manifest {
             format: FORMAT,
@@ -412,52 +375,105 @@ pub fn from_mails(
     series.manifest.diffstat_of = Some(series.diffs_digest());
     // Earlier complete versions are kept too, applied on their own base
     // (else this one's), so their review is placed on their patches and
-    // compared with this version's; their patches take the change ids of
-    // the patches they pair with.
+    // compared with this version's.
     for (&k, p) in found.iter().filter(|(k, p)| **k < v && complete(p)) {
-        let on = posted_base(p)
-            .filter(|id| tree.has_commit(id))
-            .and_then(|id| tree.resolve(&id).ok())
-            .unwrap_or_else(|| base.clone());
-        match applied(tree, p, k, &on) {
-            Ok((made, _)) => {
-                let mut old = series.clone();
-                old.to_keep.clear();
-                old.manifest.version = k;
-                old.manifest.history.retain(|h| h.version <= k);
-                old.manifest.base = Base {
-                    name: on.name.clone(),
-                    commit: on.id.to_string(),
-                };
-                old.patches = made.iter().map(|m| m.1.clone()).collect();
-                old.manifest.patches = made
-                    .iter()
-                    .enumerate()
-                    .map(|(i, (id, m))| PatchEntry {
-                        change_id: m.commit[..16].to_string(),
-                        file: patch_file_name(
-                            None,
-                            i + 1,
-                            &tree.first_line(*id).unwrap_or_else(|| m.title.clone()),
-                        ),
-                    })
-                    .collect();
-                if let Some(c) = p.cover {
-                    old.cover = super::cover::read(&c.body, k).prose;
-                    old.manifest.subject = c.title.clone();
-                }
-                let tip = made.last().map(|m| m.0).unwrap_or(on.id);
-                old.manifest.diffstat = tree.stat_between(on.id, tip)?;
-                old.manifest.diffstat_of = Some(old.diffs_digest());
-                super::take_change_ids(&mut old, &series);
-                series.to_keep.push(old);
-            }
+        match earlier(tree, &series, p, k, &base) {
+            Ok(old) => series.to_keep.push(old),
             Err(e) => notes.push(format!("v{k} is not kept: {e}")),
         }
     }
     // The version imported was posted: it is kept as posted, and final.
     series.to_keep.push(store::frozen(&series));
     Ok(Imported { series, notes })
+}
+
+/// The changelog notes below each patch's `---`, by patch number.
+fn patch_notes_of(posting: &Posting, v: u32) -> Vec<(usize, BTreeMap<u32, Vec<String>>)> {
+    posting
+        .patches
+        .iter()
+        .map(|(nr, m)| {
+            let section = m.body.split_once("\n---\n").map_or("", |x| x.1);
+            (*nr, super::cover::patch_notes(section, v))
+        })
+        .filter(|(_, n)| !n.is_empty())
+        .collect()
+}
+
+/// The base to import on: the one asked for, else the posting's
+/// `base-commit:` (named by a ref at it when there is one).
+fn import_base(
+    tree: &Tree,
+    asked: Option<&str>,
+    posting: &Posting,
+) -> Result<crate::git::Resolved, ImportError> {
+    match (asked, posted_base(posting)) {
+        (Some(b), _) => Ok(tree.resolve(b)?),
+        (None, Some(id)) if tree.has_commit(&id) => {
+            let mut found = tree.resolve(&id)?;
+            if let Some(name) = tree.name_at(found.id) {
+                found.name = name;
+            }
+            Ok(found)
+        }
+        (None, Some(id)) => Err(refuse(format!(
+            "the cover names base-commit {id}, which {} does not have",
+            tree.path().display()
+        ))),
+        (None, None) => Err(refuse("the mails name no base-commit".into())),
+    }
+}
+
+/// The manifest's entries of patches made: a change id from the commit,
+/// the file name git format-patch gives.
+fn entries_of(tree: &Tree, made: &[Made]) -> Vec<PatchEntry> {
+    made.iter()
+        .enumerate()
+        .map(|(i, (id, p))| PatchEntry {
+            change_id: p.commit[..16].to_string(),
+            file: patch_file_name(
+                None,
+                i + 1,
+                &tree.first_line(*id).unwrap_or_else(|| p.title.clone()),
+            ),
+        })
+        .collect()
+}
+
+/// Earlier version `k` of `series`, posted as `p`, applied on its own base
+/// (else `fallback`); its patches take the change ids of the patches they
+/// pair with.
+fn earlier(
+    tree: &Tree,
+    series: &Series,
+    p: &Posting,
+    k: u32,
+    fallback: &crate::git::Resolved,
+) -> Result<Series, ImportError> {
+    let on = posted_base(p)
+        .filter(|id| tree.has_commit(id))
+        .and_then(|id| tree.resolve(&id).ok())
+        .unwrap_or_else(|| fallback.clone());
+    let (made, _) = applied(tree, p, k, &on)?;
+    let mut old = series.clone();
+    old.to_keep.clear();
+    old.manifest.version = k;
+    old.manifest.history.retain(|h| h.version <= k);
+    old.manifest.base = Base {
+        name: on.name.clone(),
+        commit: on.id.to_string(),
+    };
+    old.patches = made.iter().map(|m| m.1.clone()).collect();
+    old.manifest.patches = entries_of(tree, &made);
+    if let Some(c) = p.cover {
+        old.cover = super::cover::read(&c.body, k).prose;
+        old.manifest.subject = c.title.clone();
+    }
+    let tip = made.last().map(|m| m.0).unwrap_or(on.id);
+    old.manifest.diffstat = tree.stat_between(on.id, tip)?;
+    old.manifest.diffstat_of = Some(old.diffs_digest());
+    super::take_change_ids(&mut old, series);
+    Ok(old)
 }
 
 /// Whether a posting has every patch it numbers, and one count.
