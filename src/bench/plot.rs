@@ -37,10 +37,32 @@ fn nice_step(max: f64, target: f64) -> f64 {
     f * mag
 }
 
-/// Render the bench as an SVG document.
-// One pass that lays out the picture top to bottom (axes, bars or the
-// line, error bars, legend); split, the coordinates would be threaded
-// through a dozen helpers.
+/// The picture's layout: the y axis' top and step, the plot's size, and
+/// each point's slot.
+struct Layout {
+    ymax: f64,
+    step: f64,
+    plot_w: f64,
+    plot_h: f64,
+    slot: f64,
+}
+
+impl Layout {
+    fn y(&self, v: f64) -> f64 {
+        TOP + self.plot_h * (1.0 - v / self.ymax)
+    }
+
+    fn x(&self, i: usize) -> f64 {
+        LEFT + self.slot * (i as f64 + 0.5)
+    }
+}
+
+/// A bench's rows as points: label, mean, standard deviation.
+type Point = (String, f64, f64);
+
+/// Render the bench as an SVG document: the frame (title, grid, axes and
+/// their labels), then the points (bars, or a line for a sweep) with their
+/// error bars and values.
 pub fn svg(name: &str, bench: &Bench) -> Result<String, BenchError> {
     let mut points = Vec::new();
     for r in &bench.rows {
@@ -59,13 +81,24 @@ pub fn svg(name: &str, bench: &Bench) -> Result<String, BenchError> {
         .fold(0.0_f64, f64::max)
         .max(f64::MIN_POSITIVE);
     let step = nice_step(top, 5.0);
-    let ymax = (top / step).ceil() * step;
     let plot_w = W - LEFT - RIGHT;
-    let plot_h = H - TOP - BOTTOM;
-    let y = |v: f64| TOP + plot_h * (1.0 - v / ymax);
-    let slot = plot_w / points.len() as f64;
-    let x = |i: usize| LEFT + slot * (i as f64 + 0.5);
+    let l = Layout {
+        ymax: (top / step).ceil() * step,
+        step,
+        plot_w,
+        plot_h: H - TOP - BOTTOM,
+        slot: plot_w / points.len() as f64,
+    };
+    let mut s = frame(bench, &l);
+    marks(&mut s, bench, &l, &points);
+    s.push_str("</svg>\n");
+    Ok(s)
+}
 
+/// The SVG up to the points: title, grid, axes and their labels.
+fn frame(bench: &Bench, l: &Layout) -> String {
+    let (ymax, step, plot_w, plot_h) = (l.ymax, l.step, l.plot_w, l.plot_h);
+    let y = |v: f64| l.y(v);
     let mut s = String::new();
     let _ = writeln!(
         s,
@@ -119,6 +152,14 @@ pub fn svg(name: &str, bench: &Bench) -> Result<String, BenchError> {
         W - RIGHT,
         H - 12.0
     );
+    s
+}
+
+/// The points: a bar each, or a line through them for a sweep; error bars
+/// of one standard deviation; labels and values.
+fn marks(s: &mut String, bench: &Bench, l: &Layout, points: &[Point]) {
+    let (slot, plot_h) = (l.slot, l.plot_h);
+    let (x, y) = (|i: usize| l.x(i), |v: f64| l.y(v));
     let sweep = bench.param.is_some();
     if sweep {
         let path: Vec<String> = points
@@ -174,8 +215,6 @@ pub fn svg(name: &str, bench: &Bench) -> Result<String, BenchError> {
             esc(&bench.unit)
         );
     }
-    s.push_str("</svg>\n");
-    Ok(s)
 }
 
 /// Errors rasterising a plot.

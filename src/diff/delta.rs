@@ -178,6 +178,91 @@ fn push_size(out: &mut Vec<u8>, mut n: usize) {
     out.push(n as u8);
 }
 
+/// The longest match in `src` for the start of `rest` among the index
+/// entries of hash `val`, if longer than the `best` (offset, size) so far;
+/// the search stops at 4 KiB, as git's does.
+fn longest_match(
+    index: &Index,
+    val: u32,
+    src: &[u8],
+    rest: &[u8],
+    best: (usize, usize),
+) -> (usize, usize) {
+    let (mut moff, mut msize) = best;
+    let b = (val & index.mask) as usize;
+    for &(ev, ptr) in &index.entries[index.starts[b]..index.starts[b + 1]] {
+        if ev != val {
+            continue;
+        }
+        let room = (src.len() - ptr).min(rest.len());
+        if room <= msize {
+            break;
+        }
+        let n = src[ptr..ptr + room]
+            .iter()
+            .zip(&rest[..room])
+            .take_while(|(a, b)| a == b)
+            .count();
+        if msize < n {
+            msize = n;
+            moff = ptr;
+            if msize >= 4096 {
+                break;
+            }
+        }
+    }
+    (moff, msize)
+}
+
+/// A match about to be written: where it is in the target, where in the
+/// source, how long.
+struct Match {
+    data: usize,
+    moff: usize,
+    msize: usize,
+}
+
+/// Before a copy: extend the match backwards over the bytes waiting as
+/// inserts (dropping them, and their count slot when none is left), then
+/// write the count of those that stay.
+fn close_inserts(out: &mut Vec<u8>, src: &[u8], trg: &[u8], m: &mut Match, mut inscnt: isize) {
+    while m.moff > 0 && src[m.moff - 1] == trg[m.data - 1] {
+        m.msize += 1;
+        m.moff -= 1;
+        m.data -= 1;
+        out.pop();
+        inscnt -= 1;
+        if inscnt == 0 {
+            out.pop(); // the count slot
+            return;
+        }
+    }
+    let slot = out.len() - inscnt as usize - 1;
+    out[slot] = inscnt as u8;
+}
+
+/// A copy op: the code byte, then the offset's and size's non-zero bytes.
+fn push_copy(out: &mut Vec<u8>, moff: usize, msize: usize) {
+    let op = out.len();
+    out.push(0);
+    let mut code = 0x80u8;
+    for (k, bit) in [(0, 0x01u8), (8, 0x02), (16, 0x04), (24, 0x08)] {
+        let byte = ((moff >> k) & 0xff) as u8;
+        if byte != 0 {
+            out.push(byte);
+            code |= bit;
+        }
+    }
+    for (k, bit) in [(0, 0x10u8), (8, 0x20)] {
+        let byte = ((msize >> k) & 0xff) as u8;
+        if byte != 0 {
+            out.push(byte);
+            code |= bit;
+        }
+    }
+    out[op] = code;
+}
+
 /// The delta that turns `src` into `trg`, as git's `diff_delta`; None when
 /// either is empty or the delta would exceed `max` bytes (0: no limit).
 pub fn delta(src: &[u8], trg: &[u8], max: usize) -> Option<Vec<u8>> {
@@ -211,27 +296,7 @@ pub fn delta(src: &[u8], trg: &[u8], max: usize) -> Option<Vec<u8>> {
         if msize < 4096 {
             val ^= t.u[trg[data - WINDOW] as usize];
             val = step(t, val, trg[data]);
-            let b = (val & index.mask) as usize;
-            for &(ev, ptr) in &index.entries[index.starts[b]..index.starts[b + 1]] {
-                if ev != val {
-                    continue;
-                }
-                let room = (src.len() - ptr).min(trg.len() - data);
-                if room <= msize {
-                    break;
-                }
-                let mut n = 0;
-                while n < room && src[ptr + n] == trg[data + n] {
-                    n += 1;
-                }
-                if msize < n {
-                    msize = n;
-                    moff = ptr;
-                    if msize >= 4096 {
-                        break;
-                    }
-                }
-            }
+            (moff, msize) = longest_match(&index, val, src, &trg[data..], (moff, msize));
         }
         if msize < 4 {
             if inscnt == 0 {
@@ -248,47 +313,15 @@ pub fn delta(src: &[u8], trg: &[u8], max: usize) -> Option<Vec<u8>> {
             msize = 0;
         } else {
             if inscnt > 0 {
-                // Extend the match backwards over bytes waiting as inserts.
-                while moff > 0 && src[moff - 1] == trg[data - 1] {
-                    msize += 1;
-                    moff -= 1;
-                    data -= 1;
-                    out.pop();
-                    inscnt -= 1;
-                    if inscnt > 0 {
-                        continue;
-                    }
-                    out.pop(); // the count slot
-                    inscnt = -1;
-                    break;
-                }
-                if inscnt > 0 {
-                    let slot = out.len() - inscnt as usize - 1;
-                    out[slot] = inscnt as u8;
-                }
+                let mut m = Match { data, moff, msize };
+                close_inserts(&mut out, src, trg, &mut m, inscnt);
+                (data, moff, msize) = (m.data, m.moff, m.msize);
                 inscnt = 0;
             }
             // A copy is at most 64 KiB (pack v2).
             let left = msize.saturating_sub(0x10000);
             msize -= left;
-            let op = out.len();
-            out.push(0);
-            let mut code = 0x80u8;
-            for (k, bit) in [(0, 0x01u8), (8, 0x02), (16, 0x04), (24, 0x08)] {
-                let byte = ((moff >> k) & 0xff) as u8;
-                if byte != 0 {
-                    out.push(byte);
-                    code |= bit;
-                }
-            }
-            for (k, bit) in [(0, 0x10u8), (8, 0x20)] {
-                let byte = ((msize >> k) & 0xff) as u8;
-                if byte != 0 {
-                    out.push(byte);
-                    code |= bit;
-                }
-            }
-            out[op] = code;
+            push_copy(&mut out, moff, msize);
             data += msize;
             moff += msize;
             msize = left;

@@ -203,6 +203,67 @@ fn list_name(list_id: &str) -> Option<String> {
     (!name.is_empty() && valid_id(name)).then(|| name.to_string())
 }
 
+/// A message's `From <commit> ...` line, when it starts with one: the
+/// commit when it names one (git format-patch's), and the mail after it.
+fn from_line_commit(raw: &[u8]) -> (Option<String>, &[u8]) {
+    match raw.iter().position(|&b| b == b'\n') {
+        Some(eol) if super::mbox::is_from_line(&raw[..eol]) => {
+            let line = String::from_utf8_lossy(&raw[5..eol]).into_owned();
+            let id = line.split_whitespace().next().unwrap_or("").to_string();
+            let is_commit = id.len() == 40 && id.bytes().all(|b| b.is_ascii_hexdigit());
+            (is_commit.then_some(id), &raw[eol + 1..])
+        }
+        _ => (None, raw),
+    }
+}
+
+/// The recipients of every `name` header. Addresses are parsed from the
+/// raw header, and only then are their display names decoded: a name that
+/// decodes to `Doe, John` stays one recipient.
+fn addresses(headers: &mailparse::headers::Headers, name: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    for h in mailparse::MailHeaderMap::get_all_headers(headers, name) {
+        let raw = String::from_utf8_lossy(h.get_value_raw()).replace(['\r', '\n'], " ");
+        let Ok(list) = mailparse::addrparse(&raw) else {
+            continue;
+        };
+        for a in list.iter() {
+            let singles = match a {
+                mailparse::MailAddr::Single(s) => vec![s.clone()],
+                mailparse::MailAddr::Group(g) => g.addrs.clone(),
+            };
+            for s in singles {
+                let ok = s.addr.contains('@')
+                    && !s
+                        .addr
+                        .chars()
+                        .any(|c| c.is_control() || c.is_whitespace() || "<>,\"".contains(c));
+                if ok {
+                    let display = s
+                        .display_name
+                        .as_deref()
+                        .map(decode_words)
+                        .unwrap_or_default();
+                    out.push(address_text(&display, &s.addr));
+                }
+            }
+        }
+    }
+    out
+}
+
+/// The list a mail came through: List-Id, X-Mailing-List, or the address
+/// in Mailing-List.
+fn list_of(get: &dyn Fn(&str) -> String) -> Option<String> {
+    list_name(&get("List-Id"))
+        .or_else(|| list_name(&get("X-Mailing-List")))
+        .or_else(|| {
+            let m = get("Mailing-List");
+            let addr = m.split_whitespace().find(|w| w.contains('@'))?;
+            Some(addr.trim_end_matches(';').split('@').next()?.to_string())
+        })
+}
+
 /// Read one raw message. `what` names it in errors.
 pub fn parse(raw: &[u8], what: &str) -> Result<Received, MailError> {
     let bad = |msg: String| MailError {
@@ -210,15 +271,7 @@ pub fn parse(raw: &[u8], what: &str) -> Result<Received, MailError> {
         msg,
     };
     let raw = super::mbox::normalize_newlines(raw);
-    let (commit, mail_bytes) = match raw.iter().position(|&b| b == b'\n') {
-        Some(eol) if super::mbox::is_from_line(&raw[..eol]) => {
-            let line = String::from_utf8_lossy(&raw[5..eol]).into_owned();
-            let id = line.split_whitespace().next().unwrap_or("").to_string();
-            let is_commit = id.len() == 40 && id.bytes().all(|b| b.is_ascii_hexdigit());
-            (is_commit.then_some(id), &raw[eol + 1..])
-        }
-        _ => (None, &raw[..]),
-    };
+    let (commit, mail_bytes) = from_line_commit(&raw);
     let mail = mailparse::parse_mail(mail_bytes).map_err(|e| bad(e.to_string()))?;
     let headers = mail.get_headers();
     // git mailinfo reads the last From: and Subject:, a reader the first:
@@ -264,47 +317,8 @@ pub fn parse(raw: &[u8], what: &str) -> Result<Received, MailError> {
             email: p.email,
         })
         .ok_or_else(|| bad(format!("a From: header git cannot use: {from_header:?}")))?;
-    // Addresses are parsed from the raw header, and only then are their
-    // display names decoded: a name that decodes to `Doe, John` stays one
-    // recipient.
-    let addresses = |name: &str| -> Vec<String> {
-        let mut out = Vec::new();
-        for h in mailparse::MailHeaderMap::get_all_headers(&headers, name) {
-            let raw = String::from_utf8_lossy(h.get_value_raw()).replace(['\r', '\n'], " ");
-            let Ok(list) = mailparse::addrparse(&raw) else {
-                continue;
-            };
-            for a in list.iter() {
-                let singles = match a {
-                    mailparse::MailAddr::Single(s) => vec![s.clone()],
-                    mailparse::MailAddr::Group(g) => g.addrs.clone(),
-                };
-                for s in singles {
-                    let ok = s.addr.contains('@')
-                        && !s
-                            .addr
-                            .chars()
-                            .any(|c| c.is_control() || c.is_whitespace() || "<>,\"".contains(c));
-                    if ok {
-                        let display = s
-                            .display_name
-                            .as_deref()
-                            .map(decode_words)
-                            .unwrap_or_default();
-                        out.push(address_text(&display, &s.addr));
-                    }
-                }
-            }
-        }
-        out
-    };
-    let list = list_name(&get("List-Id"))
-        .or_else(|| list_name(&get("X-Mailing-List")))
-        .or_else(|| {
-            let m = get("Mailing-List");
-            let addr = m.split_whitespace().find(|w| w.contains('@'))?;
-            Some(addr.trim_end_matches(';').split('@').next()?.to_string())
-        });
+    let addresses = |name: &str| addresses(&headers, name);
+    let list = list_of(&get);
     let (decoded, html_only) = plain_body(&mail).map_err(bad)?;
     let (body, footer) = body::strip_footer(&decoded, list.as_deref());
     let (is_reply, tag, title) = parse_subject(&subject);
