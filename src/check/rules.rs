@@ -314,12 +314,12 @@ fn declares_charset(rendered: &[u8]) -> bool {
         })
 }
 
-/// Run one rule on one message.
-// One match over the rule kinds, each arm a few lines; kept together so
-// every kind is seen beside the others.
-pub fn run(rule: &Rule, t: &Target<'_>) -> Vec<Finding> {
-    let mut out = Vec::new();
-    let texts: Vec<(Option<String>, Option<u32>, String)> = match rule.scope {
+/// A piece of text a rule reads: its file and line when it has them.
+type Text = (Option<String>, Option<u32>, String);
+
+/// The texts of a message a rule's scope reads.
+fn texts(scope: Scope, t: &Target<'_>) -> Vec<Text> {
+    match scope {
         Scope::Subject => vec![(None, None, t.subject.to_string())],
         Scope::Body => t
             .mail
@@ -361,7 +361,14 @@ pub fn run(rule: &Rule, t: &Target<'_>) -> Vec<Finding> {
             .map(|c| vec![(None, None, c.to_string())])
             .unwrap_or_default(),
         Scope::Mail => vec![(None, None, String::from_utf8_lossy(t.rendered).into_owned())],
-    };
+    }
+}
+
+/// Run one rule on one message: one match over the rule kinds, so that
+/// every kind is seen beside the others.
+pub fn run(rule: &Rule, t: &Target<'_>) -> Vec<Finding> {
+    let mut out = Vec::new();
+    let texts = texts(rule.scope, t);
     match rule.kind {
         Kind::Present => {
             let Some(re) = &rule.pattern else { return out };
@@ -388,27 +395,9 @@ pub fn run(rule: &Rule, t: &Target<'_>) -> Vec<Finding> {
             }
         }
         Kind::SignoffAuthor => {
-            if let Some(m) = t.mail {
-                let signoffs: Vec<String> = m
-                    .trailers()
-                    .into_iter()
-                    .filter(|(k, _)| k.eq_ignore_ascii_case("Signed-off-by"))
-                    .map(|(_, v)| v)
-                    .collect();
-                let want = m.author.email.to_ascii_lowercase();
-                if !signoffs.is_empty()
-                    && !signoffs
-                        .iter()
-                        .any(|s| s.to_ascii_lowercase().contains(&format!("<{want}>")))
-                {
-                    out.push(finding(
-                        rule,
-                        t,
-                        None,
-                        None,
-                        Some(format!("author is {}", m.author)),
-                    ));
-                }
+            if let Some(m) = t.mail.filter(|m| !signed_off_by_author(m)) {
+                let detail = Some(format!("author is {}", m.author));
+                out.push(finding(rule, t, None, None, detail));
             }
         }
         Kind::LineLength => {
@@ -432,6 +421,22 @@ pub fn run(rule: &Rule, t: &Target<'_>) -> Vec<Finding> {
         }
     }
     out
+}
+
+/// Whether a patch's sign-offs include its author (or it has none, which
+/// another rule reports).
+fn signed_off_by_author(m: &crate::model::PatchMail) -> bool {
+    let signoffs: Vec<String> = m
+        .trailers()
+        .into_iter()
+        .filter(|(k, _)| k.eq_ignore_ascii_case("Signed-off-by"))
+        .map(|(_, v)| v)
+        .collect();
+    let want = format!("<{}>", m.author.email.to_ascii_lowercase());
+    signoffs.is_empty()
+        || signoffs
+            .iter()
+            .any(|s| s.to_ascii_lowercase().contains(&want))
 }
 
 #[cfg(test)]

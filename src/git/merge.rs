@@ -44,6 +44,47 @@ fn index_entry(path: &[u8], id: Oid, mode: u32) -> git2::IndexEntry {
     }
 }
 
+/// One file a patch changes: its paths (bytes: git allows any but NUL and
+/// `/`; the names are for messages), and the ancestor's and the patch's
+/// blob and mode.
+struct FileChange {
+    old_bytes: Vec<u8>,
+    new_bytes: Vec<u8>,
+    a_id: Oid,
+    a_mode: u32,
+    t_id: Oid,
+    t_mode: u32,
+}
+
+impl FileChange {
+    fn of(delta: &git2::DiffDelta<'_>) -> FileChange {
+        FileChange {
+            old_bytes: delta.old_file().path_bytes().unwrap_or_default().to_vec(),
+            new_bytes: delta.new_file().path_bytes().unwrap_or_default().to_vec(),
+            a_id: delta.old_file().id(),
+            a_mode: u32::from(delta.old_file().mode()),
+            t_id: delta.new_file().id(),
+            t_mode: u32::from(delta.new_file().mode()),
+        }
+    }
+
+    fn old_path(&self) -> &Path {
+        Path::new(std::ffi::OsStr::from_bytes(&self.old_bytes))
+    }
+
+    fn new_path(&self) -> &Path {
+        Path::new(std::ffi::OsStr::from_bytes(&self.new_bytes))
+    }
+
+    fn old_name(&self) -> String {
+        String::from_utf8_lossy(&self.old_bytes).into_owned()
+    }
+
+    fn new_name(&self) -> String {
+        String::from_utf8_lossy(&self.new_bytes).into_owned()
+    }
+}
+
 impl Tree {
     /// Three-way merge of trees: what changed from `ancestor` to `theirs`
     /// (one patch), applied onto `ours`. Only the paths the patch changes
@@ -55,8 +96,6 @@ impl Tree {
 
     /// [`Tree::merge3`], with the paths in `resolved` (path, content; None
     /// deletes it) taken as the user resolved them instead of merged.
-    // One pass over the changes of the patch, each delta kind handled where
-    // the next one is, as a three-way merge reads best.
     pub fn merge3_resolved(
         &self,
         ancestor: Id,
@@ -82,85 +121,48 @@ impl Tree {
         let mut conflicts = Vec::new();
         let ours_at = |p: &Path| o.get_path(p).ok().map(|e| (e.id(), e.filemode() as u32));
         for delta in changes.deltas() {
-            // Paths keep their bytes (git allows any but NUL and `/`); the
-            // names are for messages and the scratch folder.
-            let old_bytes = delta.old_file().path_bytes().unwrap_or_default();
-            let new_bytes = delta.new_file().path_bytes().unwrap_or_default();
-            let old_path = Path::new(std::ffi::OsStr::from_bytes(old_bytes));
-            let new_path = Path::new(std::ffi::OsStr::from_bytes(new_bytes));
-            let old_name = String::from_utf8_lossy(old_bytes).into_owned();
-            let new_name = String::from_utf8_lossy(new_bytes).into_owned();
-            let (a_id, a_mode) = (delta.old_file().id(), u32::from(delta.old_file().mode()));
-            let (t_id, t_mode) = (delta.new_file().id(), u32::from(delta.new_file().mode()));
+            let c = FileChange::of(&delta);
             if let Some((_, content)) = resolved
                 .iter()
-                .find(|(p, _)| *p == new_name || *p == old_name)
+                .find(|(p, _)| *p == c.new_name() || *p == c.old_name())
             {
-                if old_path != new_path {
-                    update.remove(old_path);
-                }
-                match content {
-                    Some(bytes) => {
-                        let id = self
-                            .store(ObjectType::Blob, bytes)
-                            .doing(|| format!("storing {new_name}"))?;
-                        let mode = ours_at(new_path)
-                            .or(ours_at(old_path))
-                            .map_or(t_mode, |(_, m)| m);
-                        update.upsert(new_path, id, file_mode(mode));
-                    }
-                    None => {
-                        update.remove(new_path);
-                    }
-                }
+                let mode = ours_at(c.new_path())
+                    .or(ours_at(c.old_path()))
+                    .map_or(c.t_mode, |(_, m)| m);
+                self.put_resolved(&mut update, &c, content.as_deref(), mode)?;
                 continue;
             }
             let conflict = |merged: Option<Vec<u8>>| ConflictFile {
-                path: new_name.clone(),
+                path: c.new_name(),
                 merged,
             };
             match delta.status() {
-                Delta::Added => match ours_at(new_path) {
+                Delta::Added => match ours_at(c.new_path()) {
                     None => {
-                        update.upsert(new_path, t_id, file_mode(t_mode));
+                        update.upsert(c.new_path(), c.t_id, file_mode(c.t_mode));
                     }
-                    Some((o_id, _)) if o_id == t_id => {}
+                    Some((o_id, _)) if o_id == c.t_id => {}
                     Some(_) => conflicts.push(conflict(None)),
                 },
-                Delta::Deleted => match ours_at(old_path) {
+                Delta::Deleted => match ours_at(c.old_path()) {
                     None => {}
-                    Some((o_id, _)) if o_id == a_id => {
-                        update.remove(old_path);
+                    Some((o_id, _)) if o_id == c.a_id => {
+                        update.remove(c.old_path());
                     }
                     Some(_) => conflicts.push(conflict(None)),
                 },
-                _ => {
-                    let Some((o_id, o_mode)) = ours_at(old_path) else {
-                        // Gone on our side: fine only if ours already has the result.
-                        if ours_at(new_path).map(|(id, _)| id) != Some(t_id) {
-                            conflicts.push(conflict(None));
-                        }
-                        continue;
-                    };
-                    let mode = if o_mode == a_mode { t_mode } else { o_mode };
-                    let id = if o_id == a_id || o_id == t_id {
-                        t_id
-                    } else {
-                        match self
-                            .merge_blobs(old_bytes, a_id, o_id, t_id, a_mode, o_mode, t_mode)?
-                        {
-                            Ok(id) => id,
-                            Err(merged) => {
-                                conflicts.push(conflict(merged));
-                                continue;
-                            }
-                        }
-                    };
-                    if old_path != new_path {
-                        update.remove(old_path);
+                _ => match ours_at(c.old_path()) {
+                    // Gone on our side: fine only if ours already has the result.
+                    None if ours_at(c.new_path()).map(|(id, _)| id) != Some(c.t_id) => {
+                        conflicts.push(conflict(None))
                     }
-                    update.upsert(new_path, id, file_mode(mode));
-                }
+                    None => {}
+                    Some(ours) => {
+                        if let Err(merged) = self.merge_changed(&mut update, &c, ours)? {
+                            conflicts.push(conflict(merged));
+                        }
+                    }
+                },
             }
         }
         if !conflicts.is_empty() {
@@ -169,6 +171,65 @@ impl Tree {
         Ok(Merge::Clean(Id(update
             .create_updated(&self.repo, &o)
             .doing(|| "writing the merged tree".into())?)))
+    }
+
+    /// A path the user resolved: its content (None deletes it) at `mode`.
+    fn put_resolved(
+        &self,
+        update: &mut TreeUpdateBuilder,
+        c: &FileChange,
+        content: Option<&[u8]>,
+        mode: u32,
+    ) -> Result<(), GitError> {
+        if c.old_path() != c.new_path() {
+            update.remove(c.old_path());
+        }
+        match content {
+            Some(bytes) => {
+                let id = self
+                    .store(ObjectType::Blob, bytes)
+                    .doing(|| format!("storing {}", c.new_name()))?;
+                update.upsert(c.new_path(), id, file_mode(mode));
+            }
+            None => {
+                update.remove(c.new_path());
+            }
+        }
+        Ok(())
+    }
+
+    /// A file the patch changes (or renames) that ours has as `ours` (id,
+    /// mode): the patch's version when ours is the ancestor's, else the
+    /// merge of the three; Err with the conflicted text when they conflict.
+    fn merge_changed(
+        &self,
+        update: &mut TreeUpdateBuilder,
+        c: &FileChange,
+        (o_id, o_mode): (Oid, u32),
+    ) -> Result<Result<(), Option<Vec<u8>>>, GitError> {
+        let mode = if o_mode == c.a_mode { c.t_mode } else { o_mode };
+        let id = if o_id == c.a_id || o_id == c.t_id {
+            c.t_id
+        } else {
+            let merged = self.merge_blobs(
+                &c.old_bytes,
+                c.a_id,
+                o_id,
+                c.t_id,
+                c.a_mode,
+                o_mode,
+                c.t_mode,
+            )?;
+            match merged {
+                Ok(id) => id,
+                Err(text) => return Ok(Err(text)),
+            }
+        };
+        if c.old_path() != c.new_path() {
+            update.remove(c.old_path());
+        }
+        update.upsert(c.new_path(), id, file_mode(mode));
+        Ok(Ok(()))
     }
 
     /// Merge one file's three versions; the merged blob, or the text with

@@ -198,100 +198,118 @@ pub fn read(body: &str, current: u32) -> Parts {
         .iter()
         .position(|l| generated(l))
         .unwrap_or(lines.len());
+    let lines = &lines[..end];
     let mut parts = Parts::default();
     let mut prose: Vec<&str> = Vec::new();
     let mut i = 0;
     while i < end {
         let l = lines[i];
         // A link to a version, on its line or the next.
-        if let Some((v, url)) = link(l) {
-            match url {
-                Some(u) => {
-                    parts.links.insert(v, u);
-                    i += 1;
-                    continue;
-                }
-                None => {
-                    let next = lines[i + 1..end].iter().position(|n| !n.trim().is_empty());
-                    if let Some(k) = next {
-                        if let Some(u) = url_in(lines[i + 1 + k]).filter(|u| {
-                            lines[i + 1 + k].trim().trim_matches(['<', '>']) == u.as_str()
-                        }) {
-                            parts.links.insert(v, u);
-                            i += k + 2;
-                            continue;
-                        }
-                    }
-                }
-            }
+        if let Some((v, url, next)) = link_at(lines, i) {
+            parts.links.insert(v, url);
+            i = next;
+            continue;
         }
         let Some(version) = heading(l, current) else {
             prose.push(l);
             i += 1;
             continue;
         };
-        // A changelog section: its items, until a line that is neither an
-        // item, a continuation nor another heading.
-        let mut at = version.unwrap_or(current);
-        let mut last: Option<(u32, usize)> = None;
-        i += 1;
-        // An underline below the heading.
-        if lines.get(i).is_some_and(|n| {
-            let t = n.trim();
-            !t.is_empty() && t.chars().all(|c| c == '-' || c == '=')
-        }) {
-            i += 1;
-        }
-        while i < end {
-            let n = lines[i];
-            let t = n.trim();
-            if t.is_empty() {
-                // A blank line ends the section unless more of it follows.
-                let more = lines[i + 1..end]
-                    .iter()
-                    .find(|x| !x.trim().is_empty())
-                    .is_some_and(|x| {
-                        link(x).is_none()
-                            && (item(x).is_some()
-                                || versioned(x).is_some()
-                                || heading(x, current).is_some())
-                    });
-                if !more {
-                    break;
-                }
-                i += 1;
-                continue;
-            }
-            if link(n).is_some_and(|(_, u)| u.is_some()) {
-                break;
-            }
-            if let Some(Some(v)) = heading(n, current) {
-                at = v;
-                last = None;
-            } else if let Some((v, text)) = versioned(n).filter(|_| version.is_none()) {
-                let list = parts.changes.entry(v).or_default();
-                list.push(text.trim().to_string());
-                last = Some((v, list.len() - 1));
-            } else if let Some(text) = item(n) {
-                let list = parts.changes.entry(at).or_default();
-                list.push(text.trim().to_string());
-                last = Some((at, list.len() - 1));
-            } else if let (Some((v, k)), true) = (last, n.starts_with([' ', '\t'])) {
-                if let Some(x) = parts.changes.get_mut(&v).and_then(|l| l.get_mut(k)) {
-                    x.push(' ');
-                    x.push_str(t);
-                }
-            } else if last.is_none() && parts.changes.get(&at).is_none_or(Vec::is_empty) {
-                // A one-paragraph changelog without bullets.
-                let list = parts.changes.entry(at).or_default();
-                list.push(t.to_string());
-                last = Some((at, list.len() - 1));
-            } else {
-                break;
-            }
-            i += 1;
-        }
+        i = changelog(lines, i + 1, version, current, &mut parts);
     }
+    parts.prose = prose_text(prose);
+    parts
+}
+
+/// A link to a version at line `i`, with its URL on the same line or the
+/// next one that is not blank: the version, the URL, the line after it.
+fn link_at(lines: &[&str], i: usize) -> Option<(u32, String, usize)> {
+    let (v, url) = link(lines[i])?;
+    if let Some(u) = url {
+        return Some((v, u, i + 1));
+    }
+    let k = lines[i + 1..].iter().position(|n| !n.trim().is_empty())?;
+    let next = lines[i + 1 + k];
+    let u = url_in(next).filter(|u| next.trim().trim_matches(['<', '>']) == u.as_str())?;
+    Some((v, u, i + k + 2))
+}
+
+/// A changelog section from line `i` (below its heading, which named
+/// `version`, or none for the current one): its items, until a line that
+/// is neither an item, a continuation nor another heading. Returns the
+/// line after it.
+fn changelog(
+    lines: &[&str],
+    mut i: usize,
+    version: Option<u32>,
+    current: u32,
+    parts: &mut Parts,
+) -> usize {
+    let end = lines.len();
+    let mut at = version.unwrap_or(current);
+    let mut last: Option<(u32, usize)> = None;
+    // An underline below the heading.
+    if lines.get(i).is_some_and(|n| {
+        let t = n.trim();
+        !t.is_empty() && t.chars().all(|c| c == '-' || c == '=')
+    }) {
+        i += 1;
+    }
+    while i < end {
+        let n = lines[i];
+        let t = n.trim();
+        if t.is_empty() {
+            // A blank line ends the section unless more of it follows.
+            let more = lines[i + 1..]
+                .iter()
+                .find(|x| !x.trim().is_empty())
+                .is_some_and(|x| {
+                    link(x).is_none()
+                        && (item(x).is_some()
+                            || versioned(x).is_some()
+                            || heading(x, current).is_some())
+                });
+            if !more {
+                break;
+            }
+            i += 1;
+            continue;
+        }
+        if link(n).is_some_and(|(_, u)| u.is_some()) {
+            break;
+        }
+        if let Some(Some(v)) = heading(n, current) {
+            at = v;
+            last = None;
+        } else if let Some((v, text)) = versioned(n).filter(|_| version.is_none()) {
+            let list = parts.changes.entry(v).or_default();
+            list.push(text.trim().to_string());
+            last = Some((v, list.len() - 1));
+        } else if let Some(text) = item(n) {
+            let list = parts.changes.entry(at).or_default();
+            list.push(text.trim().to_string());
+            last = Some((at, list.len() - 1));
+        } else if let (Some((v, k)), true) = (last, n.starts_with([' ', '\t'])) {
+            if let Some(x) = parts.changes.get_mut(&v).and_then(|l| l.get_mut(k)) {
+                x.push(' ');
+                x.push_str(t);
+            }
+        } else if last.is_none() && parts.changes.get(&at).is_none_or(Vec::is_empty) {
+            // A one-paragraph changelog without bullets.
+            let list = parts.changes.entry(at).or_default();
+            list.push(t.to_string());
+            last = Some((at, list.len() - 1));
+        } else {
+            break;
+        }
+        i += 1;
+    }
+    i
+}
+
+/// The prose lines as one text: blank lines and a `---` at the ends
+/// dropped, runs of blank lines (where sections were cut) made one.
+fn prose_text(mut prose: Vec<&str>) -> String {
     while prose
         .last()
         .is_some_and(|l| l.trim().is_empty() || l.trim() == "---")
@@ -302,13 +320,11 @@ pub fn read(body: &str, current: u32) -> Parts {
         prose.remove(0);
     }
     let mut text = prose.join("\n");
-    // Blank runs left where sections were cut become one blank line.
     while text.contains("\n\n\n") {
         text = text.replace("\n\n\n", "\n\n");
     }
     text.push('\n');
-    parts.prose = text;
-    parts
+    text
 }
 
 /// The notes a patch mail carries under its `---` line, above the
