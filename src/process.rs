@@ -179,12 +179,10 @@ impl Run {
             .into_owned()
     }
 
-    /// Run to the end, whatever the exit status.
-    // Spawn, feed, watch and reap are one sequence over the same child and
-    // pipes; the waiting loop is in Waiting::wait.
-    pub fn output(self) -> Result<Finished, RunError> {
-        let name = self.program_name();
-        let _protected = crate::interrupt::protect();
+    /// The command to spawn: the program (under `setpriv --pdeathsig KILL`
+    /// when tied to this process), its arguments, environment, pipes and
+    /// folder, in a process group of its own.
+    fn command(&self) -> Command {
         let mut cmd = match setpriv().filter(|_| self.tied) {
             Some(sp) => {
                 let mut c = Command::new(sp);
@@ -206,6 +204,15 @@ impl Run {
         if let Some(d) = &self.cwd {
             cmd.current_dir(d);
         }
+        cmd
+    }
+
+    /// Run to the end, whatever the exit status: spawn, feed, watch (the
+    /// waiting loop is in Waiting::wait) and reap.
+    pub fn output(self) -> Result<Finished, RunError> {
+        let name = self.program_name();
+        let _protected = crate::interrupt::protect();
+        let mut cmd = self.command();
         let mut child = cmd.spawn().map_err(|source| RunError::Spawn {
             program: name.clone(),
             source,
@@ -267,15 +274,7 @@ impl Run {
             let _ = child.wait();
             // The readers end once every holder of the pipes is dead; give
             // them a moment, but never wait on a process outside the group.
-            let until = Instant::now() + Duration::from_millis(500);
-            while stdout.is_none() || stderr.is_none() {
-                let left = until.saturating_duration_since(Instant::now());
-                match rx.recv_timeout(left) {
-                    Ok((true, b)) => stdout = Some(b),
-                    Ok((false, b)) => stderr = Some(b),
-                    Err(_) => break,
-                }
-            }
+            drain(&rx, &mut stdout, &mut stderr);
             let limit = match self.idle {
                 Some(idle) if Instant::now() < deadline => idle,
                 _ => self.limit,
@@ -388,6 +387,24 @@ impl Waiting {
 fn unreachable_status() -> ExitStatus {
     use std::os::unix::process::ExitStatusExt;
     ExitStatus::from_raw(255 << 8)
+}
+
+/// What the readers still send within half a second: the output of a
+/// child killed on a time-out.
+fn drain(
+    rx: &mpsc::Receiver<(bool, Vec<u8>)>,
+    stdout: &mut Option<Vec<u8>>,
+    stderr: &mut Option<Vec<u8>>,
+) {
+    let until = Instant::now() + Duration::from_millis(500);
+    while stdout.is_none() || stderr.is_none() {
+        let left = until.saturating_duration_since(Instant::now());
+        match rx.recv_timeout(left) {
+            Ok((true, b)) => *stdout = Some(b),
+            Ok((false, b)) => *stderr = Some(b),
+            Err(_) => break,
+        }
+    }
 }
 
 fn spawn_reader(

@@ -43,6 +43,20 @@ pub(crate) fn render_stat(files: &[FileEntry]) -> String {
     text
 }
 
+/// The patch of delta `i` of `d`.
+fn file_patch<'d>(
+    d: &'d git2::Diff<'_>,
+    i: usize,
+    path: &[u8],
+) -> Result<git2::Patch<'d>, GitError> {
+    git2::Patch::from_diff(d, i)
+        .doing(|| format!("diffing {}", display_path(path)))?
+        .ok_or_else(|| GitError::Git {
+            doing: format!("diffing {}", display_path(path)),
+            source: git2::Error::from_str("no patch"),
+        })
+}
+
 impl Tree {
     /// Diff two trees as format-patch does: stat+summary text, and (when
     /// `with_patch`) the patch text with git's exact file headers.
@@ -98,37 +112,18 @@ impl Tree {
             } else {
                 None
             };
-            let mut p = git2::Patch::from_diff(&d, i)
-                .doing(|| format!("diffing {}", display_path(&new_path)))?
-                .ok_or_else(|| GitError::Git {
-                    doing: format!("diffing {}", display_path(&new_path)),
-                    source: git2::Error::from_str("no patch"),
-                })?;
+            let mut p = file_patch(&d, i, &new_path)?;
             let binary = delta.flags().is_binary();
             let name = match delta.status() {
                 Delta::Renamed | Delta::Copied => diff::rename_name(&old_path, &new_path),
                 _ => display_path(&new_path),
             };
-            let (added, deleted) = if binary {
-                (self.blob_size(new_id), self.blob_size(old_id))
-            } else {
-                let (_, a, d) = p.line_stats().doing(|| "counting lines".into())?;
-                (a, d)
-            };
+            let (added, deleted) = self.counts(&p, binary, old_id, new_id)?;
             let mut summary = String::new();
-            push_summary(
-                &mut summary,
-                &delta,
-                &old_path,
-                &new_path,
-                old_mode,
-                new_mode,
-                score,
-            );
-            let in_place = delta.status() == Delta::Modified
-                && old_path == new_path
-                && old_mode == new_mode
-                && !binary;
+            let (o, n) = (&old_path, &new_path);
+            push_summary(&mut summary, &delta, o, n, old_mode, new_mode, score);
+            let in_place =
+                delta.status() == Delta::Modified && o == n && old_mode == new_mode && !binary;
             // libgit2's order of deltas (diff.c, git_diff_delta__cmp).
             let key = match delta.status() {
                 Delta::Added | Delta::Renamed | Delta::Copied => new_path.clone(),
@@ -149,27 +144,49 @@ impl Tree {
             });
             if with_patch {
                 let buf = p.to_buf().doing(|| "printing the diff".into())?;
-                let mut fixed =
+                let fixed =
                     self.fix_header(&buf, old_id, new_id, old_mode, new_mode, binary, score);
-                if binary {
-                    // Each direction as git writes it: its own delta and
-                    // the system's zlib, as git links it.
-                    if let Some(cut) = find_bytes(&fixed, b"GIT binary patch\n") {
-                        fixed.truncate(cut);
-                        fixed.extend_from_slice(b"GIT binary patch\n");
-                        let old_data = self.blob_bytes(old_id);
-                        let new_data = self.blob_bytes(new_id);
-                        fixed.extend_from_slice(&diff::binary::section(&old_data, &new_data));
-                        fixed.extend_from_slice(&diff::binary::section(&new_data, &old_data));
-                    }
-                }
-                patch_text.extend_from_slice(&fixed);
+                patch_text.extend_from_slice(&self.with_binary(fixed, binary, old_id, new_id));
             }
         }
         Ok(DiffParts {
             files,
             patch: patch_text,
         })
+    }
+
+    /// Lines added and deleted (the blobs' sizes for a binary file, as
+    /// git's diffstat counts bytes).
+    fn counts(
+        &self,
+        p: &git2::Patch<'_>,
+        binary: bool,
+        old_id: Oid,
+        new_id: Oid,
+    ) -> Result<(usize, usize), GitError> {
+        if binary {
+            return Ok((self.blob_size(new_id), self.blob_size(old_id)));
+        }
+        let (_, a, d) = p.line_stats().doing(|| "counting lines".into())?;
+        Ok((a, d))
+    }
+
+    /// A file's diff with its binary payload as git writes it: each
+    /// direction its own delta (or literal), deflated with the system's
+    /// zlib, as git links it.
+    fn with_binary(&self, mut fixed: Vec<u8>, binary: bool, old_id: Oid, new_id: Oid) -> Vec<u8> {
+        if !binary {
+            return fixed;
+        }
+        if let Some(cut) = find_bytes(&fixed, b"GIT binary patch\n") {
+            fixed.truncate(cut);
+            fixed.extend_from_slice(b"GIT binary patch\n");
+            let old_data = self.blob_bytes(old_id);
+            let new_data = self.blob_bytes(new_id);
+            fixed.extend_from_slice(&diff::binary::section(&old_data, &new_data));
+            fixed.extend_from_slice(&diff::binary::section(&new_data, &old_data));
+        }
+        fixed
     }
 
     /// The diff of files known to be the only ones that differ, each
