@@ -219,10 +219,57 @@ fn find(hay: &[u8], needle: &[u8], from: usize) -> Option<usize> {
         .map(|p| p + from)
 }
 
+/// The author a `From:` header names: decoded, without control
+/// characters, its name's runs of white space made one space, as git
+/// mailinfo reads a header (mailinfo.c, cleanup_space), so that a render
+/// folds it back to the same bytes.
+fn author_of(from_raw: &str) -> Result<Person, ParseError> {
+    let from = decode_header("From", from_raw);
+    if from.chars().any(char::is_control) {
+        return Err(ParseError::Control("From"));
+    }
+    let mut author = parse_person(&from).ok_or(ParseError::BadFrom(from.clone()))?;
+    author.name = author.name.split_whitespace().collect::<Vec<_>>().join(" ");
+    if author
+        .name
+        .chars()
+        .chain(author.email.chars())
+        .any(char::is_control)
+    {
+        return Err(ParseError::Control("From"));
+    }
+    Ok(author)
+}
+
+/// A patch mail's body from `body_start`: the commit message (up to the
+/// `---` line), the diff, and the signature after the last `-- ` line.
+fn parts_of(bytes: &[u8], body_start: usize) -> Result<(String, Vec<u8>, String), ParseError> {
+    let sep = if bytes[body_start..].starts_with(b"---\n") {
+        body_start
+    } else {
+        find(bytes, b"\n---\n", body_start - 1).ok_or(ParseError::NoSeparator)? + 1
+    };
+    let body = String::from_utf8(bytes[body_start..sep].to_vec())
+        .map_err(|_| ParseError::NotUtf8Part("commit message"))?;
+    let diff_start = sep + 4;
+    let sig_at = bytes
+        .windows(4)
+        .rposition(|w| w == b"\n-- ")
+        .filter(|&p| p + 1 >= diff_start && bytes.get(p + 4) == Some(&b'\n'))
+        .ok_or(ParseError::NoSignature)?
+        + 1;
+    let diff = bytes[diff_start..sig_at].to_vec();
+    if find(&diff, b"diff --git ", 0).is_none() {
+        return Err(ParseError::NoDiff);
+    }
+    let sig_text = std::str::from_utf8(&bytes[sig_at + 4..])
+        .map_err(|_| ParseError::NotUtf8Part("signature"))?;
+    Ok((body, diff, sig_text.trim_end_matches('\n').to_string()))
+}
+
 /// Parse a patch mail as `git format-patch` writes it. Returns the mail and
-/// its signature text.
-// One pass down the mail, header by header, in the order git writes
-// them; the checks stand where each part is read.
+/// its signature text. One pass down the mail, header by header, in the
+/// order git writes them; the checks stand where each part is read.
 pub fn parse_patch(bytes: &[u8]) -> Result<(PatchMail, String), ParseError> {
     let first_end = find(bytes, b"\n", 0).ok_or(ParseError::FromLine)?;
     if first_end > 0 && bytes[first_end - 1] == b'\r' {
@@ -256,24 +303,7 @@ pub fn parse_patch(bytes: &[u8]) -> Result<(PatchMail, String), ParseError> {
             return Err(ParseError::Control(name));
         }
     }
-    let from_raw = get("From")?;
-    let from = decode_header("From", &from_raw);
-    if from.chars().any(char::is_control) {
-        return Err(ParseError::Control("From"));
-    }
-    let mut author = parse_person(&from).ok_or(ParseError::BadFrom(from.clone()))?;
-    // Runs of white space in a name are one space, as git mailinfo reads
-    // a header (mailinfo.c, cleanup_space): a render then folds it back
-    // to the same bytes.
-    author.name = author.name.split_whitespace().collect::<Vec<_>>().join(" ");
-    if author
-        .name
-        .chars()
-        .chain(author.email.chars())
-        .any(char::is_control)
-    {
-        return Err(ParseError::Control("From"));
-    }
+    let author = author_of(&get("From")?)?;
     let date = get("Date")?;
     if parse_rfc2822(&date).is_none() {
         return Err(ParseError::BadDate(date));
@@ -292,28 +322,7 @@ pub fn parse_patch(bytes: &[u8]) -> Result<(PatchMail, String), ParseError> {
         .collect::<Vec<_>>()
         .join(" ");
 
-    let body_start = head_end + 2;
-    let sep = if bytes[body_start..].starts_with(b"---\n") {
-        body_start
-    } else {
-        find(bytes, b"\n---\n", body_start - 1).ok_or(ParseError::NoSeparator)? + 1
-    };
-    let body = String::from_utf8(bytes[body_start..sep].to_vec())
-        .map_err(|_| ParseError::NotUtf8Part("commit message"))?;
-    let diff_start = sep + 4;
-    let sig_at = bytes
-        .windows(4)
-        .rposition(|w| w == b"\n-- ")
-        .filter(|&p| p + 1 >= diff_start && bytes.get(p + 4) == Some(&b'\n'))
-        .ok_or(ParseError::NoSignature)?
-        + 1;
-    let diff = bytes[diff_start..sig_at].to_vec();
-    if find(&diff, b"diff --git ", 0).is_none() {
-        return Err(ParseError::NoDiff);
-    }
-    let sig_text = std::str::from_utf8(&bytes[sig_at + 4..])
-        .map_err(|_| ParseError::NotUtf8Part("signature"))?;
-    let signature = sig_text.trim_end_matches('\n').to_string();
+    let (body, diff, signature) = parts_of(bytes, head_end + 2)?;
     Ok((
         PatchMail {
             commit,

@@ -156,6 +156,47 @@ pub struct Added {
     pub senders: Vec<Person>,
 }
 
+/// The mails of `raw` parsed, with their bytes; those too large or not
+/// readable are said in `unreadable` and left out.
+fn parse_all<'a>(
+    raw: &'a [Vec<u8>],
+    what: &str,
+    unreadable: &mut Vec<String>,
+) -> Vec<(Received, &'a Vec<u8>)> {
+    let mut parsed = Vec::new();
+    for (i, bytes) in raw.iter().enumerate() {
+        if bytes.len() > crate::mailbox::MAX_MESSAGE {
+            unreadable.push(format!(
+                "{what}: message {}: {} bytes, larger than series keeps ({} bytes)",
+                i + 1,
+                bytes.len(),
+                crate::mailbox::MAX_MESSAGE
+            ));
+            continue;
+        }
+        match crate::mail::received::parse(bytes, &format!("{what}: message {}", i + 1)) {
+            Ok(m) => parsed.push((m, bytes)),
+            Err(e) => unreadable.push(e.to_string()),
+        }
+    }
+    parsed
+}
+
+/// The mails that name each Message-Id in In-Reply-To or References.
+fn children_of<'a>(parsed: &'a [(Received, &Vec<u8>)]) -> HashMap<&'a str, Vec<usize>> {
+    let mut children: HashMap<&str, Vec<usize>> = HashMap::new();
+    for (i, (m, _)) in parsed.iter().enumerate() {
+        let mut parents: Vec<&str> = m.in_reply_to.iter().map(String::as_str).collect();
+        parents.extend(m.references.iter().map(String::as_str));
+        parents.sort_unstable();
+        parents.dedup();
+        for p in parents {
+            children.entry(p).or_default().push(i);
+        }
+    }
+    children
+}
+
 /// Keep the mails among `raw` that reply to this series (directly or to
 /// another reply, by In-Reply-To or References; else by a `Re: [PATCH vN
 /// ...]` subject of a sent version) and are not kept yet; ours and others
@@ -169,22 +210,7 @@ pub fn add(series: &mut Series, raw: &[Vec<u8>], what: &str) -> Added {
         .into_iter()
         .map(|r| r.mail.message_id)
         .collect();
-    let mut parsed: Vec<(Received, &Vec<u8>)> = Vec::new();
-    for (i, bytes) in raw.iter().enumerate() {
-        if bytes.len() > crate::mailbox::MAX_MESSAGE {
-            added.unreadable.push(format!(
-                "{what}: message {}: {} bytes, larger than series keeps ({} bytes)",
-                i + 1,
-                bytes.len(),
-                crate::mailbox::MAX_MESSAGE
-            ));
-            continue;
-        }
-        match crate::mail::received::parse(bytes, &format!("{what}: message {}", i + 1)) {
-            Ok(m) => parsed.push((m, bytes)),
-            Err(e) => added.unreadable.push(e.to_string()),
-        }
-    }
+    let parsed = parse_all(raw, what, &mut added.unreadable);
     // Subjects of ours, for replies whose threading headers were lost.
     let mut titles: BTreeSet<String> = series.patches.iter().map(|p| p.title.clone()).collect();
     titles.insert(series.manifest.subject.clone());
@@ -202,16 +228,7 @@ pub fn add(series: &mut Series, raw: &[Vec<u8>], what: &str) -> Added {
                 .is_some_and(|t| sent_versions.contains(&t.version))
             && titles.contains(&m.title)
     };
-    let mut children: HashMap<&str, Vec<usize>> = HashMap::new();
-    for (i, (m, _)) in parsed.iter().enumerate() {
-        let mut parents: Vec<&str> = m.in_reply_to.iter().map(String::as_str).collect();
-        parents.extend(m.references.iter().map(String::as_str));
-        parents.sort_unstable();
-        parents.dedup();
-        for p in parents {
-            children.entry(p).or_default().push(i);
-        }
-    }
+    let children = children_of(&parsed);
     let mut taken = vec![false; parsed.len()];
     let mut queue: std::collections::VecDeque<String> = ours.keys().cloned().collect();
     queue.extend(known.iter().cloned());
@@ -238,7 +255,9 @@ pub fn add(series: &mut Series, raw: &[Vec<u8>], what: &str) -> Added {
         if !taken[i] {
             continue;
         }
-        if !known.insert(m.message_id.clone()) {
+        let name = file_name(&m.message_id);
+        // Never replace a reply kept under the same name.
+        if !known.insert(m.message_id.clone()) || series.replies.contains_key(&name) {
             added.known += 1;
             continue;
         }
@@ -247,12 +266,6 @@ pub fn add(series: &mut Series, raw: &[Vec<u8>], what: &str) -> Added {
         if bytes.starts_with(b"From ") {
             let eol = bytes.iter().position(|&b| b == b'\n').unwrap_or(0);
             bytes.drain(..=eol);
-        }
-        let name = file_name(&m.message_id);
-        // Never replace a reply kept under the same name.
-        if series.replies.contains_key(&name) {
-            added.known += 1;
-            continue;
         }
         series.replies.insert(name, bytes);
         added.senders.push(m.from.clone());
