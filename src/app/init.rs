@@ -94,60 +94,7 @@ pub fn run(ws: &Workspace, source: Source, say: &mut dyn FnMut(&str)) -> Result<
     {
         notes.push(format!("note: {note}"));
     }
-    let (mut series, from, replies) = match source {
-        Source::B4 { branch } => {
-            let mut said = Vec::new();
-            let (series, branch) = super::b4::import(ws, &tree, branch.as_deref(), &mut said)?;
-            notes.extend(said.into_iter().map(|n| format!("note: {n}")));
-            (series, Some(format!("b4 prep branch {branch}")), 0)
-        }
-        Source::Commits {
-            base,
-            base_name,
-            range,
-            version,
-            subject,
-            prefix,
-        } => {
-            let opts = import::Options {
-                base,
-                base_name,
-                range,
-                version,
-                name: ws.asked_name.clone(),
-                subject,
-                prefix,
-            };
-            let mut series = import::from_tree(&tree, &opts)?;
-            if let Some(sig) = ws.setting("series.signature") {
-                series.manifest.signature = sig;
-            }
-            (series, None, 0)
-        }
-        Source::Mails {
-            mbox,
-            from,
-            base,
-            version,
-            lore,
-            lore_timeout,
-        } => {
-            let got = fetch(ws, mbox, from, lore.as_deref(), lore_timeout, &mut notes)?;
-            let opts = import::MailOptions {
-                base,
-                version,
-                name: ws.asked_name.clone(),
-                lore: got.lore.clone(),
-            };
-            let imported = import::from_mails(&tree, &got.mails, &opts)?;
-            signatures(ws, &got.raw, &mut notes);
-            notes.extend(imported.notes.iter().map(|n| format!("note: {n}")));
-            let mut series = imported.series;
-            // The replies in the thread are the review of the versions posted.
-            let replies = crate::review::add(&mut series, &got.raw, &got.source);
-            (series, Some(got.source), replies.new)
-        }
-    };
+    let (mut series, from, replies) = made_from(ws, &tree, source, &mut notes)?;
     let dir = place(ws, &mut series)?;
     let _lock = store::lock(&dir, ws.lock_wait)?;
     store::create(&dir, &series)?;
@@ -177,6 +124,70 @@ pub fn run(ws: &Workspace, source: Source, say: &mut dyn FnMut(&str)) -> Result<
         source: from,
         replies,
         cover: shown(ws, &dir.join(store::COVER)),
+    })
+}
+
+/// The series `source` makes, where it came from (for mails and b4) and
+/// how many replies came with it.
+fn made_from(
+    ws: &Workspace,
+    tree: &Tree,
+    source: Source,
+    notes: &mut Said,
+) -> Result<(Series, Option<String>, usize), AppError> {
+    Ok(match source {
+        Source::B4 { branch } => {
+            let mut said = Vec::new();
+            let (series, branch) = super::b4::import(ws, tree, branch.as_deref(), &mut said)?;
+            notes.extend(said.into_iter().map(|n| format!("note: {n}")));
+            (series, Some(format!("b4 prep branch {branch}")), 0)
+        }
+        Source::Commits {
+            base,
+            base_name,
+            range,
+            version,
+            subject,
+            prefix,
+        } => {
+            let opts = import::Options {
+                base,
+                base_name,
+                range,
+                version,
+                name: ws.asked_name.clone(),
+                subject,
+                prefix,
+            };
+            let mut series = import::from_tree(tree, &opts)?;
+            if let Some(sig) = ws.setting("series.signature") {
+                series.manifest.signature = sig;
+            }
+            (series, None, 0)
+        }
+        Source::Mails {
+            mbox,
+            from,
+            base,
+            version,
+            lore,
+            lore_timeout,
+        } => {
+            let got = fetch(ws, mbox, from, lore.as_deref(), lore_timeout, notes)?;
+            let opts = import::MailOptions {
+                base,
+                version,
+                name: ws.asked_name.clone(),
+                lore: got.lore.clone(),
+            };
+            let imported = import::from_mails(tree, &got.mails, &opts)?;
+            signatures(ws, &got.raw, notes);
+            notes.extend(imported.notes.iter().map(|n| format!("note: {n}")));
+            let mut series = imported.series;
+            // The replies in the thread are the review of the versions posted.
+            let replies = crate::review::add(&mut series, &got.raw, &got.source);
+            (series, Some(got.source), replies.new)
+        }
     })
 }
 

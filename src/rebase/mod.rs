@@ -125,6 +125,48 @@ pub fn digest(series: &Series) -> String {
     crate::git::digest(&all)
 }
 
+/// Where a replay stopped on a conflict: the patch, the commit it goes
+/// on, and the merge's ancestor and patch trees.
+struct Stop {
+    next: usize,
+    parent: Id,
+    ancestor: Id,
+    theirs: Id,
+}
+
+/// The conflict error of a replay stopped at `stop`, with the state to
+/// resume from.
+fn conflict(
+    series: &Series,
+    new_base: &Resolved,
+    done: &Replayed,
+    drop_merged: bool,
+    series_digest: &str,
+    stop: Stop,
+    files: Vec<crate::git::replay::ConflictFile>,
+) -> RebaseError {
+    let state = State {
+        new_base_name: new_base.name.clone(),
+        new_base: new_base.id.to_string(),
+        next: stop.next,
+        parent: stop.parent.to_string(),
+        ancestor: stop.ancestor.to_string(),
+        theirs: stop.theirs.to_string(),
+        commits: done.commits.iter().map(Id::to_string).collect(),
+        merged: done.merged.clone(),
+        drop_merged,
+        files: files.iter().map(|f| f.path.clone()).collect(),
+        series_digest: series_digest.to_string(),
+    };
+    RebaseError::Conflict {
+        nr: stop.next + 1,
+        title: series.patches[stop.next].title.clone(),
+        base: new_base.name.clone(),
+        files,
+        state: Box::new(state),
+    }
+}
+
 /// Replay patches `from..` of `series` onto `parent`. `pre` is the tree the
 /// patch `from` applied to in the old series, when the tree has the old base.
 /// A patch that only changes text files in place is replayed in memory
@@ -164,38 +206,32 @@ pub fn replay(
             }
             (None, Some(p)) => {
                 let ancestor = tree.pre_tree(p)?;
-                let theirs =
-                    tree.apply_to(ancestor, mail)?
-                        .or_else(|why| RebaseError::Damaged {
-                            nr: i + 1,
-                            title: mail.title.clone(),
-                            old_base: series.manifest.base.name.clone(),
-                            why,
-                        })?;
+                let damaged = |why| RebaseError::Damaged {
+                    nr: i + 1,
+                    title: mail.title.clone(),
+                    old_base: series.manifest.base.name.clone(),
+                    why,
+                };
+                let theirs = tree.apply_to(ancestor, mail)?.or_else(damaged)?;
                 pre = Some(PreImage::at(theirs));
                 match tree.merge3(ancestor, ours, theirs)? {
                     Merge::Clean(t) => t,
                     Merge::Conflict(files) => {
-                        let state = State {
-                            new_base_name: new_base.name.clone(),
-                            new_base: new_base.id.to_string(),
+                        let stop = Stop {
                             next: i,
-                            parent: parent.to_string(),
-                            ancestor: ancestor.to_string(),
-                            theirs: theirs.to_string(),
-                            commits: done.commits.iter().map(Id::to_string).collect(),
-                            merged: done.merged.clone(),
-                            drop_merged,
-                            files: files.iter().map(|f| f.path.clone()).collect(),
-                            series_digest: series_digest.to_string(),
+                            parent,
+                            ancestor,
+                            theirs,
                         };
-                        return Err(RebaseError::Conflict {
-                            nr: i + 1,
-                            title: mail.title.clone(),
-                            base: new_base.name.clone(),
+                        return Err(conflict(
+                            series,
+                            new_base,
+                            &done,
+                            drop_merged,
+                            series_digest,
+                            stop,
                             files,
-                            state: Box::new(state),
-                        });
+                        ));
                     }
                 }
             }
@@ -221,6 +257,17 @@ pub fn replay(
             done.in_place.insert(parent, p);
         }
     }
+    finished(series, new_base, done, drop_merged)
+}
+
+/// A replay that went through: refused when patches were found merged
+/// already and not asked to drop them.
+fn finished(
+    series: &Series,
+    new_base: &Resolved,
+    done: Replayed,
+    drop_merged: bool,
+) -> Result<Replayed, RebaseError> {
     if !done.merged.is_empty() && !drop_merged {
         return Err(RebaseError::AlreadyMerged {
             base: new_base.name.clone(),

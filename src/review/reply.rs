@@ -41,6 +41,56 @@ fn quoted(depth: usize, text: &str) -> String {
     }
 }
 
+/// Everyone on the mail's To and Cc but the reviewer, us and doubles: a
+/// mail client's reply-all.
+fn reply_all(
+    mail: &crate::mail::received::Received,
+    reviewer: &str,
+    mine: &str,
+    us: &Us,
+) -> Vec<String> {
+    let mut cc: Vec<String> = Vec::new();
+    for a in mail.to.iter().chain(&mail.cc) {
+        let skip = same_address(a, reviewer)
+            || same_address(a, mine)
+            || us.has_address(a)
+            || cc.iter().any(|o| same_address(o, a));
+        if !skip {
+            cc.push(a.clone());
+        }
+    }
+    cc
+}
+
+/// The draft's body: the attribution, what the comment answered and the
+/// comment, quoted at their levels, then the placeholder; control
+/// characters but line breaks and tabs left out.
+fn quoted_body(c: &super::comments::Comment) -> String {
+    let name = if c.who.name.is_empty() {
+        c.who.email.clone()
+    } else {
+        c.who.name.clone()
+    };
+    let mut body = format!("On {}, {name} wrote:\n", c.date);
+    for (depth, line) in &c.context {
+        body.push_str(&quoted(depth + 1, line));
+        body.push('\n');
+    }
+    if !c.context.is_empty() {
+        body.push_str(">\n");
+    }
+    for l in c.text.lines() {
+        body.push_str(&quoted(1, l));
+        body.push('\n');
+    }
+    body.push('\n');
+    body.push_str(PLACEHOLDER);
+    body.push('\n');
+    body.chars()
+        .filter(|ch| !ch.is_control() || *ch == '\n' || *ch == '\t')
+        .collect()
+}
+
 /// Draft the reply to comment `t`, from `me`, at `now`.
 pub fn draft(
     board: &Board,
@@ -57,16 +107,7 @@ pub fn draft(
         .ok_or_else(|| DraftError::Gone(c.id.clone()))?;
     let reviewer = address_text(&c.who.name, &c.who.email);
     let mine = address_text(&me.name, &me.email);
-    let mut cc: Vec<String> = Vec::new();
-    for a in r.mail.to.iter().chain(&r.mail.cc) {
-        let skip = same_address(a, &reviewer)
-            || same_address(a, &mine)
-            || us.has_address(a)
-            || cc.iter().any(|o| same_address(o, a));
-        if !skip {
-            cc.push(a.clone());
-        }
-    }
+    let cc = reply_all(&r.mail, &reviewer, &mine, us);
     let subject = {
         let s = r.mail.subject.trim();
         if s.to_ascii_lowercase().starts_with("re:") {
@@ -99,30 +140,7 @@ pub fn draft(
     text.push_str(&format!("Message-ID: <{message_id}>\n"));
     text.push_str(&format!("In-Reply-To: <{}>\n", r.mail.message_id));
     text.push_str(&format!("References: {}\n", refs.join("\n ")));
-    let name = if c.who.name.is_empty() {
-        c.who.email.clone()
-    } else {
-        c.who.name.clone()
-    };
-    let mut body = format!("On {}, {name} wrote:\n", c.date);
-    for (depth, line) in &c.context {
-        body.push_str(&quoted(depth + 1, line));
-        body.push('\n');
-    }
-    if !c.context.is_empty() {
-        body.push_str(">\n");
-    }
-    for l in c.text.lines() {
-        body.push_str(&quoted(1, l));
-        body.push('\n');
-    }
-    body.push('\n');
-    body.push_str(PLACEHOLDER);
-    body.push('\n');
-    let body: String = body
-        .chars()
-        .filter(|ch| !ch.is_control() || *ch == '\n' || *ch == '\t')
-        .collect();
+    let body = quoted_body(c);
     if crate::text::has_non_ascii(text.as_bytes()) || !body.is_ascii() {
         text.push_str(crate::mail::MIME_HEADERS);
     }

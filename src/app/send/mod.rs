@@ -183,15 +183,7 @@ pub fn plan(ws: &Workspace, req: &Request) -> Result<Planned, AppError> {
         messages: p.messages.clone(),
         files,
         changes: recipient_changes(ws, &p.series, &p.messages)?,
-        signature: match &s.signed_with {
-            Some(k) => format!(
-                "Signed as patatt signs: ed25519 key {} ({}, selector {}).",
-                k.source.display(),
-                k.identity,
-                k.selector
-            ),
-            None => "Not signed: no patatt.signingkey (`series attest --gen-key` makes one), or --no-sign.".into(),
-        },
+        signature: signature_line(&s),
         resuming,
         ..empty(v, req.dry_run)
     };
@@ -203,22 +195,42 @@ pub fn plan(ws: &Workspace, req: &Request) -> Result<Planned, AppError> {
         planned.refused = checked.err();
     }
     planned.journal = match existing {
-        Some(j) if resuming => {
-            for (e, m) in j.messages.iter().zip(&p.messages) {
-                if e.digest != journal::digest(&m.bytes) || e.message_id != m.message_id {
-                    return Err(AppError::refuse(format!(
-                        "{} is not the message the stopped send started with",
-                        e.file
-                    ))
-                    .hint("series/ changed since the send started; restore it (git checkout -- series/), then run `series send --resume`"));
-                }
-            }
-            Some(j)
-        }
+        Some(j) if resuming => Some(same_messages(j, &p.messages)?),
         _ => Some(new_journal(&s, v)),
     };
     planned.sending = Some(s);
     Ok(planned)
+}
+
+/// A stopped send's journal, when the messages rendered now are the ones
+/// it started with; refused otherwise.
+fn same_messages(j: Journal, messages: &[crate::outgoing::Message]) -> Result<Journal, AppError> {
+    for (e, m) in j.messages.iter().zip(messages) {
+        if e.digest != journal::digest(&m.bytes) || e.message_id != m.message_id {
+            return Err(AppError::refuse(format!(
+                "{} is not the message the stopped send started with",
+                e.file
+            ))
+            .hint("series/ changed since the send started; restore it (git checkout -- series/), then run `series send --resume`"));
+        }
+    }
+    Ok(j)
+}
+
+/// How the mails are signed, in one line.
+fn signature_line(s: &Sending) -> String {
+    match &s.signed_with {
+        Some(k) => format!(
+            "Signed as patatt signs: ed25519 key {} ({}, selector {}).",
+            k.source.display(),
+            k.identity,
+            k.selector
+        ),
+        None => {
+            "Not signed: no patatt.signingkey (`series attest --gen-key` makes one), or --no-sign."
+                .into()
+        }
+    }
 }
 
 fn empty(version: u32, dry_run: bool) -> Planned {
