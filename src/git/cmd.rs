@@ -1,5 +1,7 @@
-//! The one place that spawns `git`: for `git send-email`, a scratch worktree
-//! for `check --build`, and the rare diff libgit2 cannot parse. Every run goes
+//! The one place that spawns `git` on a repository: `git send-email`, the
+//! checkout of a branch, a scratch worktree for `check --build`, the refs,
+//! tags and settings of a b4 prep branch, and a binary patch libgit2 cannot
+//! parse. Every run goes
 //! through [`crate::process::Run`]: arguments straight to the process, never
 //! through a shell, the child's stderr kept for the error, and a time limit.
 

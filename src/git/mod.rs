@@ -1,9 +1,12 @@
 //! The only door to git. Everything that reads or writes a git repository goes
 //! through [`Tree`] (git2's public API: no backend of libgit2 is touched
-//! underneath, no git file is written by hand); [`cmd`] is the one place
-//! that spawns `git` itself, which checks branches out and applies the
-//! rare diff libgit2 cannot parse. New objects of a rebase wait in a
-//! libgit2 mempack and reach the object store as one pack ([`stage`]).
+//! underneath, no git file is written by hand) or [`cmd`], the one place
+//! that spawns `git` on a repository: it checks branches out, writes the
+//! tags and branch settings of a b4 export, makes the scratch worktrees of
+//! `check --build`, sends mail, and applies a binary patch libgit2 cannot
+//! parse. (`git mailinfo`, which reads a message and no repository, runs
+//! from `attest`.) New objects of a rebase or an apply wait in a libgit2
+//! mempack and reach the object store as one pack ([`stage`]).
 
 mod abbrev;
 mod branch;
