@@ -134,6 +134,8 @@ pub struct Tree {
     repo: Repository,
     path: PathBuf,
     abbrev: usize,
+    /// Commits this handle made (what a [`stage`] packs).
+    made: std::cell::RefCell<Vec<Oid>>,
 }
 
 impl Tree {
@@ -156,13 +158,18 @@ impl Tree {
             repo,
             path: path.to_path_buf(),
             abbrev,
+            made: Default::default(),
         })
     }
 
     /// Store an object through the object database: in a [`stage`]'s
     /// memory while one is open, else on disk as libgit2 writes it.
     pub(crate) fn store(&self, kind: ObjectType, data: &[u8]) -> Result<Oid, git2::Error> {
-        self.repo.odb()?.write(kind, data)
+        let id = self.repo.odb()?.write(kind, data)?;
+        if kind == ObjectType::Commit {
+            self.made.borrow_mut().push(id);
+        }
+        Ok(id)
     }
 
     pub fn path(&self) -> &Path {

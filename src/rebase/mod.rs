@@ -397,6 +397,19 @@ pub fn run(
     match &result {
         Ok(_) => stage.persist()?,
         Err(RebaseError::Conflict { files, state, .. }) => {
+            // The merge's trees are named by the paused state, not by a
+            // commit: kept, each against the commit it goes on.
+            let on = state
+                .parent
+                .parse::<Id>()
+                .ok()
+                .map(|p| tree.tree_id(p))
+                .transpose()?;
+            for t in [&state.ancestor, &state.theirs] {
+                if let Ok(t) = t.parse::<Id>() {
+                    stage.keep(t, on);
+                }
+            }
             stage.persist()?;
             paused::write(dir, files, state)?;
         }

@@ -918,3 +918,58 @@ fn a_rebase_of_a_first_version_writes_no_changelog_into_its_cover() {
     let cover = fs::read_to_string(env.work().join("outgoing/v1/0000-cover-letter.patch")).unwrap();
     assert!(!cover.contains("Changes in v1"), "{cover}");
 }
+
+/// The pack a rebase writes holds what the rebase made and nothing else:
+/// the objects `git rev-list --objects NEW ^ONTO` lists that the store did
+/// not have. (libgit2's mempack
+/// dump packed each new commit with its whole tree: on a kernel tree a
+/// minute and a gigabyte per rebase.)
+#[test]
+fn a_rebase_packs_only_the_objects_it_made() {
+    let env = fixture();
+    let onto = "v4.11-rc2-mmotm-2017-03-14-15-41";
+    env.git(&["repack", "-adq"]);
+    let before = packs(&env);
+    let had = env.git(&[
+        "cat-file",
+        "--batch-all-objects",
+        "--batch-check=%(objectname)",
+    ]);
+    assert_ok(&env.series_t(&["rebase", onto]));
+    let after = packs(&env);
+    let new: Vec<_> = after.iter().filter(|p| !before.contains(p)).collect();
+    let [(pack, false)] = &new[..] else {
+        panic!("one new pack expected: {after:?}");
+    };
+    let idx = fs::read(pack.with_extension("idx")).unwrap();
+    let mut c = std::process::Command::new("git");
+    hermetic(&mut c, env.dir.path());
+    let mut child = c
+        .current_dir(env.tree())
+        .arg("show-index")
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    use std::io::Write;
+    child.stdin.take().unwrap().write_all(&idx).unwrap();
+    let out = child.wait_with_output().unwrap();
+    let mut packed: Vec<String> = String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .filter_map(|l| l.split_whitespace().nth(1).map(str::to_string))
+        .collect();
+    packed.sort();
+    let patches = files(&env.series_dir().join("patches"));
+    let last = String::from_utf8_lossy(&patches.last().unwrap().1).into_owned();
+    let tip = last.split_whitespace().nth(1).unwrap().to_string();
+    let mut made: Vec<String> = env
+        .git(&["rev-list", "--objects", &tip, &format!("^{onto}")])
+        .lines()
+        .filter_map(|l| l.split_whitespace().next().map(str::to_string))
+        .filter(|id| !had.lines().any(|h| h == id))
+        .collect();
+    made.sort();
+    assert!(made.len() > 5, "{made:?}");
+    assert_eq!(packed, made);
+    env.git(&["fsck", "--no-dangling", "--connectivity-only"]);
+}
