@@ -37,6 +37,8 @@ pub struct Stage<'a> {
     pack: &'a git2::Mempack<'a>,
     /// Trees kept without a commit, each with the tree it differs from.
     kept: RefCell<Vec<(Oid, Option<Oid>)>>,
+    /// The pack builder's configuration level, while the handle lives.
+    _config: tempfile::TempPath,
 }
 
 impl Tree {
@@ -66,6 +68,7 @@ impl Tree {
             odb: &odb,
             pack: &pack,
             kept: RefCell::new(Vec::new()),
+            _config: light_packing(&tree.repo)?,
         };
         f(&tree, &stage)
     }
@@ -173,6 +176,32 @@ impl Stage<'_> {
         }
         Ok(())
     }
+}
+
+/// A configuration level of this process only, for its pack builder:
+/// `pack.windowMemory` of one byte leaves one delta candidate per object
+/// instead of ten, as `git replay` (loose objects) makes none; a later
+/// `git gc` deltifies the pack. libgit2 writes the file, which is removed
+/// with the stage.
+fn light_packing(repo: &git2::Repository) -> Result<tempfile::TempPath, GitError> {
+    let file = tempfile::Builder::new()
+        .prefix("series-pack-")
+        .suffix(".config")
+        .tempfile()
+        .map_err(|source| GitError::Io {
+            doing: "making a configuration for the pack".into(),
+            source,
+        })?
+        .into_temp_path();
+    let mut level =
+        git2::Config::open(&file).doing(|| "making a configuration for the pack".into())?;
+    level
+        .set_i64("pack.windowMemory", 1)
+        .doing(|| "making a configuration for the pack".into())?;
+    repo.config()
+        .and_then(|mut c| c.add_file(&file, git2::ConfigLevel::App, true))
+        .doing(|| "making a configuration for the pack".into())?;
+    Ok(file)
 }
 
 /// The objects a persist has looked at, and the store on disk.
