@@ -22,17 +22,11 @@ fn recent() -> String {
     format!("{secs} +0000")
 }
 
-/// A tree with a base, the identity b4 reads from git config, and two
-/// commits on `main`.
+/// The workspace tests' tree, with the identity b4 reads from git config.
 fn tree() -> Env {
-    let env = Env::new();
+    let env = crate::workspace::tree();
     env.git(&["config", "user.name", "Aaron Lu"]);
     env.git(&["config", "user.email", "aaron.lu@intel.com"]);
-    env.base("v4.11-rc2");
-    env.write("mm/memory.c", "line 1 changed\n");
-    env.commit("mm: change memory.c\n\nSigned-off-by: Aaron Lu <aaron.lu@intel.com>");
-    env.write("mm/free.c", "int parallel_free;\n");
-    env.commit("mm: add free.c\n\nSigned-off-by: Aaron Lu <aaron.lu@intel.com>");
     env
 }
 

@@ -9,7 +9,7 @@ use std::path::{Path, PathBuf};
 use crate::common::*;
 
 /// A tree with a base and two commits on `main`, nothing initialised.
-fn tree() -> Env {
+pub(crate) fn tree() -> Env {
     let env = Env::new();
     env.base("v4.11-rc2");
     env.write("mm/memory.c", "line 1 changed\n");
