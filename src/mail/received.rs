@@ -234,10 +234,9 @@ fn addresses(headers: &mailparse::headers::Headers, name: &str) -> Vec<String> {
             };
             for s in singles {
                 let ok = s.addr.contains('@')
-                    && !s
-                        .addr
-                        .chars()
-                        .any(|c| c.is_control() || c.is_whitespace() || "<>,\"".contains(c));
+                    && !s.addr.chars().any(|c| {
+                        c.is_control() || c.is_whitespace() || "<>,\";:()[]\\".contains(c)
+                    });
                 if ok {
                     let display = s
                         .display_name
