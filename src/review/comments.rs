@@ -236,8 +236,10 @@ pub fn conditioned(text: &str, patches: usize) -> Vec<usize> {
                 .and_then(|m| m.as_str().parse::<usize>().ok());
             let b = n.get(2).and_then(|m| m.as_str().parse::<usize>().ok());
             if let Some(a) = a {
-                for p in a..=b.unwrap_or(a).max(a) {
-                    if (1..=patches).contains(&p) && !out.contains(&p) {
+                // Only the series' own patches: "patches 1-4000000000"
+                // names no more than it has.
+                for p in a.max(1)..=b.unwrap_or(a).max(a).min(patches) {
+                    if !out.contains(&p) {
                         out.push(p);
                     }
                 }
@@ -430,6 +432,16 @@ pub enum Fate {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_condition_naming_a_huge_range_names_only_the_series_patches() {
+        assert_eq!(
+            conditioned("once patches 2-4000000000 are sorted", 3),
+            vec![2, 3]
+        );
+        assert_eq!(conditioned("if patch 9 is fixed", 3), Vec::<usize>::new());
+        assert_eq!(conditioned("once patch 4 is sorted", 5), vec![4]);
+    }
 
     fn mel() -> Person {
         Person {
