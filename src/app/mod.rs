@@ -2,7 +2,9 @@
 //! typed request, does its work through the domain modules, and returns a
 //! typed result that renders itself as text ([`crate::term::Render`]) and
 //! as JSON (`Serialize`). The command line only parses flags into a
-//! request and prints the result; no operation calls another verb's.
+//! request and prints the result. Operations share building blocks (edit
+//! applies the series as apply does, a b4 export commits as apply commits),
+//! never each other's command lines.
 //!
 //! Every operation fails with [`AppError`]: a domain error kept whole (its
 //! causes, kind and hint travel with it), or a refusal of the operation's
