@@ -311,7 +311,7 @@ fn sent_version(
 pub struct ExportRequest {
     /// The branch to make [default: b4/<name>].
     pub branch: Option<String>,
-    /// Move the branch (and the sent tags) if they exist.
+    /// Move the branch if it exists (sent tags are never moved).
     pub force: bool,
 }
 
@@ -433,7 +433,6 @@ fn tag_sent(
     target: Id,
     old: &Series,
     change_id: &str,
-    force: bool,
 ) -> Result<(), AppError> {
     let om = &old.manifest;
     let text = format!(
@@ -443,12 +442,10 @@ fn tag_sent(
         om.base.commit
     );
     let target = target.to_string();
-    let mut args = vec!["tag", "-a", "-m", &text];
-    if force {
-        args.push("-f");
-    }
-    args.extend([tag, target.as_str()]);
-    git(tree.path(), &args)?;
+    git(
+        tree.path(),
+        ["tag", "-a", "-m", &text, tag, target.as_str()],
+    )?;
     Ok(())
 }
 
@@ -500,7 +497,8 @@ pub fn export(ws: &Workspace, req: ExportRequest) -> Result<Exported, AppError> 
                 &["rev-parse", "-q", "--verify", &format!("refs/tags/{tag}")],
             )
             .is_some();
-            if exists && !req.force {
+            // A sent tag is what b4 sent: never moved, --force or not.
+            if exists {
                 continue;
             }
             let commits = crate::apply::apply(tree, old, Some(&who), &mut |_, _, _| {})?;
@@ -511,7 +509,7 @@ pub fn export(ws: &Workspace, req: ExportRequest) -> Result<Exported, AppError> 
         stage.persist()?;
         tree.set_branch(&branch, tip, req.force)?;
         for (tag, target, old) in &tagged {
-            tag_sent(tree, tag, *target, old, &change_id, req.force)?;
+            tag_sent(tree, tag, *target, old, &change_id)?;
         }
         let tags = tagged.into_iter().map(|t| t.0).collect();
         Ok::<_, AppError>((cover_commit, commits.len(), tags))

@@ -19,7 +19,7 @@ pub struct Args {
     /// The branch to make [default: b4/<name>]
     pub branch: Option<String>,
 
-    /// Move the branch and the sent/ tags if they exist
+    /// Move the branch if it exists (sent/ tags, what b4 sent, are never moved)
     #[arg(long)]
     pub force: bool,
 

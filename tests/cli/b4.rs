@@ -319,6 +319,16 @@ fn a_b4_prep_branch_sent_by_b4_is_imported_with_the_version_it_sent() {
         assert_eq!(info(&back, key), info(&info_v2, key), "{key}");
     }
     assert!(info(&back, "series-v1").ends_with(&cover_id), "{back:?}");
+    // Exported again over the branch: the tag of what b4 sent stays.
+    let tag = format!("refs/tags/sent/{}-v1", info(&info_v2, "change-id"));
+    let sent = env.git(&["rev-parse", &tag]);
+    env.git(&["checkout", "-q", "main"]);
+    assert_ok(&env.series_in(
+        &t,
+        &["export", "--b4", "b4/back", "--force"],
+        &[("SERIES_NOW", &now)],
+    ));
+    assert_eq!(env.git(&["rev-parse", &tag]), sent);
 }
 
 #[test]
