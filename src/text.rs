@@ -171,17 +171,11 @@ pub fn push_wrapped(out: &mut String, text: &str, indent1: isize, indent2: usize
                 } else if c == '\n' {
                     sp += 1;
                     space = Some(sp);
-                    if at(sp) == '\n' {
-                        out.push('\n');
-                        // new line
-                        out.push('\n');
-                        i = sp + usize::from(at(sp).is_ascii_whitespace());
-                        bol = i;
-                        space = None;
-                        indent = indent2;
-                        w = indent;
-                        continue;
-                    } else if !at(sp).is_alphanumeric() {
+                    if !at(sp).is_alphanumeric() {
+                        // A blank line (a new paragraph) stays one.
+                        if at(sp) == '\n' {
+                            out.push('\n');
+                        }
                         out.push('\n');
                         i = sp + usize::from(at(sp).is_ascii_whitespace());
                         bol = i;
