@@ -64,7 +64,10 @@ trial_set() {
         sleep "$(printf '0.%06d' "$delay")" 2>/dev/null || true
         kill -9 "$pid" 2>/dev/null || true
         wait "$pid" 2>/dev/null || true
-        if ! "$series" status >/dev/null 2>&1; then
+        # status reads the series: 0 ready to send, 5 not ready; else broken
+        local rc=0
+        "$series" status >/dev/null 2>&1 || rc=$?
+        if [ "$rc" != 0 ] && [ "$rc" != 5 ]; then
             nbad=$((nbad + 1)); continue
         fi
         local now

@@ -19,6 +19,8 @@ pub enum Kind {
     Conflict,
     /// An external tool failed; its stderr is in the message (4).
     Tool,
+    /// `series status`: the series is not ready to send (5).
+    NotReady,
     /// Stopped by Ctrl-C, `kill` or a hang-up (130, as shells say).
     Interrupted,
     /// A bug (255).
@@ -33,6 +35,7 @@ impl Kind {
             Kind::Usage => 2,
             Kind::Conflict => 3,
             Kind::Tool => 4,
+            Kind::NotReady => 5,
             Kind::Interrupted => 130,
             Kind::Internal => 255,
         }

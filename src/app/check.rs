@@ -3,7 +3,7 @@
 
 use std::io::Write;
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use super::mails::{self, CheckRequest};
 use super::AppError;
@@ -50,7 +50,45 @@ pub fn run(
             },
         );
     }
+    record(ws, &p.series, &report);
     Ok(checked(&p.series, report))
+}
+
+/// What the last `series check` of exactly these files found. It is kept
+/// in series' cache (`checked/`), named by the digest of what the check
+/// read of `series/`, so any edit makes it "not checked since".
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
+pub struct LastCheck {
+    pub errors: usize,
+    pub warnings: usize,
+    /// When it ran, as a mail's date.
+    pub at: String,
+}
+
+fn record_path(series: &Series) -> Option<std::path::PathBuf> {
+    mails::cache_base().map(|b| {
+        b.join("checked")
+            .join(format!("{}.toml", series.check_digest()))
+    })
+}
+
+/// Keep what this check found. A cache: a failure to write it is only
+/// that the next `status` asks for a check again.
+fn record(ws: &Workspace, series: &Series, report: &Report) {
+    let last = LastCheck {
+        errors: report.count(Severity::Error),
+        warnings: report.count(Severity::Warning),
+        at: ws.now().rfc2822(),
+    };
+    if let (Some(path), Ok(text)) = (record_path(series), toml::to_string(&last)) {
+        let _ = super::write_file(&path, text.as_bytes());
+    }
+}
+
+/// The last check of the series as it is now, if one ran.
+pub fn last(series: &Series) -> Option<LastCheck> {
+    let text = std::fs::read_to_string(record_path(series)?).ok()?;
+    toml::from_str(&text).ok()
 }
 
 fn checked(series: &Series, report: Report) -> Checked {

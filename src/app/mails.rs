@@ -172,13 +172,18 @@ impl Default for CheckRequest {
     }
 }
 
-/// The checkpatch cache: `$XDG_CACHE_HOME/series/checkpatch`, else under $HOME.
-fn cache_dir() -> Option<PathBuf> {
+/// series' cache: `$XDG_CACHE_HOME/series`, else `~/.cache/series`.
+pub fn cache_base() -> Option<PathBuf> {
     let base = std::env::var_os("XDG_CACHE_HOME")
         .filter(|v| !v.is_empty())
         .map(PathBuf::from)
         .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cache")))?;
-    Some(base.join("series").join("checkpatch"))
+    Some(base.join("series"))
+}
+
+/// The checkpatch cache: `checkpatch/` in series' cache.
+fn cache_dir() -> Option<PathBuf> {
+    cache_base().map(|b| b.join("checkpatch"))
 }
 
 impl CheckRequest {

@@ -47,6 +47,9 @@ pub struct Status {
     /// The review comments still open, per patch of the current version.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub review: Option<Review>,
+    /// What the last `series check` of the series as it is now found;
+    /// none when it has not run since the last change.
+    pub checked: Option<super::check::LastCheck>,
     /// What stands between the series and `series send`; empty when ready.
     pub not_ready: Vec<String>,
 }
@@ -210,6 +213,7 @@ pub fn run(ws: &Workspace) -> Result<Status, AppError> {
         send_stopped: stopped(&ws.series_dir, m.version),
         editing: super::edit::editing(ws),
         review: review(ws, &s),
+        checked: super::check::last(&s),
         not_ready: Vec::new(),
     };
     status.not_ready = not_ready(&status);
@@ -230,6 +234,17 @@ fn not_ready(s: &Status) -> Vec<String> {
     }
     if s.rebase_paused.is_some() {
         out.push("a rebase is paused on a conflict".into());
+    }
+    if s.send_stopped.is_some() {
+        out.push("a send stopped midway (`series send --resume`)".into());
+    }
+    match &s.checked {
+        None if !s.sent => out.push("`series check` has not run since the last change".into()),
+        Some(c) if c.errors > 0 => out.push(format!(
+            "the last `series check` found {}",
+            plural(c.errors, "error", "errors")
+        )),
+        _ => {}
     }
     if let Some(r) = &s.review {
         let untouched: usize = r.per_patch.iter().map(|p| p.2).sum();
@@ -376,6 +391,22 @@ impl Status {
                 s.version, s.accepted, s.messages
             )?;
         }
+        match &self.checked {
+            Some(c) if c.errors == 0 => writeln!(
+                out,
+                "check: passed, {} ({})",
+                plural(c.warnings, "warning", "warnings"),
+                c.at
+            )?,
+            Some(c) => writeln!(
+                out,
+                "check: {}, {} ({})",
+                plural(c.errors, "error", "errors"),
+                plural(c.warnings, "warning", "warnings"),
+                c.at
+            )?,
+            None => writeln!(out, "check: not run since the last change")?,
+        }
         if let Some(top) = &self.untracked_in {
             writeln!(
                 out,
@@ -383,6 +414,9 @@ impl Status {
                 self.folder
             )?;
         }
-        Ok(())
+        match self.not_ready.as_slice() {
+            [] => writeln!(out, "ready to send"),
+            why => writeln!(out, "not ready to send: {}", why.join("; ")),
+        }
     }
 }

@@ -12,7 +12,7 @@ use crate::app::apply::{self, Request};
 #[derive(Debug, ClapArgs)]
 pub struct Args {
     /// Branch to create [default: series/<name>-v<N>]
-    #[arg(long)]
+    #[arg(long, add = super::complete::branches())]
     pub branch: Option<String>,
 
     /// Move the branch if it exists

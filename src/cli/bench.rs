@@ -39,6 +39,7 @@ impl Args {
 /// Create an empty bench: what is measured, its unit, the label column
 #[derive(Debug, ClapArgs)]
 pub struct NewArgs {
+    /// The bench's name: its file is series/bench/NAME.toml
     pub name: String,
     /// What is measured, in a line
     #[arg(long)]
@@ -60,6 +61,8 @@ pub struct NewArgs {
 /// Run a command N times and record each sample in a row
 #[derive(Debug, ClapArgs)]
 pub struct RunArgs {
+    /// The bench (series/bench/NAME.toml)
+    #[arg(add = super::complete::bench_names())]
     pub name: String,
     /// The row to add samples to (a kernel, a setting); not with --sweep
     #[arg(long, required_unless_present = "sweep")]
@@ -87,9 +90,13 @@ pub struct RunArgs {
 /// Record a row's summary when only mean and relative stddev are known
 #[derive(Debug, ClapArgs)]
 pub struct RecordArgs {
+    /// The bench (series/bench/NAME.toml)
+    #[arg(add = super::complete::bench_names())]
     pub name: String,
+    /// The row (its label: a kernel, a setting)
     #[arg(long)]
     pub row: String,
+    /// The mean of the samples, in the bench's unit
     #[arg(long)]
     pub mean: f64,
     /// Relative standard deviation, in percent
@@ -103,6 +110,8 @@ pub struct RecordArgs {
 /// Print a bench as the cover letter's table, or as JSON
 #[derive(Debug, ClapArgs)]
 pub struct ShowArgs {
+    /// The bench (series/bench/NAME.toml)
+    #[arg(add = super::complete::bench_names())]
     pub name: String,
     /// Print the data and statistics as JSON
     #[arg(long)]
@@ -118,6 +127,8 @@ pub struct ShowArgs {
 /// Plot a bench to an SVG or PNG file
 #[derive(Debug, ClapArgs)]
 pub struct PlotArgs {
+    /// The bench (series/bench/NAME.toml)
+    #[arg(add = super::complete::bench_names())]
     pub name: String,
     /// Output file; .svg or .png
     #[arg(short = 'o', long)]

@@ -12,11 +12,11 @@ use crate::app::diff::{self, Request};
 #[derive(Debug, ClapArgs)]
 pub struct Args {
     /// The older version (vN)
-    #[arg(value_name = "OLD")]
+    #[arg(value_name = "OLD", add = super::complete::versions())]
     pub old: Option<String>,
 
     /// The newer version (vN) [default: the current one]
-    #[arg(value_name = "NEW")]
+    #[arg(value_name = "NEW", add = super::complete::versions())]
     pub new: Option<String>,
 
     /// One line per patch: what paired with what, no diffs

@@ -58,6 +58,12 @@ impl CliError {
         CliError::user(message).kind(K::Internal)
     }
 
+    /// An exit code with nothing more to print: what the command printed
+    /// already says why.
+    pub fn silent(kind: Kind) -> Self {
+        CliError::user(String::new()).kind(kind)
+    }
+
     pub fn kind(mut self, kind: Kind) -> Self {
         self.kind = kind;
         self.code = kind.code();

@@ -11,11 +11,11 @@ use crate::app::mails::CheckRequest;
 #[derive(Debug, Clone, Default, ClapArgs)]
 pub struct Addressing {
     /// Add a To: recipient: an address or a list name from MAINTAINERS (repeatable)
-    #[arg(long, value_name = "WHO")]
+    #[arg(long, value_name = "WHO", add = super::complete::lists())]
     pub to: Vec<String>,
 
     /// Add a Cc: recipient: an address or a list name from MAINTAINERS (repeatable)
-    #[arg(long, value_name = "WHO")]
+    #[arg(long, value_name = "WHO", add = super::complete::lists())]
     pub cc: Vec<String>,
 
     /// Thread the cover letter under this Message-Id, or under the cover of
@@ -25,7 +25,13 @@ pub struct Addressing {
 
     /// Add a range-diff against an earlier version (vN; default the last
     /// one sent) to the cover letter, as git format-patch --range-diff does
-    #[arg(long, value_name = "vN", num_args = 0..=1, default_missing_value = "")]
+    #[arg(
+        long,
+        value_name = "vN",
+        num_args = 0..=1,
+        default_missing_value = "",
+        add = super::complete::versions()
+    )]
     pub range_diff: Option<String>,
 
     /// Do not Cc the people named in each patch's trailers

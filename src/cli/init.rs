@@ -16,7 +16,11 @@ use crate::model::Version;
 pub struct Args {
     /// Where the series starts: a tag, branch, commit or a unique part of a
     /// ref name [for --mbox/--from: default the cover's base-commit]
-    #[arg(long, required_unless_present_any = ["mbox", "from", "from_b4"])]
+    #[arg(
+        long,
+        required_unless_present_any = ["mbox", "from", "from_b4"],
+        add = super::complete::refs()
+    )]
     pub base: Option<String>,
 
     /// Import a b4 prep branch [default: the current branch]: its cover,
@@ -27,7 +31,8 @@ pub struct Args {
         value_name = "BRANCH",
         num_args = 0..=1,
         default_missing_value = "",
-        conflicts_with_all = ["mbox", "from", "range", "base", "version", "subject"]
+        conflicts_with_all = ["mbox", "from", "range", "base", "version", "subject"],
+        add = super::complete::branches()
     )]
     pub from_b4: Option<String>,
 

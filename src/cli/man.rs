@@ -70,16 +70,20 @@ pub fn man(ctx: &Context, args: ManArgs, out: &mut dyn Write) -> Result<(), CliE
 }
 
 pub fn completions(args: CompletionsArgs, out: &mut dyn Write) -> Result<(), CliError> {
-    let mut cmd = Cli::command();
-    let shell = match args.shell {
-        Shell::Bash => clap_complete::Shell::Bash,
-        Shell::Zsh => clap_complete::Shell::Zsh,
-        Shell::Fish => clap_complete::Shell::Fish,
+    let name = match args.shell {
+        Shell::Bash => "bash",
+        Shell::Zsh => "zsh",
+        Shell::Fish => "fish",
     };
-    // clap_complete panics when its writer fails (a closed pipe, a full
-    // disk): it writes into memory, and the write to `out` is ours.
+    // The script registers a completion function that asks series itself
+    // (`COMPLETE=SHELL series -- WORDS`) for verbs, flags and values:
+    // refs, versions, comment ids, bench and list names (complete.rs).
+    let shells = clap_complete::env::Shells::builtins();
+    let shell = shells
+        .completer(name)
+        .ok_or_else(|| CliError::internal(format!("no completion script for {name}")))?;
     let mut buf = Vec::new();
-    clap_complete::generate(shell, &mut cmd, "series", &mut buf);
+    shell.write_registration("COMPLETE", "series", "series", "series", &mut buf)?;
     out.write_all(&buf)?;
     Ok(())
 }

@@ -1,11 +1,13 @@
 //! The command line: argument parsing, dispatch, terminal output and exit codes.
 //! Exit codes: 0 ok, 1 findings or a user error, 2 usage, 3 conflict,
-//! 4 an external tool failed, 255 internal error.
+//! 4 an external tool failed, 5 `status`: not ready to send, 130
+//! interrupted, 255 internal error.
 
 mod apply;
 mod attest;
 mod bench;
 mod check;
+mod complete;
 mod diff;
 pub mod error;
 mod export;
@@ -231,6 +233,9 @@ pub fn main() -> ExitCode {
 }
 
 fn main_inner() -> ExitCode {
+    // The shell asking for completions (`COMPLETE=bash series -- ...`,
+    // from the script `series completions` prints): answer and exit.
+    clap_complete::CompleteEnv::with_factory(<Cli as clap::CommandFactory>::command).complete();
     let cli = match Cli::try_parse() {
         Ok(c) => c,
         Err(e) => {
@@ -247,6 +252,7 @@ fn main_inner() -> ExitCode {
     match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) if e.is_broken_pipe() => ExitCode::SUCCESS,
+        Err(e) if e.message.is_empty() => ExitCode::from(e.code),
         Err(e) => {
             let _ = stdout.flush();
             let mut err = std::io::stderr().lock();

@@ -12,7 +12,11 @@ use crate::app::rebase::{self, Request};
 #[derive(Debug, ClapArgs)]
 pub struct Args {
     /// The new base, e.g. mmotm-2017-03-14 or v4.11-rc3
-    #[arg(required_unless_present_any = ["cont", "abort"], conflicts_with_all = ["cont", "abort"])]
+    #[arg(
+        required_unless_present_any = ["cont", "abort"],
+        conflicts_with_all = ["cont", "abort"],
+        add = super::complete::refs()
+    )]
     pub base: Option<String>,
 
     /// Drop patches the new base already contains

@@ -12,12 +12,12 @@ use crate::app::refresh::{self, Request};
 #[derive(Debug, ClapArgs)]
 pub struct Args {
     /// The branch [default: the one `series apply` makes, series/<name>-v<N>]
-    #[arg(long)]
+    #[arg(long, add = super::complete::branches())]
     pub branch: Option<String>,
 
     /// The branch starts on another base than the series' (a ref or a
     /// unique part of its name)
-    #[arg(long)]
+    #[arg(long, add = super::complete::refs())]
     pub base: Option<String>,
 
     /// Show what would change without saving

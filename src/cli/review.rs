@@ -42,6 +42,7 @@ pub enum What {
     /// Mark a comment addressed (--note) or won't fix (--wontfix), or open again
     Resolve {
         /// The comment's id (or a unique start of it), as `series review` shows it
+        #[arg(add = super::complete::comment_ids())]
         id: String,
         /// How the next version addresses it (drafts a changelog line)
         #[arg(long, conflicts_with_all = ["wontfix", "reopen"])]
@@ -56,6 +57,7 @@ pub enum What {
     /// Write a reply to a comment to outgoing/replies/, ready to edit and send
     Reply {
         /// The comment's id (or a unique start of it)
+        #[arg(add = super::complete::comment_ids())]
         id: String,
     },
 }

@@ -269,7 +269,9 @@ impl Tree {
     }
 
     /// Short and full names of tags and branches, local and remote.
-    fn ref_names(&self) -> Result<Vec<(String, String)>, GitError> {
+    /// Tags, branches and remote-tracking branches: (short name, full
+    /// name), sorted.
+    pub fn ref_names(&self) -> Result<Vec<(String, String)>, GitError> {
         let refs = self.repo.references().doing(|| "listing refs".into())?;
         let mut out = Vec::new();
         for r in refs.flatten() {

@@ -97,6 +97,9 @@ impl Lore {
                 attempt.stop()
             }
         });
+        // reqwest is built without a TLS crypto provider of its own: ring's
+        // is installed once for the process (a second install is a no-op).
+        let _ = rustls::crypto::ring::default_provider().install_default();
         let client = reqwest::blocking::Client::builder()
             .timeout(timeout)
             .redirect(policy)

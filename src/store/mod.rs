@@ -264,11 +264,21 @@ impl Series {
         crate::git::digest(&all)
     }
 
-    /// Change ids in order, validated.
+    /// A digest of what `series check` reads of `series/`: the manifest,
+    /// the cover, the patches and the bench data its tables come from (not
+    /// the review, which no check reads).
+    pub fn check_digest(&self) -> String {
+        crate::text::digest(&self.digest_input(false))
+    }
+
     /// A digest of everything `series/` holds for the current version:
     /// the manifest, the cover, the patches, bench data and the review. Two
     /// series with the same digest write the same files.
     pub fn digest(&self) -> String {
+        crate::text::digest(&self.digest_input(true))
+    }
+
+    fn digest_input(&self, with_review: bool) -> Vec<u8> {
         let mut all = manifest_text(&self.manifest)
             .unwrap_or_else(|_| format!("{:?}", self.manifest))
             .into_bytes();
@@ -284,14 +294,17 @@ impl Series {
             part(name.as_bytes());
             part(text.as_bytes());
         }
-        part(self.review.as_bytes());
-        for (name, bytes) in &self.replies {
-            part(name.as_bytes());
-            part(bytes);
+        if with_review {
+            part(self.review.as_bytes());
+            for (name, bytes) in &self.replies {
+                part(name.as_bytes());
+                part(bytes);
+            }
         }
-        crate::text::digest(&all)
+        all
     }
 
+    /// Change ids in order, validated.
     pub fn change_ids(&self) -> Vec<ChangeId> {
         self.manifest
             .patches

@@ -213,6 +213,18 @@ pub fn stderr(o: &Output) -> String {
     String::from_utf8_lossy(&o.stderr).into_owned()
 }
 
+/// `series status` read the series: it exits 0 when the series is ready
+/// to send and 5 when it is not, and is an error otherwise.
+pub fn assert_read(o: &Output) {
+    assert!(
+        matches!(o.status.code(), Some(0) | Some(5)) && !stderr(o).contains("error:"),
+        "series status failed ({:?})\nstdout:\n{}\nstderr:\n{}",
+        o.status.code(),
+        stdout(o),
+        stderr(o)
+    );
+}
+
 pub fn assert_ok(o: &Output) {
     assert!(
         o.status.success(),

@@ -172,3 +172,59 @@ fn a_closed_pipe_ends_quietly_and_a_full_disk_is_one_clear_error() {
         .unwrap();
     assert_fails(&out, 1, &["writing output", "No space left on device"]);
 }
+
+/// `series status` answers "is it ready to send?" by its exit code: 5
+/// until a check has run on the series as it is, 0 once one passed, 5
+/// again after an edit or when the last check found errors.
+#[test]
+fn status_exits_5_until_a_check_passed_on_the_series_as_it_is() {
+    let (env, _smtp, _cfg) = sending(2);
+    let out = env.series_t(&["status"]);
+    assert_eq!(out.status.code(), Some(5), "{}", stderr(&out));
+    assert_eq!(stderr(&out), "");
+    assert!(
+        stdout(&out).contains(
+            "check: not run since the last change\nnot ready to send: `series check` has not run since the last change\n"
+        ),
+        "{}",
+        stdout(&out)
+    );
+
+    assert_ok(&env.series_t(&["check"]));
+    let out = env.series_t(&["status"]);
+    assert_ok(&out);
+    let text = stdout(&out);
+    assert!(text.contains("check: passed, 0 warnings ("), "{text}");
+    assert!(text.ends_with("ready to send\n"), "{text}");
+    let v = json(&env.series_t(&["status", "--json"]));
+    assert_eq!(v["not_ready"].as_array().unwrap().len(), 0);
+    assert_eq!(v["checked"]["errors"], 0);
+
+    // An edit to a patch: the check no longer speaks for the series.
+    let patch = env.series_dir().join("patches/0001-mm-add-f1.patch");
+    let text = fs::read_to_string(&patch).unwrap();
+    fs::write(
+        &patch,
+        text.replace("Signed-off-by: Aaron Lu <aaron.lu@intel.com>\n", ""),
+    )
+    .unwrap();
+    let out = env.series_t(&["status", "--json"]);
+    assert_eq!(out.status.code(), Some(5));
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(
+        v["not_ready"][0],
+        "`series check` has not run since the last change"
+    );
+    // A check that finds the missing sign-off: not ready, and why.
+    assert_eq!(env.series_t(&["check"]).status.code(), Some(1));
+    let out = env.series_t(&["status"]);
+    assert_eq!(out.status.code(), Some(5));
+    assert!(
+        stdout(&out).contains("not ready to send: the last `series check` found 1 error"),
+        "{}",
+        stdout(&out)
+    );
+    // Put back as it was checked: ready again, from the kept record.
+    fs::write(&patch, &text).unwrap();
+    assert_ok(&env.series_t(&["status"]));
+}

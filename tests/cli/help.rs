@@ -83,40 +83,6 @@ fn every_verb_has_a_man_page_that_man_renders() {
 }
 
 #[test]
-fn completions_load_in_bash_and_exist_for_zsh_and_fish() {
-    let env = Env::new();
-    let out = env.series(&["completions", "bash"]);
-    assert_ok(&out);
-    let script = env.dir.path().join("series.bash");
-    fs::write(&script, &out.stdout).unwrap();
-    let got = Command::new("bash")
-        .arg("-c")
-        .arg(format!(
-            "source {} && complete -p series; COMP_WORDS=(series re); COMP_CWORD=1; _series series re series; printf '%s\\n' \"${{COMPREPLY[@]}}\"",
-            script.display()
-        ))
-        .output()
-        .unwrap();
-    let text = String::from_utf8_lossy(&got.stdout);
-    assert!(
-        got.status.success(),
-        "{}",
-        String::from_utf8_lossy(&got.stderr)
-    );
-    assert!(text.contains("-F _series series"), "{text}");
-    for verb in ["rebase", "refresh", "reroll", "review"] {
-        assert!(text.lines().any(|l| l == verb), "no {verb} among {text}");
-    }
-    for shell in ["zsh", "fish"] {
-        let out = env.series(&["completions", shell]);
-        assert_ok(&out);
-        assert!(stdout(&out).contains("series"), "{shell}");
-    }
-    let out = env.series(&["completions", "tcsh"]);
-    assert_eq!(out.status.code(), Some(2));
-}
-
-#[test]
 fn help_of_every_verb_is_reviewed() {
     let env = Env::new();
     let mut all = String::new();

@@ -8,6 +8,7 @@ mod bench;
 mod check;
 mod checkout;
 mod common;
+mod complete;
 mod corpus;
 mod errors;
 mod firstday;

@@ -60,7 +60,7 @@ fn a_save_killed_at_any_step_leaves_old_or_new() {
         };
         let left = beside();
         let status = env.series(&["status"]);
-        assert_ok(&status);
+        assert_read(&status);
         assert_eq!(
             beside(),
             left,

@@ -114,7 +114,7 @@ fn a_second_writer_waits_then_fails_clearly() {
     assert_fails(&out, 1, &["another series command is writing", "series"]);
     assert_unchanged(&before, &Env::snapshot(&env.series_dir()), "locked");
     // Readers take no lock.
-    assert_ok(&env.series(&["status"]));
+    assert_read(&env.series(&["status"]));
     let group = rustix::process::Pid::from_raw(holder.id() as i32).unwrap();
     let _ = rustix::process::kill_process_group(group, rustix::process::Signal::KILL);
     let _ = holder.wait();
@@ -127,7 +127,7 @@ fn a_reader_never_removes_a_writers_staging_folder() {
     let staging = env.work().join(".series-new-inflight");
     fs::create_dir_all(&staging).unwrap();
     fs::write(staging.join("series.toml"), "being written").unwrap();
-    assert_ok(&env.series(&["status"]));
+    assert_read(&env.series(&["status"]));
     assert_ok(&env.series(&["check"]));
     assert!(
         staging.exists(),
@@ -685,7 +685,7 @@ fn status_warns_when_a_series_folder_is_untracked_inside_a_tree() {
     assert_ok(&out);
     assert!(inside.is_dir());
     let out = env.series_in(&env.tree(), &["status"], &[]);
-    assert_ok(&out);
+    assert_read(&out);
     assert!(stdout(&out).contains("git clean -dfx"), "{}", stdout(&out));
     assert!(stdout(&out).contains("series move"), "{}", stdout(&out));
     // Tracked, it says nothing.

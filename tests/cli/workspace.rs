@@ -26,7 +26,11 @@ fn run_in(env: &Env, dir: &Path, args: &[&str]) -> std::process::Output {
 
 fn ok_in(env: &Env, dir: &Path, args: &[&str]) -> String {
     let out = run_in(env, dir, args);
-    assert_ok(&out);
+    if args.contains(&"status") {
+        assert_read(&out);
+    } else {
+        assert_ok(&out);
+    }
     stdout(&out)
 }
 
