@@ -205,6 +205,36 @@ fn lock_wait() -> Result<std::time::Duration, CliError> {
 
 pub use crate::workspace::Workspace as Context;
 
+/// The command line: the verbs and flags `Cli` derives, with the global
+/// options left out of the help of `man` and `completions`, which have no
+/// series or tree to use them on.
+pub fn command() -> clap::Command {
+    use clap::builder::{EnumValueParser, ValueParser};
+    let hidden = |id: &'static str, long: &'static str, parser: ValueParser| {
+        clap::Arg::new(id)
+            .long(long)
+            .hide(true)
+            .value_parser(parser)
+    };
+    let mut cmd = <Cli as clap::CommandFactory>::command();
+    for verb in ["man", "completions"] {
+        // An argument of the verb's own, hidden, takes the place of the
+        // global one of the same id (clap propagates a global argument
+        // only where none of that id exists).
+        cmd = cmd.mut_subcommand(verb, |sub| {
+            sub.arg(hidden("series", "series", ValueParser::path_buf()))
+                .arg(hidden("series_name", "name", ValueParser::string()))
+                .arg(hidden("tree", "tree", ValueParser::path_buf()))
+                .arg(hidden(
+                    "color",
+                    "color",
+                    EnumValueParser::<Colour>::new().into(),
+                ))
+        });
+    }
+    cmd
+}
+
 /// Run the CLI and return its exit code.
 pub fn main() -> ExitCode {
     crate::interrupt::install();
@@ -235,8 +265,11 @@ pub fn main() -> ExitCode {
 fn main_inner() -> ExitCode {
     // The shell asking for completions (`COMPLETE=bash series -- ...`,
     // from the script `series completions` prints): answer and exit.
-    clap_complete::CompleteEnv::with_factory(<Cli as clap::CommandFactory>::command).complete();
-    let cli = match Cli::try_parse() {
+    clap_complete::CompleteEnv::with_factory(command).complete();
+    let parsed = command()
+        .try_get_matches()
+        .and_then(|m| <Cli as clap::FromArgMatches>::from_arg_matches(&m));
+    let cli = match parsed {
         Ok(c) => c,
         Err(e) => {
             let code = if e.use_stderr() { 2 } else { 0 };
@@ -272,6 +305,12 @@ fn main_inner() -> ExitCode {
 pub fn run(cli: Cli, out: &mut dyn Write) -> Result<(), CliError> {
     let cwd = std::env::current_dir()
         .map_err(|e| CliError::internal(format!("no current directory: {e}")))?;
+    // Help in other forms needs no series, tree or settings.
+    let command = match cli.command {
+        Command::Man(a) => return man::man(&cwd, a, out),
+        Command::Completions(a) => return man::completions(a, out),
+        other => other,
+    };
     let env = |k: &str| std::env::var(k).ok().filter(|v| !v.trim().is_empty());
     let fixed_now = match env("SERIES_NOW") {
         Some(v) => Some(crate::clock::Moment::parse(&v).ok_or(crate::clock::BadNow(v))?),
@@ -292,26 +331,26 @@ pub fn run(cli: Cli, out: &mut dyn Write) -> Result<(), CliError> {
         tree_env,
         now: fixed_now,
         committer: (env("GIT_COMMITTER_NAME"), env("GIT_COMMITTER_EMAIL")),
-        creating: matches!(cli.command, Command::Init(_)),
+        creating: matches!(command, Command::Init(_)),
         lock_wait: lock_wait()?,
     };
     let ctx = crate::workspace::Workspace::open(&cwd, ask)?;
-    if cli.command.needs_series() {
+    if command.needs_series() {
         ctx.require()?;
     }
-    if cli.command.syncs() {
+    if command.syncs() {
         if let Some(synced) = crate::app::edit::sync(&ctx, ctx.lock_wait)? {
             let _ = synced.render(&mut std::io::stderr());
         }
     }
     // Every command that may write series/ holds the series lock from
     // before it reads to after its last save; readers take none.
-    let _lock = if cli.command.writes() {
+    let _lock = if command.writes() {
         Some(crate::store::lock(&ctx.series_dir, ctx.lock_wait)?)
     } else {
         None
     };
-    match cli.command {
+    match command {
         Command::Init(a) => init::run(&ctx, a, out),
         Command::Status(a) => status::run(&ctx, a, out),
         Command::Format(a) => format::run(&ctx, a, out),
@@ -333,8 +372,8 @@ pub fn run(cli: Cli, out: &mut dyn Write) -> Result<(), CliError> {
         Command::Move(a) => place::relocate(&ctx, a, out),
         Command::Edit(a) => place::edit(&ctx, a, out),
         Command::Export(a) => export::run(&ctx, a, out),
-        Command::Man(a) => man::man(&ctx, a, out),
-        Command::Completions(a) => man::completions(a, out),
+        // Answered above, before a workspace was opened.
+        Command::Man(_) | Command::Completions(_) => Ok(()),
     }
 }
 
