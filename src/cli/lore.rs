@@ -33,13 +33,17 @@ pub struct Args {
 pub enum What {
     /// Every message of the thread MSGID is in, as an mbox (mboxrd)
     Thread {
+        /// A Message-Id of any message of the thread, with or without <>
         msgid: String,
         /// Write the mbox here instead of standard output
         #[arg(short = 'o', long, value_name = "FILE")]
         output: Option<PathBuf>,
     },
     /// One message, as the archive received it
-    Raw { msgid: String },
+    Raw {
+        /// The message's Message-Id, with or without <>
+        msgid: String,
+    },
     /// The messages a search finds: one line each (date, Message-Id, subject)
     Search {
         /// public-inbox's query language, e.g. 's:"parallel free" f:aaron.lu'
