@@ -4,12 +4,18 @@
  * memory and the parent times the child's exit instead. Used by the boot test
  * of the bundled series, inside a small VM with busybox.
  *
+ * Two runs can be made to overlap: with BIGFREE_SIGNAL=FILE, -f creates FILE
+ * once it has killed its child (its exit teardown has begun); with
+ * BIGFREE_WAIT=FILE, a munmap run touches its memory, then waits for FILE
+ * before it unmaps.
+ *
  * usage: bigfree [-f] MIB
  */
 #define _GNU_SOURCE
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <fcntl.h>
 #include <sys/mman.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -37,6 +43,28 @@ static char *map_and_touch(size_t bytes)
 	for (size_t off = 0; off < bytes; off += page)
 		p[off] = 1;
 	return p;
+}
+
+/* Wait until the file BIGFREE_WAIT names exists, if it names one. */
+static void wait_for_signal(void)
+{
+	const char *path = getenv("BIGFREE_WAIT");
+
+	while (path && access(path, F_OK) != 0)
+		usleep(10000);
+}
+
+/* Create the file BIGFREE_SIGNAL names, if it names one. */
+static void signal_others(void)
+{
+	const char *path = getenv("BIGFREE_SIGNAL");
+	int fd;
+
+	if (!path)
+		return;
+	fd = open(path, O_CREAT | O_WRONLY, 0644);
+	if (fd >= 0)
+		close(fd);
 }
 
 int main(int argc, char **argv)
@@ -67,12 +95,14 @@ int main(int argc, char **argv)
 		read(fds[0], &c, 1);
 		t0 = now();
 		kill(pid, SIGKILL);
+		signal_others();
 		waitpid(pid, NULL, 0);
 		t1 = now();
 		printf("bigfree: exit of %zu MiB took %.6f s\n", mib, t1 - t0);
 	} else {
 		char *p = map_and_touch(bytes);
 
+		wait_for_signal();
 		t0 = now();
 		munmap(p, bytes);
 		t1 = now();

@@ -11,12 +11,12 @@ kernel=$1
 log=${2:-boot-test.log}
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
-mkdir -p "$work"/root/{bin,proc,sys,dev}
+mkdir -p "$work"/root/{bin,proc,sys,dev,tmp}
 cp /bin/busybox "$work/root/bin/busybox"
 gcc -O2 -static -o "$work/root/bin/bigfree" "$here/bigfree.c"
 install -m 755 "$here/init.sh" "$work/root/init"
 (cd "$work/root" && find . | cpio -o -H newc --quiet | gzip -1) > "$work/initramfs.gz"
-timeout 900 qemu-system-x86_64 -m 3072 -smp 2 -nographic -no-reboot \
+timeout 1800 qemu-system-x86_64 -m 4608 -smp 2 -nographic -no-reboot \
     -kernel "$kernel" -initrd "$work/initramfs.gz" \
     -append "console=ttyS0 panic=-1 transparent_hugepage=never" > "$log" 2>&1 || true
 grep "boot-test:" "$log"

@@ -20,7 +20,7 @@ step=0 bad=0
 for commit in "$base" $(git -C "$linux" rev-list --reverse "$base..$tip"); do
     git -C "$linux" checkout -q "$commit"
     # The base is built from scratch, so that its warnings cover every file.
-    [ "$step" -eq 0 ] && find "$out/mm" "$out/arch/x86/mm" -name '*.o' -delete 2>/dev/null
+    [ "$step" -eq 0 ] && { find "$out/mm" "$out/arch/x86/mm" -name '*.o' -delete 2>/dev/null || true; }
     title=$(git -C "$linux" log -1 --format=%s "$commit")
     if ! make -C "$linux" O="$out" -j"$(nproc)" W=1 mm/memory.o > "$log/$step.memory" 2>&1 ||
         ! make -C "$linux" O="$out" -j"$(nproc)" W=1 mm/ arch/x86/mm/ > "$log/$step.all" 2>&1; then
