@@ -172,6 +172,21 @@ fn lists_of(current: &OsStr) -> Vec<CompletionCandidate> {
     offer(current, all)
 }
 
+/// The series of the repository's home, by name (`switch`, `--name`).
+fn series_names_of(current: &OsStr) -> Vec<CompletionCandidate> {
+    // Read from the repository itself: with several series and none
+    // current, there is no workspace to open, and that is when a name is
+    // wanted.
+    let Some(git) = std::env::current_dir()
+        .ok()
+        .and_then(|d| crate::git::dirs(&d))
+    else {
+        return Vec::new();
+    };
+    let names = crate::workspace::names_in(&git.common_dir);
+    offer(current, names.into_iter().map(|n| (n, None)).collect())
+}
+
 /// The completers the arguments name (`#[arg(add = ...)]`).
 pub fn refs() -> ArgValueCompleter {
     ArgValueCompleter::new(refs_of)
@@ -191,6 +206,10 @@ pub fn comment_ids() -> ArgValueCompleter {
 
 pub fn bench_names() -> ArgValueCompleter {
     ArgValueCompleter::new(bench_names_of)
+}
+
+pub fn series_names() -> ArgValueCompleter {
+    ArgValueCompleter::new(series_names_of)
 }
 
 pub fn lists() -> ArgValueCompleter {

@@ -59,7 +59,8 @@ pub struct Cli {
         global = true,
         env = "SERIES_NAME",
         value_name = "NAME",
-        help_heading = "Global options"
+        help_heading = "Global options",
+        add = complete::series_names()
     )]
     pub name: Option<String>,
 

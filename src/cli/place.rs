@@ -30,6 +30,7 @@ pub struct ListArgs {
 #[derive(Debug, ClapArgs)]
 pub struct SwitchArgs {
     /// The series' name, as `series list` shows it
+    #[arg(add = super::complete::series_names())]
     pub name: String,
 }
 

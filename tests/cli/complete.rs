@@ -64,6 +64,10 @@ fn script(env: &Env, shell: &str) -> std::path::PathBuf {
 /// completion function run as bash runs it on a Tab, COMP_WORDS and
 /// COMP_CWORD set.
 fn bash_offers(env: &Env, words: &[&str]) -> Vec<String> {
+    bash_offers_in(env, &env.work(), words)
+}
+
+fn bash_offers_in(env: &Env, dir: &Path, words: &[&str]) -> Vec<String> {
     let script = script(env, "bash");
     let quoted: Vec<String> = words.iter().map(|w| format!("'{w}'")).collect();
     let n = words.len() - 1;
@@ -75,6 +79,7 @@ fn bash_offers(env: &Env, words: &[&str]) -> Vec<String> {
         words[n - 1],
     );
     let out = shell(env, "bash")
+        .current_dir(dir)
         .arg("-c")
         .arg(line)
         .output()
@@ -136,6 +141,20 @@ fn bash_completes_refs_versions_comment_ids_benches_and_lists() {
     );
     let lists = bash_offers(&env, &["series", "format", "--cc", "linux-"]);
     assert_eq!(lists, ["linux-kernel", "linux-mm"]);
+    // The series of the tree's home after switch and --name.
+    let tree = env.tree();
+    for name in ["mm-one", "mm-two"] {
+        let out = env.series_in(&tree, &["init", "--base", "v4.11-rc2", "--name", name], &[]);
+        assert_ok(&out);
+    }
+    assert_eq!(
+        bash_offers_in(&env, &tree, &["series", "switch", "mm-"]),
+        ["mm-one", "mm-two"]
+    );
+    assert_eq!(
+        bash_offers_in(&env, &tree, &["series", "--name", "mm-t"]),
+        ["mm-two"]
+    );
 }
 
 #[test]
