@@ -228,3 +228,25 @@ fn status_exits_5_until_a_check_passed_on_the_series_as_it_is() {
     fs::write(&patch, &text).unwrap();
     assert_ok(&env.series_t(&["status"]));
 }
+
+/// The verbs that make or change a series speak JSON too: reroll, apply
+/// then refresh, attest (docs/JSON.md).
+#[test]
+fn reroll_refresh_and_attest_speak_json() {
+    let (env, _smtp, _cfg) = sending(2);
+    let v = json(&env.series_t(&["reroll", "--json"]));
+    assert_eq!((v["old"].as_u64(), v["new"].as_u64()), (Some(1), Some(2)));
+    assert_eq!(v["was_sent"], false);
+    assert_eq!(v["kept_now"], true);
+    let v = json(&env.series_t(&["apply", "--json"]));
+    let branch = v["branch"].as_str().unwrap().to_string();
+    let v = json(&env.series_t(&["refresh", "--branch", &branch, "--dry-run", "--json"]));
+    assert_eq!(v["branch"], branch.as_str());
+    assert_eq!(v["patches"], 2);
+    assert_eq!(v["saved"], false);
+    assert_eq!(v["lines"][0]["fate"], "unchanged");
+    let file = env.series_dir().join("patches/0001-mm-add-f1.patch");
+    let v = json(&env.series(&["attest", file.to_str().unwrap(), "--json"]));
+    assert_eq!(v["files"][0]["bad"], 0);
+    assert_eq!(v["files"][0]["signatures"].as_array().unwrap().len(), 0);
+}

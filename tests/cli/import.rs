@@ -543,14 +543,57 @@ fn a_thread_from_a_public_inbox_server_imports_the_same_files() {
     let out = env.series(&["lore", "--lore", &pi.url, "search", "s:nothing-like-this"]);
     assert_ok(&out);
     assert_eq!(stdout(&out), "");
+    // --json: the same, as data (docs/JSON.md).
+    let json = |args: &[&str]| -> serde_json::Value {
+        let out = env.series(args);
+        assert_ok(&out);
+        serde_json::from_slice(&out.stdout).unwrap()
+    };
+    let v = json(&[
+        "lore",
+        "--lore",
+        &pi.url,
+        "search",
+        "s:\"add f2\"",
+        "--json",
+    ]);
+    assert_eq!(v["what"], "search");
+    assert!(v["found"][0]["subject"]
+        .as_str()
+        .unwrap()
+        .ends_with("mm: add f2"));
+    let v = json(&[
+        "lore",
+        "--lore",
+        &pi.url,
+        "thread",
+        &cover_id,
+        "-o",
+        saved.to_str().unwrap(),
+        "--json",
+    ]);
+    assert_eq!(
+        (v["what"].as_str(), v["messages"].as_u64()),
+        (Some("thread"), Some(4))
+    );
     // The saved thread imports as the archive does.
     let out = import(&env, &["--mbox", saved.to_str().unwrap()]);
     assert_ok(&out);
     assert_eq!(patch_files(&env), reference(&env));
     fs::remove_dir_all(env.series_dir()).unwrap();
 
-    let out = import(&env, &["--from", &cover_id, "--lore", &pi.url]);
+    let out = import(&env, &["--from", &cover_id, "--lore", &pi.url, "--json"]);
     assert_ok(&out);
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(
+        (v["version"].as_u64(), v["patches"].as_u64()),
+        (Some(2), Some(3))
+    );
+    assert_eq!(
+        v["source"],
+        format!("{} (thread of {cover_id})", pi.url).as_str()
+    );
+    assert_eq!(v["posted"], true);
     // The mboxrd quoting of "From the start" is undone; the commits series
     // makes (author as committer, at the author date) are the originals.
     assert_eq!(patch_files(&env), reference(&env));
