@@ -236,6 +236,10 @@ pub fn check(
         &req.options(ws),
         progress,
     )?;
+    report.findings.extend(crate::check::tags::signoff_chain(
+        &p.series,
+        &ws.sender(&p.series),
+    ));
     let rings = super::keyrings(ws);
     for (i, m) in p.messages.iter().enumerate() {
         let found = crate::attest::verify(&m.bytes, &rings, std::time::Duration::from_secs(60))
@@ -258,5 +262,10 @@ pub fn check(
             report.signatures.push(format!("{}: {said}", m.file));
         }
     }
+    // Grouped by patch, as the checks' own findings are (a stable sort:
+    // each patch's findings keep their order).
+    report
+        .findings
+        .sort_by_key(|f| f.patch.map_or(usize::MAX, |p| p));
     Ok(report)
 }

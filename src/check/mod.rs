@@ -5,6 +5,7 @@
 pub mod build;
 pub mod checkpatch;
 pub mod rules;
+pub mod tags;
 
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -142,6 +143,7 @@ fn on_tree(
 ) -> Result<(Option<String>, Option<String>), CheckError> {
     let (f, apply_note) = apply_check(t, series);
     findings.extend(f);
+    findings.extend(tags::fixes(t, series));
     let Some(cmd) = &opts.build else {
         return Ok((apply_note, None));
     };

@@ -15,6 +15,7 @@ mod config;
 mod dirs;
 pub use dirs::{dirs, untracked_in, Dirs};
 mod id;
+mod lookup;
 mod merge;
 use abbrev::default_abbrev;
 use config::config_for;

@@ -560,3 +560,92 @@ fn a_long_comment_or_string_is_reported_once_too() {
         "{on_3:?}"
     );
 }
+
+/// `Fixes:` tags are looked up in the tree, as the bots do: the commit
+/// must exist, carry the quoted subject and be in the base's history; and
+/// whoever sends a patch signs it last.
+#[test]
+fn fixes_tags_are_looked_up_and_the_sender_signs_last() {
+    let env = Env::new();
+    env.base("v4.11-rc2");
+    kernelish(&env, &linux_scripts());
+    env.write("mm/free.c", GOOD_C);
+    env.commit("mm: add free.c");
+    env.git(&["tag", "-f", "v4.11-rc2"]);
+    // A commit the base does not contain, on a branch of its own.
+    env.git(&["checkout", "-q", "-b", "elsewhere"]);
+    env.write("mm/other.c", GOOD_C);
+    env.commit("mm: add other.c");
+    env.git(&["checkout", "-q", "-"]);
+    let fixed = env.git(&["rev-parse", "v4.11-rc2"]);
+    let elsewhere = env.git(&["rev-parse", "elsewhere"]);
+    let (fixed, elsewhere) = (&fixed.trim()[..12], &elsewhere.trim()[..12]);
+    let patches = [
+        // Right: in the base's history, its own subject.
+        format!("Fixes: {fixed} (\"mm: add free.c\")\nSigned-off-by: Aaron Lu <aaron.lu@intel.com>"),
+        // A subject the commit does not have.
+        format!("Fixes: {fixed} (\"mm: add the free file\")\nSigned-off-by: Aaron Lu <aaron.lu@intel.com>"),
+        // No such commit; and someone else signed after the sender.
+        "Fixes: 0123456789ab (\"mm: gone\")\nSigned-off-by: Aaron Lu <aaron.lu@intel.com>\nSigned-off-by: Dave Hansen <dave.hansen@intel.com>".to_string(),
+        // Not in the base's history.
+        format!("Fixes: {elsewhere} (\"mm: add other.c\")\nSigned-off-by: Aaron Lu <aaron.lu@intel.com>"),
+    ];
+    env.git(&["checkout", "-q", "v4.11-rc2", "-B", "work"]);
+    let mut body = GOOD_C.to_string();
+    for (i, trailers) in patches.iter().enumerate() {
+        body.push_str(&format!("int parallel_free_{i};\n"));
+        env.write("mm/free.c", &body);
+        env.commit(&format!(
+            "mm: add parallel_free_{i}\n\nKeep knob {i}.\n\n{trailers}"
+        ));
+    }
+    env.init(&["--base", "v4.11-rc2", "--subject", "mm: parallel free"]);
+    fs::write(
+        env.series_dir().join("cover.md"),
+        "Free pages in parallel.\n",
+    )
+    .unwrap();
+
+    let out = check(&env, &["--json"]);
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let ours: Vec<(u64, String, String)> = v["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| {
+            let r = f["rule"].as_str().unwrap();
+            r.starts_with("fixes-") || r == "signoff-chain"
+        })
+        .map(|f| {
+            (
+                f["patch"].as_u64().unwrap(),
+                f["rule"].as_str().unwrap().to_string(),
+                f["message"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect();
+    let rules: Vec<(u64, &str)> = ours.iter().map(|(p, r, _)| (*p, r.as_str())).collect();
+    assert_eq!(
+        rules,
+        [
+            (2, "fixes-subject"),
+            (3, "fixes-commit"),
+            (3, "signoff-chain"),
+            (4, "fixes-base")
+        ],
+        "{ours:?}"
+    );
+    assert!(
+        ours[0]
+            .2
+            .contains("(\"mm: add free.c\"), not \"mm: add the free file\""),
+        "{ours:?}"
+    );
+    assert!(ours[2].2.contains("the last Signed-off-by is Dave Hansen <dave.hansen@intel.com>, but Aaron Lu <aaron.lu@intel.com> sends it"), "{ours:?}");
+    assert!(
+        ours[3]
+            .2
+            .contains("not in the history of the base v4.11-rc2"),
+        "{ours:?}"
+    );
+}
