@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Unpack Debian's linux-source-6.12 into a cache, once.
 #   scripts/kernel-source.sh scripts   checkpatch.pl, spelling.txt,
-#                                      const_structs.checkpatch, get_maintainer.pl
-#                                      and MAINTAINERS, for tests
+#                                      const_structs.checkpatch, get_maintainer.pl,
+#                                      kernel-doc and MAINTAINERS, for tests
 #   scripts/kernel-source.sh tree      the whole tree as a git repository,
 #                                      for benchmarks
 # Prints the folder. The cache is ${SERIES_CACHE:-$HOME/.cache/series}.
@@ -20,15 +20,18 @@ mkdir -p "$cache"
 case "$what" in
 scripts)
     dir=$cache/linux-6.12-scripts
-    if [ ! -f "$dir/.done" ]; then
+    # .done-2: the set of files below (kernel-doc was added); an older
+    # cache is unpacked again.
+    if [ ! -f "$dir/.done-2" ]; then
         rm -rf "$dir.tmp" && mkdir -p "$dir.tmp"
         tar -xJf "$tarball" -C "$dir.tmp" --strip-components=1 \
             linux-source-6.12/scripts/checkpatch.pl \
             linux-source-6.12/scripts/spelling.txt \
             linux-source-6.12/scripts/const_structs.checkpatch \
             linux-source-6.12/scripts/get_maintainer.pl \
+            linux-source-6.12/scripts/kernel-doc \
             linux-source-6.12/MAINTAINERS
-        touch "$dir.tmp/.done"
+        touch "$dir.tmp/.done-2"
         rm -rf "$dir" && mv "$dir.tmp" "$dir"
     fi
     ;;

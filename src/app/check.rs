@@ -183,6 +183,7 @@ impl Checked {
             (None, Some(f)) => writeln!(out, "apply: stops at patch {}", f.patch.unwrap_or(0))?,
             (None, None) => writeln!(out, "apply: every patch applies on {}", self.base)?,
         }
+        writeln!(out, "kernel-doc: {}", r.kernel_doc)?;
         if let Some(b) = &r.build {
             writeln!(out, "build: {b}")?;
         }

@@ -4,6 +4,7 @@
 
 pub mod build;
 pub mod checkpatch;
+pub mod kerneldoc;
 pub mod rules;
 pub mod tags;
 
@@ -96,13 +97,14 @@ pub fn run(
     findings.extend(consistency(series, &stored, prose));
 
     let tree = tree_path.map(Tree::open).transpose()?;
-    let (apply_note, build_note) = match &tree {
+    let (apply_note, build_note, kernel_doc) = match &tree {
         Some(t) => on_tree(t, series, opts, progress, &mut findings)?,
         None => (
             Some("skipped: no kernel tree".to_string()),
             opts.build
                 .as_ref()
                 .map(|_| "skipped: no kernel tree".to_string()),
+            "skipped: no kernel tree".to_string(),
         ),
     };
     let checkpatch = run_checkpatch(messages, tree_path, opts, progress, &mut findings)?;
@@ -129,23 +131,27 @@ pub fn run(
         checkpatch,
         apply: apply_note,
         build: build_note,
+        kernel_doc,
     })
 }
 
-/// The checks that need the tree: the apply check, then the build at every
-/// patch when asked. Returns their notes.
+/// The checks that need the tree: the apply check, the `Fixes:` tags,
+/// kernel-doc, then the build at every patch when asked. Returns the
+/// notes of the apply check, the build and kernel-doc.
 fn on_tree(
     t: &Tree,
     series: &Series,
     opts: &Options,
     progress: ProgressFn<'_>,
     findings: &mut Vec<Finding>,
-) -> Result<(Option<String>, Option<String>), CheckError> {
+) -> Result<(Option<String>, Option<String>, String), CheckError> {
     let (f, apply_note) = apply_check(t, series);
     findings.extend(f);
     findings.extend(tags::fixes(t, series));
+    let (f, kernel_doc) = kerneldoc::run(t, series, opts.checkpatch_timeout);
+    findings.extend(f);
     let Some(cmd) = &opts.build else {
-        return Ok((apply_note, None));
+        return Ok((apply_note, None, kernel_doc));
     };
     let build_note = match crate::apply::apply(t, series, None, &mut |_, _, _| {}) {
         Ok(commits) => {
@@ -162,7 +168,7 @@ fn on_tree(
         }
         Err(e) => format!("skipped: {e}"),
     };
-    Ok((apply_note, Some(build_note)))
+    Ok((apply_note, Some(build_note), kernel_doc))
 }
 
 /// checkpatch.pl on every patch mail (the cover is not a patch).
@@ -231,6 +237,9 @@ pub struct Report {
     pub signatures: Vec<String>,
     pub apply: Option<String>,
     pub build: Option<String>,
+    /// What kernel-doc found, in words (`3 file changes checked, 1 new
+    /// warning`), or why it was skipped.
+    pub kernel_doc: String,
 }
 
 impl Report {

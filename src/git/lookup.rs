@@ -25,6 +25,15 @@ impl Tree {
         Some((id, subject))
     }
 
+    /// The bytes of the file at `path` in the commit `commit` (40 hex
+    /// digits); none when there is no such commit or file.
+    pub fn file_at(&self, commit: &str, path: &str) -> Option<Vec<u8>> {
+        let c = self.repo.find_commit(Oid::from_str(commit).ok()?).ok()?;
+        let entry = c.tree().ok()?.get_path(std::path::Path::new(path)).ok()?;
+        let blob = self.repo.find_blob(entry.id()).ok()?;
+        Some(blob.content().to_vec())
+    }
+
     /// Whether `ancestor` is `tip` or in its history.
     pub fn in_history_of(&self, ancestor: Id, tip: &str) -> bool {
         let Ok(tip) = Oid::from_str(tip) else {

@@ -22,7 +22,7 @@ use config::config_for;
 pub use config::{config_get, file_get};
 pub use id::{BadId, Id};
 mod offsets;
-pub use offsets::apply_text;
+pub use offsets::{apply_file, apply_text};
 mod patch;
 pub mod replay;
 mod similarity;

@@ -270,6 +270,15 @@ pub fn in_place(patch: &Patch) -> Option<Vec<InPlace>> {
     Some(out)
 }
 
+/// Apply one file's hunks of a parsed diff to `file`'s text with the same
+/// rules as [`apply`], in memory. None when it does not apply.
+pub fn apply_file(file: &[u8], diff: &crate::diff::patch::FileDiff) -> Option<Vec<u8>> {
+    let hs: Vec<Hunk> = diff.hunks.iter().map(hunk).collect();
+    apply_hunks(split_lines(file), &hs, "kernel-doc")
+        .ok()
+        .map(|l| l.concat())
+}
+
 /// Apply the first file of a unified diff to `file`'s text with the same
 /// rules as [`apply`], in memory: the line applier on its own, for the fuzz
 /// targets. None when the diff does not parse or does not apply.

@@ -649,3 +649,62 @@ fn fixes_tags_are_looked_up_and_the_sender_signs_last() {
         "{ours:?}"
     );
 }
+
+/// kernel-doc runs on the C files each patch touches, before and after
+/// it: the base's own warnings, moved by the patch, are not blamed on it;
+/// the one it adds is reported with its line.
+#[test]
+fn kernel_doc_reports_only_the_warnings_a_patch_adds() {
+    let scripts = linux_scripts();
+    let env = Env::new();
+    env.base("v4.11-rc2");
+    kernelish(&env, &scripts);
+    fs::copy(
+        scripts.join("scripts/kernel-doc"),
+        env.tree().join("scripts/kernel-doc"),
+    )
+    .expect("scripts/kernel-doc of linux-source-6.12 (scripts/kernel-source.sh scripts)");
+    let old = "/**\n * old_free() - free the old way\n * @a: the pages\n */\nint old_free(int a, int b);\n";
+    env.write("mm/free.h", format!("{GOOD_C}{old}"));
+    env.commit("mm: add free.h");
+    env.git(&["tag", "-f", "v4.11-rc2"]);
+    let new = "/**\n * par_free() - free in parallel\n * @pages: the pages\n */\nint par_free(int pages, int workers);\n";
+    env.write("mm/free.h", format!("{GOOD_C}{new}{old}"));
+    env.commit("mm: add par_free\n\nDeclare the parallel free.\n\nSigned-off-by: Aaron Lu <aaron.lu@intel.com>");
+    env.write(
+        "mm/free.h",
+        format!("{GOOD_C}{new}{old}int par_free_threshold;\n"),
+    );
+    env.commit(
+        "mm: add par_free_threshold\n\nA knob.\n\nSigned-off-by: Aaron Lu <aaron.lu@intel.com>",
+    );
+    env.init(&["--base", "v4.11-rc2", "--subject", "mm: parallel free"]);
+    fs::write(
+        env.series_dir().join("cover.md"),
+        "Free pages in parallel.\n",
+    )
+    .unwrap();
+
+    let out = check(&env, &["--json"]);
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let kd: Vec<&serde_json::Value> = v["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["rule"] == "kernel-doc")
+        .collect();
+    assert_eq!(kd.len(), 1, "{kd:?}");
+    assert_eq!(kd[0]["patch"], 1);
+    assert_eq!(kd[0]["file"], "mm/free.h");
+    assert_eq!(kd[0]["line"], 9);
+    assert_eq!(
+        kd[0]["message"],
+        "Function parameter or struct member 'workers' not described in 'par_free'"
+    );
+    assert_eq!(v["kernel_doc"], "2 file changes checked, 1 new warning");
+    let text = stdout(&check(&env, &[]));
+    assert!(
+        text.contains("kernel-doc: 2 file changes checked, 1 new warning"),
+        "{text}"
+    );
+}
