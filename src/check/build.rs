@@ -1,8 +1,13 @@
-//! Build at every patch (bisectability) in a scratch worktree that is
-//! removed afterwards; the user's checkout is never touched.
+//! Build at the base and at every patch (bisectability, and the compiler's
+//! warnings each patch adds) in a scratch worktree that is removed
+//! afterwards; the user's checkout is never touched.
 
+use std::collections::BTreeMap;
 use std::path::Path;
+use std::sync::LazyLock;
 use std::time::Duration;
+
+use regex::Regex;
 
 use crate::git::{cmd, Id};
 use crate::model::{Finding, Severity, Source};
@@ -19,26 +24,168 @@ pub enum BuildError {
     Run(#[source] RunError),
 }
 
-/// Check out each commit in turn in a scratch worktree of `tree` and run
-/// `command` (through `sh -c`, as the user wrote it) there. Stops at the
-/// first patch that breaks the build; `limit` bounds each build.
+/// What the builds found: findings (a patch that breaks the build, the
+/// warnings a patch adds) and the warnings patches fixed, in words.
+#[derive(Debug, Default)]
+pub struct Built {
+    pub findings: Vec<Finding>,
+    pub fixed: Vec<String>,
+    /// Why the check stopped before the last patch, if it did.
+    pub stopped: Option<String>,
+}
+
+/// A compiler's diagnostic: `FILE:LINE[:COL]: warning: TEXT` (gcc, clang).
+static DIAGNOSTIC: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"^([^\s:][^:]*):(\d+):(?:\d+:)? warning: (.+)$").expect("a valid regex")
+});
+
+/// The warnings in a build's output: (file, line, text), the file as the
+/// compiler named it with a leading `./` dropped.
+fn diagnostics(output: &str) -> Vec<(String, u32, String)> {
+    output
+        .lines()
+        .filter_map(|l| {
+            let c = DIAGNOSTIC.captures(l)?;
+            let file = c[1].trim_start_matches("./").to_string();
+            Some((file, c[2].parse().ok()?, c[3].trim().to_string()))
+        })
+        .collect()
+}
+
+/// One build in `wt`: Ok(output) when it succeeded, Err(finding) when it
+/// failed or ran out of time at `patch` (none: at the base).
+fn build_once(
+    wt: &Path,
+    command: &str,
+    limit: Duration,
+    patch: Option<usize>,
+) -> Result<Result<String, Finding>, BuildError> {
+    let at = if patch.is_some() {
+        "at this patch"
+    } else {
+        "at the base, before any patch (nothing was checked)"
+    };
+    let failed = |rule: &str, message: String| Finding {
+        patch,
+        file: None,
+        line: None,
+        rule: rule.into(),
+        severity: Severity::Error,
+        message,
+        source: Source::Build,
+    };
+    let out = match Run::new("sh")
+        .arg("-c")
+        .arg(command)
+        .cwd(wt)
+        .limit(limit)
+        .output()
+    {
+        Ok(out) => out,
+        Err(RunError::TimedOut { .. }) => {
+            return Ok(Err(failed(
+                "build-timeout",
+                format!(
+                    "`{command}` did not finish within {}s {at} and was stopped (raise --build-timeout)",
+                    limit.as_secs()
+                ),
+            )))
+        }
+        Err(e) => return Err(BuildError::Run(e)),
+    };
+    let mut text = String::from_utf8_lossy(&out.stdout).into_owned();
+    text.push_str(&String::from_utf8_lossy(&out.stderr));
+    if out.status.success() {
+        return Ok(Ok(text));
+    }
+    let tail: Vec<&str> = text.lines().rev().take(15).collect();
+    let tail: Vec<&str> = tail.into_iter().rev().collect();
+    Ok(Err(failed(
+        "build",
+        format!(
+            "`{command}` fails {at} ({}):\n{}",
+            out.status,
+            tail.join("\n")
+        ),
+    )))
+}
+
+/// The warnings known for each file: those of the last build that printed
+/// any for it, or (for a file a patch changed) of the last build at all.
+type Known = BTreeMap<String, Vec<String>>;
+
+/// Compare one patch's build with what was known: each warning whose text
+/// its file did not have is new (matched by text, so a warning moved by
+/// the patch is not); a changed file's warning that is gone was fixed.
+fn compare(
+    known: &mut Known,
+    found: Vec<(String, u32, String)>,
+    changed: &[String],
+    patch: usize,
+    out: &mut Built,
+) {
+    let mut now: Known = BTreeMap::new();
+    for (file, line, text) in &found {
+        now.entry(file.clone()).or_default().push(text.clone());
+        let had = known.get(file).map(Vec::as_slice).unwrap_or(&[]);
+        let before = had.iter().filter(|t| *t == text).count();
+        let seen = found
+            .iter()
+            .take_while(|f| !(f.0 == *file && f.1 == *line && f.2 == *text))
+            .filter(|f| f.0 == *file && f.2 == *text)
+            .count();
+        if seen >= before {
+            out.findings.push(Finding {
+                patch: Some(patch),
+                file: Some(file.clone()),
+                line: Some(*line),
+                rule: "build-warning".into(),
+                severity: Severity::Warning,
+                message: format!("{text} (new at this patch)"),
+                source: Source::Build,
+            });
+        }
+    }
+    for file in changed {
+        let had = known.get(file).cloned().unwrap_or_default();
+        let has = now.get(file).cloned().unwrap_or_default();
+        let mut left = has.clone();
+        for t in had {
+            match left.iter().position(|h| *h == t) {
+                Some(i) => {
+                    left.remove(i);
+                }
+                None => out.fixed.push(format!("patch {patch} fixes {file}: {t}")),
+            }
+        }
+        known.insert(file.clone(), has);
+    }
+    for (file, texts) in now {
+        known.insert(file, texts);
+    }
+}
+
+/// Build at `base`, then check out each commit in turn and build again, in
+/// a scratch worktree of `tree`, with `command` (through `sh -c`, as the
+/// user wrote it); `changed[i]` are the files patch i+1 changes. Reports
+/// the first patch that breaks the build and the warnings each patch adds
+/// over the base's; `limit` bounds each build.
 // The scratch worktree made, used at each commit and always removed,
 // in one place so that the removal cannot be missed.
 pub fn run(
     tree: &Path,
+    base: Id,
     commits: &[Id],
+    changed: &[Vec<String>],
     command: &str,
     limit: Duration,
     progress: &mut dyn FnMut(usize, usize),
-) -> Result<Vec<Finding>, BuildError> {
+) -> Result<Built, BuildError> {
     let scratch = tempfile::Builder::new()
         .prefix("series-build-")
         .tempdir()
         .map_err(BuildError::Spawn)?;
     let wt = scratch.path().join("tree");
-    let Some(first) = commits.first() else {
-        return Ok(Vec::new());
-    };
     cmd::git(
         tree,
         [
@@ -47,58 +194,44 @@ pub fn run(
             "-q",
             "--detach",
             &wt.to_string_lossy(),
-            &first.to_string(),
+            &base.to_string(),
         ],
     )?;
     let result = (|| {
+        let mut out = Built::default();
+        let mut known = Known::new();
+        progress(0, commits.len());
+        // A base that does not build is no pass: the check could not run.
+        match build_once(&wt, command, limit, None)? {
+            Ok(text) => {
+                for (file, _, t) in diagnostics(&text) {
+                    known.entry(file).or_default().push(t);
+                }
+            }
+            Err(f) => {
+                out.findings.push(f);
+                out.stopped = Some(format!(
+                    "`{command}` fails at the base; nothing was checked"
+                ));
+                return Ok(out);
+            }
+        }
         for (i, c) in commits.iter().enumerate() {
             progress(i + 1, commits.len());
             cmd::git(&wt, ["checkout", "-q", "--detach", &c.to_string()])?;
-            let out = match Run::new("sh")
-                .arg("-c")
-                .arg(command)
-                .cwd(&wt)
-                .limit(limit)
-                .output()
-            {
-                Ok(out) => out,
-                Err(RunError::TimedOut { .. }) => {
-                    return Ok(vec![Finding {
-                        patch: Some(i + 1),
-                        file: None,
-                        line: None,
-                        rule: "build-timeout".into(),
-                        severity: Severity::Error,
-                        message: format!(
-                            "`{command}` did not finish within {}s at this patch and was stopped (raise --build-timeout)",
-                            limit.as_secs()
-                        ),
-                        source: Source::Build,
-                    }])
+            match build_once(&wt, command, limit, Some(i + 1))? {
+                Ok(text) => {
+                    let none = Vec::new();
+                    let files = changed.get(i).unwrap_or(&none);
+                    compare(&mut known, diagnostics(&text), files, i + 1, &mut out);
                 }
-                Err(e) => return Err(BuildError::Run(e)),
-            };
-            if !out.status.success() {
-                let mut text = String::from_utf8_lossy(&out.stdout).into_owned();
-                text.push_str(&String::from_utf8_lossy(&out.stderr));
-                let tail: Vec<&str> = text.lines().rev().take(15).collect();
-                let tail: Vec<&str> = tail.into_iter().rev().collect();
-                return Ok(vec![Finding {
-                    patch: Some(i + 1),
-                    file: None,
-                    line: None,
-                    rule: "build".into(),
-                    severity: Severity::Error,
-                    message: format!(
-                        "`{command}` fails at this patch ({}):\n{}",
-                        out.status,
-                        tail.join("\n")
-                    ),
-                    source: Source::Build,
-                }]);
+                Err(f) => {
+                    out.findings.push(f);
+                    return Ok(out);
+                }
             }
         }
-        Ok(Vec::new())
+        Ok(out)
     })();
     let _ = cmd::git(
         tree,
@@ -106,4 +239,47 @@ pub fn run(
     );
     let _ = cmd::git(tree, ["worktree", "prune"]);
     result
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn gcc_and_clang_warnings_are_read_with_or_without_a_column() {
+        let out = "  CC      mm/memory.o\nmm/memory.c:42:7: warning: unused variable 'x' [-Wunused-variable]\n./mm/free.c:9: warning: no previous prototype for 'f'\nmm/memory.c:50:1: error: expected ';'\nIn file included from mm/memory.c:3:\n";
+        assert_eq!(
+            diagnostics(out),
+            [
+                (
+                    "mm/memory.c".to_string(),
+                    42,
+                    "unused variable 'x' [-Wunused-variable]".to_string()
+                ),
+                (
+                    "mm/free.c".to_string(),
+                    9,
+                    "no previous prototype for 'f'".to_string()
+                ),
+            ]
+        );
+    }
+
+    #[test]
+    fn a_moved_warning_is_old_a_new_one_is_new_and_a_gone_one_was_fixed() {
+        let mut known = Known::new();
+        known.insert(
+            "a.c".into(),
+            vec!["unused variable 'x'".into(), "old".into()],
+        );
+        let mut out = Built::default();
+        let found = vec![
+            ("a.c".to_string(), 20, "unused variable 'x'".to_string()),
+            ("a.c".to_string(), 30, "unused variable 'x'".to_string()),
+        ];
+        compare(&mut known, found, &["a.c".to_string()], 2, &mut out);
+        assert_eq!(out.findings.len(), 1);
+        assert_eq!(out.findings[0].line, Some(30));
+        assert_eq!(out.fixed, ["patch 2 fixes a.c: old"]);
+    }
 }

@@ -155,20 +155,66 @@ fn on_tree(
     };
     let build_note = match crate::apply::apply(t, series, None, &mut |_, _, _| {}) {
         Ok(commits) => {
-            let f = build::run(t.path(), &commits, cmd, opts.build_timeout, &mut |i, n| {
-                progress("build", i, n)
+            let base = series.manifest.base.commit.parse().map_err(|_| {
+                CheckError::Build(build::BuildError::Spawn(std::io::Error::other(
+                    "the base is not a commit id",
+                )))
             })?;
-            let note = if f.is_empty() {
-                format!("`{cmd}` passed at every patch")
-            } else {
-                format!("`{cmd}` failed")
-            };
-            findings.extend(f);
+            let changed = changed_files(series);
+            let built = build::run(
+                t.path(),
+                base,
+                &commits,
+                &changed,
+                cmd,
+                opts.build_timeout,
+                &mut |i, n| progress("build", i, n),
+            )?;
+            let note = build_note(cmd, &built);
+            findings.extend(built.findings);
             note
         }
         Err(e) => format!("skipped: {e}"),
     };
     Ok((apply_note, Some(build_note), kernel_doc))
+}
+
+/// The files each patch changes, by their new paths.
+fn changed_files(series: &Series) -> Vec<Vec<String>> {
+    series
+        .patches
+        .iter()
+        .map(|p| {
+            crate::diff::Patch::parse(&p.diff)
+                .map(|d| d.files.iter().map(|f| f.path()).collect())
+                .unwrap_or_default()
+        })
+        .collect()
+}
+
+/// What the builds found, in words.
+fn build_note(cmd: &str, built: &build::Built) -> String {
+    if let Some(why) = &built.stopped {
+        return why.clone();
+    }
+    let broke = built.findings.iter().any(|f| f.severity == Severity::Error);
+    let new = built
+        .findings
+        .iter()
+        .filter(|f| f.rule == "build-warning")
+        .count();
+    let mut note = if broke {
+        format!("`{cmd}` failed")
+    } else {
+        format!(
+            "`{cmd}` passed at the base and every patch, {new} new warning{}",
+            if new == 1 { "" } else { "s" }
+        )
+    };
+    for f in &built.fixed {
+        note.push_str(&format!("; {f}"));
+    }
+    note
 }
 
 /// checkpatch.pl on every patch mail (the cover is not a patch).

@@ -298,7 +298,7 @@ fn build_at_every_patch_names_the_first_that_breaks() {
 
     let out = check(&env, &["--build", "true"]);
     assert!(
-        stdout(&out).contains("build: `true` passed at every patch"),
+        stdout(&out).contains("build: `true` passed at the base and every patch, 0 new warnings"),
         "{}",
         stdout(&out)
     );
@@ -467,9 +467,18 @@ fn a_build_that_hangs_is_stopped() {
         &["--build", "sleep 600", "--build-timeout", "1", "--json"],
     );
     assert_eq!(out.status.code(), Some(1));
+    // The base is built first: it is the build there that is stopped,
+    // and a check that could not run is no pass.
     let f = findings(&out, "build-timeout");
     assert_eq!(f.len(), 1, "{f:?}");
-    assert_eq!(f[0]["patch"], 1);
+    assert_eq!(f[0]["patch"], serde_json::Value::Null);
+    assert!(
+        f[0]["message"]
+            .as_str()
+            .unwrap()
+            .contains("at the base, before any patch"),
+        "{f:?}"
+    );
     assert_eq!(
         env.git(&["worktree", "list"]).lines().count(),
         1,
@@ -706,5 +715,54 @@ fn kernel_doc_reports_only_the_warnings_a_patch_adds() {
     assert!(
         text.contains("kernel-doc: 2 file changes checked, 1 new warning"),
         "{text}"
+    );
+}
+
+/// `check --build` builds the base, then every patch, and reports only the
+/// compiler warnings a patch adds (the base's, moved by a patch, are not
+/// blamed on it) and the ones a patch fixes, with real gcc and make.
+#[test]
+fn build_warnings_each_patch_adds_and_fixes_are_told_apart() {
+    let base_c =
+        "// SPDX-License-Identifier: GPL-2.0\nint free_base(void)\n{\n\tint x;\n\treturn 0;\n}\n";
+    let env = setup(|env| {
+        env.write(
+            "Makefile",
+            "all: mm/free.o\n\n%.o: %.c\n\tcc -Wall -c -o $@ $<\n",
+        );
+        env.write("mm/free.c", base_c);
+        env.commit("mm: add free.c with a warning of its own");
+        env.git(&["tag", "-f", "v4.11-rc2"]);
+        let more = "int free_more(void)\n{\n\tint y;\n\treturn 1;\n}\n";
+        env.write("mm/free.c", format!("/* moved down */\n\n{base_c}{more}"));
+        env.commit("mm: add free_more\n\nAdd it.\n\nSigned-off-by: Aaron Lu <aaron.lu@intel.com>");
+        let fixed = base_c.replace("\tint x;\n", "");
+        env.write("mm/free.c", format!("/* moved down */\n\n{fixed}{more}"));
+        env.commit(
+            "mm: drop the unused x\n\nTidy.\n\nSigned-off-by: Aaron Lu <aaron.lu@intel.com>",
+        );
+    });
+    let out = check(&env, &["--build", "make", "--json"]);
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let w = findings(&out, "build-warning");
+    assert_eq!(w.len(), 1, "{v}");
+    assert_eq!(w[0]["patch"], 1);
+    assert_eq!(w[0]["file"], "mm/free.c");
+    assert_eq!(w[0]["line"], 11);
+    assert!(
+        w[0]["message"]
+            .as_str()
+            .unwrap()
+            .starts_with("unused variable 'y'"),
+        "{w:?}"
+    );
+    assert_eq!(
+        v["build"],
+        "`make` passed at the base and every patch, 1 new warning; patch 2 fixes mm/free.c: unused variable 'x' [-Wunused-variable]"
+    );
+    assert_eq!(
+        env.git(&["worktree", "list"]).lines().count(),
+        1,
+        "the scratch worktree was left behind"
     );
 }
