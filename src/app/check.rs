@@ -184,6 +184,7 @@ impl Checked {
             (None, None) => writeln!(out, "apply: every patch applies on {}", self.base)?,
         }
         writeln!(out, "kernel-doc: {}", r.kernel_doc)?;
+        writeln!(out, "recipients: {}", r.recipients)?;
         if let Some(b) = &r.build {
             writeln!(out, "build: {b}")?;
         }

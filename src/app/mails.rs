@@ -240,6 +240,12 @@ pub fn check(
         &p.series,
         &ws.sender(&p.series),
     ));
+    if let Some(tree) = ws.tree_path_opt() {
+        let (f, note) =
+            crate::check::recipients::check(&tree, &p.series, &p.messages, req.checkpatch_timeout);
+        report.findings.extend(f);
+        report.recipients = note;
+    }
     let rings = super::keyrings(ws);
     for (i, m) in p.messages.iter().enumerate() {
         let found = crate::attest::verify(&m.bytes, &rings, std::time::Duration::from_secs(60))

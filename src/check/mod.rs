@@ -5,6 +5,7 @@
 pub mod build;
 pub mod checkpatch;
 pub mod kerneldoc;
+pub mod recipients;
 pub mod rules;
 pub mod tags;
 
@@ -132,6 +133,7 @@ pub fn run(
         apply: apply_note,
         build: build_note,
         kernel_doc,
+        recipients: "skipped: no kernel tree".into(),
     })
 }
 
@@ -286,6 +288,9 @@ pub struct Report {
     /// What kernel-doc found, in words (`3 file changes checked, 1 new
     /// warning`), or why it was skipped.
     pub kernel_doc: String,
+    /// What get_maintainer.pl named that the mails lack, in words, or why
+    /// it was skipped.
+    pub recipients: String,
 }
 
 impl Report {

@@ -766,3 +766,60 @@ fn build_warnings_each_patch_adds_and_fixes_are_told_apart() {
         "the scratch worktree was left behind"
     );
 }
+
+/// The tree's get_maintainer.pl is asked who should see each patch; an
+/// address the patch's mail does not go to is named, until the recipients
+/// hold it.
+#[test]
+fn recipients_get_maintainer_names_are_checked_per_patch() {
+    let scripts = linux_scripts();
+    let env = Env::new();
+    env.base("v4.11-rc2");
+    kernelish(&env, &scripts);
+    fs::copy(scripts.join("MAINTAINERS"), env.tree().join("MAINTAINERS")).unwrap();
+    fs::copy(
+        scripts.join("scripts/get_maintainer.pl"),
+        env.tree().join("scripts/get_maintainer.pl"),
+    )
+    .unwrap();
+    env.commit("the real MAINTAINERS");
+    env.git(&["tag", "-f", "v4.11-rc2"]);
+    env.write("mm/memory.c", "changed\n");
+    env.commit("mm: change memory.c\n\nChange it.\n\nSigned-off-by: Aaron Lu <aaron.lu@intel.com>");
+    env.init(&["--base", "v4.11-rc2", "--subject", "mm: x"]);
+
+    let out = check(&env, &["--json"]);
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let r = findings(&out, "recipients");
+    assert_eq!(r.len(), 1, "{v}");
+    assert_eq!(r[0]["patch"], 1);
+    let said = r[0]["message"].as_str().unwrap();
+    assert!(
+        said.contains("Andrew Morton <akpm@linux-foundation.org>"),
+        "{said}"
+    );
+    assert!(said.contains("linux-mm@kvack.org"), "{said}");
+    assert!(
+        v["recipients"].as_str().unwrap().ends_with(" missing"),
+        "{v}"
+    );
+
+    // With every address get_maintainer.pl names among the recipients
+    // (as `send --auto-cc` would put them), nothing is missing.
+    let named: Vec<String> = said
+        .split(": ")
+        .nth(1)
+        .unwrap()
+        .split("; ")
+        .next()
+        .unwrap()
+        .split(", ")
+        .map(|s| format!("{s:?}"))
+        .collect();
+    let manifest = env.series_dir().join("series.toml");
+    let text = fs::read_to_string(&manifest).unwrap();
+    let text = text.replacen("to = []", &format!("to = [{}]", named.join(", ")), 1);
+    fs::write(&manifest, text).unwrap();
+    let out = check(&env, &["--json"]);
+    assert_eq!(findings(&out, "recipients").len(), 0, "{}", stdout(&out));
+}
