@@ -153,8 +153,8 @@ pub struct CheckRequest {
     /// checkpatch processes at once [default: the number of CPUs].
     pub jobs: Option<usize>,
     pub no_cache: bool,
-    /// A build command to run at every patch.
-    pub build: Option<String>,
+    /// Build commands (or profile names) to run at every patch.
+    pub build: Vec<String>,
     pub build_timeout: std::time::Duration,
 }
 
@@ -166,9 +166,22 @@ impl Default for CheckRequest {
             checkpatch_timeout: std::time::Duration::from_secs(300),
             jobs: None,
             no_cache: false,
-            build: None,
+            build: Vec::new(),
             build_timeout: std::time::Duration::from_secs(3600),
         }
+    }
+}
+
+/// A `--build` argument: a profile named in git config `series.build.NAME`
+/// (its name, its command), else a command of its own (no name).
+fn profile(ws: &Workspace, arg: &str) -> (String, String) {
+    let named = !arg.is_empty()
+        && arg
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_');
+    match named.then(|| ws.setting(&format!("series.build.{}", arg.to_ascii_lowercase()))) {
+        Some(Some(cmd)) => (arg.to_string(), cmd),
+        _ => (String::new(), arg.to_string()),
     }
 }
 
@@ -211,7 +224,7 @@ impl CheckRequest {
                     .unwrap_or(2)
             }),
             cache: (!self.no_cache).then(cache_dir).flatten(),
-            build: self.build.clone(),
+            build: self.build.iter().map(|b| profile(ws, b)).collect(),
             build_timeout: self.build_timeout.max(std::time::Duration::from_secs(1)),
             rules_dir: Some(ws.project().join("checks")),
         }

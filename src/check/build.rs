@@ -52,6 +52,23 @@ fn diagnostics(output: &str) -> Vec<(String, u32, String)> {
         .collect()
 }
 
+/// Debian's ccache masquerade folder: first on PATH, `gcc`, `cc` and
+/// `clang` are ccache's, so a build at the next patch compiles again only
+/// what changed in what it compiles, even across scratch worktrees.
+const CCACHE_DIR: &str = "/usr/lib/ccache";
+
+/// The PATH for a build: ccache's folder first, when ccache is installed.
+fn with_ccache() -> Option<std::ffi::OsString> {
+    if !Path::new(CCACHE_DIR).join("gcc").exists() {
+        return None;
+    }
+    let mut dirs = vec![std::path::PathBuf::from(CCACHE_DIR)];
+    dirs.extend(std::env::split_paths(
+        &std::env::var_os("PATH").unwrap_or_default(),
+    ));
+    std::env::join_paths(dirs).ok()
+}
+
 /// One build in `wt`: Ok(output) when it succeeded, Err(finding) when it
 /// failed or ran out of time at `patch` (none: at the base).
 fn build_once(
@@ -74,12 +91,11 @@ fn build_once(
         message,
         source: Source::Build,
     };
-    let out = match Run::new("sh")
-        .arg("-c")
-        .arg(command)
-        .cwd(wt)
-        .limit(limit)
-        .output()
+    let mut run = Run::new("sh").arg("-c").arg(command).cwd(wt).limit(limit);
+    if let Some(path) = with_ccache() {
+        run = run.env("PATH", path);
+    }
+    let out = match run.output()
     {
         Ok(out) => out,
         Err(RunError::TimedOut { .. }) => {

@@ -29,7 +29,8 @@ pub struct Options {
     /// The checkpatch cache folder; None turns the cache off.
     pub cache: Option<PathBuf>,
     /// A build command to run at every patch.
-    pub build: Option<String>,
+    /// Builds to run at every patch: (profile name, or empty; command).
+    pub build: Vec<(String, String)>,
     /// Time one build may take.
     pub build_timeout: Duration,
     /// A `checks/` folder with rules that add to or override the built-in ones.
@@ -102,9 +103,7 @@ pub fn run(
         Some(t) => on_tree(t, series, opts, progress, &mut findings)?,
         None => (
             Some("skipped: no kernel tree".to_string()),
-            opts.build
-                .as_ref()
-                .map(|_| "skipped: no kernel tree".to_string()),
+            (!opts.build.is_empty()).then(|| "skipped: no kernel tree".to_string()),
             "skipped: no kernel tree".to_string(),
         ),
     };
@@ -152,33 +151,79 @@ fn on_tree(
     findings.extend(tags::fixes(t, series));
     let (f, kernel_doc) = kerneldoc::run(t, series, opts.checkpatch_timeout);
     findings.extend(f);
-    let Some(cmd) = &opts.build else {
+    if opts.build.is_empty() {
         return Ok((apply_note, None, kernel_doc));
-    };
+    }
     let build_note = match crate::apply::apply(t, series, None, &mut |_, _, _| {}) {
-        Ok(commits) => {
-            let base = series.manifest.base.commit.parse().map_err(|_| {
-                CheckError::Build(build::BuildError::Spawn(std::io::Error::other(
-                    "the base is not a commit id",
-                )))
-            })?;
-            let changed = changed_files(series);
-            let built = build::run(
-                t.path(),
-                base,
-                &commits,
-                &changed,
-                cmd,
-                opts.build_timeout,
-                &mut |i, n| progress("build", i, n),
-            )?;
-            let note = build_note(cmd, &built);
-            findings.extend(built.findings);
-            note
-        }
+        Ok(commits) => builds(t, series, &commits, opts, progress, findings)?,
         Err(e) => format!("skipped: {e}"),
     };
     Ok((apply_note, Some(build_note), kernel_doc))
+}
+
+/// Every build asked for, each profile in a scratch worktree of its own
+/// and all at once; their findings (a named profile's marked with its
+/// name) and their notes.
+fn builds(
+    t: &Tree,
+    series: &Series,
+    commits: &[crate::git::Id],
+    opts: &Options,
+    progress: ProgressFn<'_>,
+    findings: &mut Vec<Finding>,
+) -> Result<String, CheckError> {
+    let base = series.manifest.base.commit.parse().map_err(|_| {
+        CheckError::Build(build::BuildError::Spawn(std::io::Error::other(
+            "the base is not a commit id",
+        )))
+    })?;
+    let changed = changed_files(series);
+    let path = t.path();
+    let results: Vec<Result<build::Built, build::BuildError>> = std::thread::scope(|s| {
+        let running: Vec<_> = opts
+            .build
+            .iter()
+            .map(|(_, cmd)| {
+                let changed = &changed;
+                s.spawn(move || {
+                    build::run(
+                        path,
+                        base,
+                        commits,
+                        changed,
+                        cmd,
+                        opts.build_timeout,
+                        &mut |i, n| progress("build", i, n),
+                    )
+                })
+            })
+            .collect();
+        running
+            .into_iter()
+            .map(|h| {
+                h.join().unwrap_or_else(|_| {
+                    Err(build::BuildError::Spawn(std::io::Error::other(
+                        "a build thread stopped",
+                    )))
+                })
+            })
+            .collect()
+    });
+    let mut notes = Vec::new();
+    for ((name, cmd), result) in opts.build.iter().zip(results) {
+        let mut built = result?;
+        let note = build_note(cmd, &built);
+        if name.is_empty() {
+            notes.push(note);
+        } else {
+            for f in &mut built.findings {
+                f.message = format!("[{name}] {}", f.message);
+            }
+            notes.push(format!("{name}: {note}"));
+        }
+        findings.extend(built.findings);
+    }
+    Ok(notes.join("\n"))
 }
 
 /// The files each patch changes, by their new paths.

@@ -81,9 +81,11 @@ pub struct CheckFlags {
     #[arg(long)]
     pub no_cache: bool,
 
-    /// Build at every patch with this command, e.g. 'make -j2 mm/memory.o'
-    #[arg(long, value_name = "COMMAND")]
-    pub build: Option<String>,
+    /// Build at the base and every patch with this command, e.g.
+    /// 'make -j2 W=1 mm/', or a profile: a NAME set in git config
+    /// series.build.NAME (repeatable: each is a build of its own)
+    #[arg(long, value_name = "COMMAND|PROFILE")]
+    pub build: Vec<String>,
 
     /// Seconds one build (at one patch) may take
     #[arg(long, default_value_t = 3600, value_name = "SECONDS")]

@@ -728,7 +728,7 @@ fn build_warnings_each_patch_adds_and_fixes_are_told_apart() {
     let env = setup(|env| {
         env.write(
             "Makefile",
-            "all: mm/free.o\n\n%.o: %.c\n\tcc -Wall -c -o $@ $<\n",
+            "WARN ?= -Wall\nall: mm/free.o\n\n%.o: %.c\n\tcc $(WARN) -c -o $@ $<\n",
         );
         env.write("mm/free.c", base_c);
         env.commit("mm: add free.c with a warning of its own");
@@ -764,6 +764,43 @@ fn build_warnings_each_patch_adds_and_fixes_are_told_apart() {
         env.git(&["worktree", "list"]).lines().count(),
         1,
         "the scratch worktree was left behind"
+    );
+
+    // Through ccache (Debian's /usr/lib/ccache first on PATH): the same
+    // build again is served from its cache (in the test's HOME).
+    let stats = || -> u64 {
+        let mut c = std::process::Command::new("ccache");
+        hermetic(&mut c, env.dir.path());
+        // Where check() puts the caches of the processes it runs.
+        c.env("XDG_CACHE_HOME", env.dir.path().join("cache"));
+        let out = c
+            .arg("--print-stats")
+            .output()
+            .expect("ccache (Debian's ccache)");
+        String::from_utf8_lossy(&out.stdout)
+            .lines()
+            .filter_map(|l| l.strip_prefix("direct_cache_hit\t"))
+            .map(|n| n.trim().parse::<u64>().unwrap())
+            .sum()
+    };
+    let before = stats();
+    let out = check(&env, &["--build", "make"]);
+    assert_ok(&out);
+    assert!(stats() > before, "no ccache hit");
+
+    // Two builds at once: a profile named in git config, and a command.
+    env.git(&["config", "series.build.quiet", "make WARN=-w"]);
+    let out = check(&env, &["--build", "quiet", "--build", "make", "--json"]);
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(
+        v["build"],
+        "quiet: `make WARN=-w` passed at the base and every patch, 0 new warnings\n`make` passed at the base and every patch, 1 new warning; patch 2 fixes mm/free.c: unused variable 'x' [-Wunused-variable]"
+    );
+    assert_eq!(findings(&out, "build-warning").len(), 1);
+    assert_eq!(
+        env.git(&["worktree", "list"]).lines().count(),
+        1,
+        "a scratch worktree was left behind"
     );
 }
 
