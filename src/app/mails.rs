@@ -226,6 +226,12 @@ impl CheckRequest {
             cache: (!self.no_cache).then(cache_dir).flatten(),
             build: self.build.iter().map(|b| profile(ws, b)).collect(),
             build_timeout: self.build_timeout.max(std::time::Duration::from_secs(1)),
+            farm: crate::check::build::Farm {
+                distcc_hosts: ws
+                    .setting("series.distcchosts")
+                    .or_else(|| std::env::var("DISTCC_HOSTS").ok())
+                    .filter(|h| !h.trim().is_empty()),
+            },
             rules_dir: Some(ws.project().join("checks")),
         }
     }

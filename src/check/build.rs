@@ -57,16 +57,67 @@ fn diagnostics(output: &str) -> Vec<(String, u32, String)> {
 /// what changed in what it compiles, even across scratch worktrees.
 const CCACHE_DIR: &str = "/usr/lib/ccache";
 
-/// The PATH for a build: ccache's folder first, when ccache is installed.
-fn with_ccache() -> Option<std::ffi::OsString> {
-    if !Path::new(CCACHE_DIR).join("gcc").exists() {
-        return None;
+/// Debian's distcc masquerade folder, the same for distcc.
+const DISTCC_DIR: &str = "/usr/lib/distcc";
+
+/// Where and how builds run: the distcc hosts when a farm is configured.
+#[derive(Clone, Debug, Default)]
+pub struct Farm {
+    /// distcc's host list (`DISTCC_HOSTS` syntax: `host[:port][/limit] ...`).
+    pub distcc_hosts: Option<String>,
+}
+
+/// One build to run at every patch: the command, the time one build may
+/// take, where it compiles.
+pub struct Job<'a> {
+    pub command: &'a str,
+    pub limit: Duration,
+    pub farm: &'a Farm,
+}
+
+/// The environment of a build: ccache's folder first on PATH when ccache
+/// is installed; with distcc hosts, DISTCC_HOSTS set and the compiles sent
+/// there (through ccache, as its CCACHE_PREFIX, or distcc's own folder
+/// first on PATH); SERIES_BUILD_JOBS the job slots to give make (`make
+/// -j$SERIES_BUILD_JOBS`): distcc's over all hosts, else the CPUs here.
+fn build_env(farm: &Farm) -> Vec<(&'static str, std::ffi::OsString)> {
+    let ccache = Path::new(CCACHE_DIR).join("gcc").exists();
+    let distcc = farm
+        .distcc_hosts
+        .as_ref()
+        .filter(|_| Path::new(DISTCC_DIR).join("gcc").exists());
+    let mut first = Vec::new();
+    let mut env = Vec::new();
+    if ccache {
+        first.push(std::path::PathBuf::from(CCACHE_DIR));
     }
-    let mut dirs = vec![std::path::PathBuf::from(CCACHE_DIR)];
-    dirs.extend(std::env::split_paths(
-        &std::env::var_os("PATH").unwrap_or_default(),
-    ));
-    std::env::join_paths(dirs).ok()
+    let mut jobs = std::thread::available_parallelism().map_or(2, |n| n.get());
+    if let Some(hosts) = distcc {
+        env.push(("DISTCC_HOSTS", hosts.into()));
+        if ccache {
+            env.push(("CCACHE_PREFIX", "distcc".into()));
+        } else {
+            first.push(std::path::PathBuf::from(DISTCC_DIR));
+        }
+        let slots = Run::new("distcc")
+            .arg("-j")
+            .env("DISTCC_HOSTS", hosts)
+            .limit(Duration::from_secs(10))
+            .output()
+            .ok()
+            .and_then(|o| String::from_utf8_lossy(&o.stdout).trim().parse().ok());
+        jobs = slots.unwrap_or(jobs);
+    }
+    env.push(("SERIES_BUILD_JOBS", jobs.to_string().into()));
+    if !first.is_empty() {
+        first.extend(std::env::split_paths(
+            &std::env::var_os("PATH").unwrap_or_default(),
+        ));
+        if let Ok(path) = std::env::join_paths(first) {
+            env.push(("PATH", path));
+        }
+    }
+    env
 }
 
 /// One build in `wt`: Ok(output) when it succeeded, Err(finding) when it
@@ -76,6 +127,7 @@ fn build_once(
     command: &str,
     limit: Duration,
     patch: Option<usize>,
+    env: &[(&'static str, std::ffi::OsString)],
 ) -> Result<Result<String, Finding>, BuildError> {
     let at = if patch.is_some() {
         "at this patch"
@@ -92,8 +144,8 @@ fn build_once(
         source: Source::Build,
     };
     let mut run = Run::new("sh").arg("-c").arg(command).cwd(wt).limit(limit);
-    if let Some(path) = with_ccache() {
-        run = run.env("PATH", path);
+    for (k, v) in env {
+        run = run.env(k, v);
     }
     let out = match run.output()
     {
@@ -185,7 +237,7 @@ fn compare(
 /// a scratch worktree of `tree`, with `command` (through `sh -c`, as the
 /// user wrote it); `changed[i]` are the files patch i+1 changes. Reports
 /// the first patch that breaks the build and the warnings each patch adds
-/// over the base's; `limit` bounds each build.
+/// over the base's; `job.limit` bounds each build.
 // The scratch worktree made, used at each commit and always removed,
 // in one place so that the removal cannot be missed.
 pub fn run(
@@ -193,10 +245,11 @@ pub fn run(
     base: Id,
     commits: &[Id],
     changed: &[Vec<String>],
-    command: &str,
-    limit: Duration,
+    job: &Job<'_>,
     progress: &mut dyn FnMut(usize, usize),
 ) -> Result<Built, BuildError> {
+    let (command, limit) = (job.command, job.limit);
+    let env = build_env(job.farm);
     let scratch = tempfile::Builder::new()
         .prefix("series-build-")
         .tempdir()
@@ -218,7 +271,7 @@ pub fn run(
         let mut known = Known::new();
         progress(0, commits.len());
         // A base that does not build is no pass: the check could not run.
-        match build_once(&wt, command, limit, None)? {
+        match build_once(&wt, command, limit, None, &env)? {
             Ok(text) => {
                 for (file, _, t) in diagnostics(&text) {
                     known.entry(file).or_default().push(t);
@@ -235,7 +288,7 @@ pub fn run(
         for (i, c) in commits.iter().enumerate() {
             progress(i + 1, commits.len());
             cmd::git(&wt, ["checkout", "-q", "--detach", &c.to_string()])?;
-            match build_once(&wt, command, limit, Some(i + 1))? {
+            match build_once(&wt, command, limit, Some(i + 1), &env)? {
                 Ok(text) => {
                     let none = Vec::new();
                     let files = changed.get(i).unwrap_or(&none);

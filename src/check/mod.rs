@@ -31,6 +31,8 @@ pub struct Options {
     /// A build command to run at every patch.
     /// Builds to run at every patch: (profile name, or empty; command).
     pub build: Vec<(String, String)>,
+    /// Where builds compile: a distcc farm, when one is configured.
+    pub farm: build::Farm,
     /// Time one build may take.
     pub build_timeout: Duration,
     /// A `checks/` folder with rules that add to or override the built-in ones.
@@ -191,8 +193,11 @@ fn builds(
                         base,
                         commits,
                         changed,
-                        cmd,
-                        opts.build_timeout,
+                        &build::Job {
+                            command: cmd,
+                            limit: opts.build_timeout,
+                            farm: &opts.farm,
+                        },
                         &mut |i, n| progress("build", i, n),
                     )
                 })

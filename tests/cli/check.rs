@@ -860,3 +860,97 @@ fn recipients_get_maintainer_names_are_checked_per_patch() {
     let out = check(&env, &["--json"]);
     assert_eq!(findings(&out, "recipients").len(), 0, "{}", stdout(&out));
 }
+
+/// With a distcc farm configured (git config series.distccHosts), the
+/// builds compile there: a real distccd on 127.0.0.1 logs the compiles,
+/// and SERIES_BUILD_JOBS gives make the farm's job slots.
+#[test]
+fn builds_compile_on_a_distcc_farm() {
+    use std::os::unix::fs::PermissionsExt;
+    let base_c = "// SPDX-License-Identifier: GPL-2.0\nint free_base(void)\n{\n\treturn 0;\n}\n";
+    let env = setup(|env| {
+        env.write(
+            "Makefile",
+            "all: mm/free.o\n\n%.o: %.c\n\tcc -Wall -c -o $@ $<\n",
+        );
+        env.write("mm/free.c", base_c);
+        env.commit("mm: add free.c");
+        env.git(&["tag", "-f", "v4.11-rc2"]);
+        env.write("mm/free.c", format!("{base_c}int free_more;\n"));
+        env.commit("mm: add free_more\n\nAdd it.\n\nSigned-off-by: Aaron Lu <aaron.lu@intel.com>");
+    });
+    // distccd drops to `nobody` when started as root: its log must be
+    // writable by anyone, in a folder anyone can enter.
+    let logs = env.dir.path().join("distcc");
+    fs::create_dir_all(&logs).unwrap();
+    fs::set_permissions(env.dir.path(), fs::Permissions::from_mode(0o755)).unwrap();
+    fs::set_permissions(&logs, fs::Permissions::from_mode(0o777)).unwrap();
+    let log = logs.join("distccd.log");
+    fs::write(&log, "").unwrap();
+    fs::set_permissions(&log, fs::Permissions::from_mode(0o666)).unwrap();
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let mut daemon = std::process::Command::new("distccd");
+    hermetic(&mut daemon, env.dir.path());
+    // In a process group of its own: its children (running as nobody)
+    // are stopped with it.
+    std::os::unix::process::CommandExt::process_group(&mut daemon, 0);
+    let mut daemon = daemon
+        .args([
+            "--daemon",
+            "--no-detach",
+            "--allow",
+            "127.0.0.1",
+            "--listen",
+            "127.0.0.1",
+        ])
+        .args([
+            "--port",
+            &port.to_string(),
+            "--jobs",
+            "2",
+            "--user",
+            "nobody",
+        ])
+        .args(["--log-level", "info", "--log-file"])
+        .arg(&log)
+        .spawn()
+        .expect("distccd (Debian's distcc)");
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "distccd did not listen"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    env.git(&[
+        "config",
+        "series.distccHosts",
+        &format!("127.0.0.1:{port}/3"),
+    ]);
+    let jobs = env.dir.path().join("jobs");
+    let cmd = format!("make && echo $SERIES_BUILD_JOBS > {}", jobs.display());
+    let out = check(&env, &["--build", &cmd, "--json"]);
+    let _ = std::process::Command::new("kill")
+        .args(["-KILL", "--", &format!("-{}", daemon.id())])
+        .status();
+    let _ = daemon.wait();
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert!(
+        v["build"]
+            .as_str()
+            .unwrap()
+            .contains("passed at the base and every patch"),
+        "{v}"
+    );
+    let logged = fs::read_to_string(&log).unwrap();
+    assert!(
+        logged.contains("COMPILE_OK"),
+        "distccd compiled nothing:\n{logged}"
+    );
+    assert_eq!(fs::read_to_string(&jobs).unwrap().trim(), "3");
+}
