@@ -81,6 +81,17 @@ fn stderr_suffix(s: &str) -> String {
     }
 }
 
+/// Whether `program` is an executable file in a folder of PATH.
+pub fn on_path(program: &str) -> bool {
+    use std::os::unix::fs::PermissionsExt;
+    std::env::var_os("PATH").is_some_and(|path| {
+        std::env::split_paths(&path).any(|dir| {
+            std::fs::metadata(dir.join(program))
+                .is_ok_and(|m| m.is_file() && m.permissions().mode() & 0o111 != 0)
+        })
+    })
+}
+
 /// Milliseconds since `start`, for the idle watch.
 fn millis(start: Instant) -> u64 {
     start.elapsed().as_millis() as u64

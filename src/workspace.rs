@@ -371,6 +371,16 @@ impl Workspace {
         })
     }
 
+    /// A boolean setting as git reads one (`true`/`yes`/`on`/`1`, or the
+    /// key alone; `false`/`no`/`off`/`0`); None when unset or unreadable.
+    pub fn setting_bool(&self, key: &str) -> Option<bool> {
+        match self.setting(key)?.trim().to_ascii_lowercase().as_str() {
+            "true" | "yes" | "on" | "1" | "" => Some(true),
+            "false" | "no" | "off" | "0" => Some(false),
+            _ => None,
+        }
+    }
+
     /// A comma-separated setting as a list, empty entries left out.
     pub fn setting_list(&self, key: &str) -> Vec<String> {
         self.setting(key)

@@ -24,12 +24,24 @@ pub struct Checked {
     subject: String,
     #[serde(skip)]
     base: String,
+    /// The report mails written (`--report FILE`): how many, and where.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub report_mails: Option<ReportMails>,
 }
 
-/// `series check`.
+/// Report mails written by `series check --report FILE`.
+#[derive(Serialize, Clone, Debug)]
+pub struct ReportMails {
+    pub mails: usize,
+    pub file: String,
+}
+
+/// `series check`; with `report_to`, the findings also as report mails
+/// (an mbox) in that file.
 pub fn run(
     ws: &Workspace,
     req: &CheckRequest,
+    report_to: Option<&std::path::Path>,
     progress: &(dyn Fn(&str, usize, usize) + Sync),
 ) -> Result<Checked, AppError> {
     let series = store::load(&ws.series_dir)?;
@@ -51,7 +63,43 @@ pub fn run(
         );
     }
     record(ws, &p.series, &report);
-    Ok(checked(&p.series, report))
+    let mails = match report_to {
+        Some(path) => Some(write_report(ws, &p, &report, path)?),
+        None => None,
+    };
+    let mut c = checked(&p.series, report);
+    c.report_mails = mails;
+    Ok(c)
+}
+
+/// Write the report mails to `path` (replacing it, atomically).
+fn write_report(
+    ws: &Workspace,
+    p: &crate::prepare::Prepared,
+    report: &Report,
+    path: &std::path::Path,
+) -> Result<ReportMails, AppError> {
+    use crate::check::report;
+    let from = ws
+        .setting("series.reportfrom")
+        .unwrap_or_else(|| report::FROM.to_string());
+    let ctx = report::Context {
+        series: &p.series,
+        report,
+        messages: &p.messages,
+        from: &from,
+        to: &ws.sender(&p.series).to_string(),
+        date: &ws.now().rfc2822(),
+    };
+    let bytes = report::mbox(&ctx);
+    super::write_file(path, &bytes)?;
+    Ok(ReportMails {
+        mails: match bytes.is_empty() {
+            true => 0,
+            false => crate::mailbox::split_mbox(&bytes).len(),
+        },
+        file: path.display().to_string(),
+    })
 }
 
 /// What the last `series check` of exactly these files found. It is kept
@@ -97,6 +145,7 @@ fn checked(series: &Series, report: Report) -> Checked {
         titles: series.patches.iter().map(|m| m.title.clone()).collect(),
         subject: series.manifest.subject.clone(),
         base: series.manifest.base.name.clone(),
+        report_mails: None,
     }
 }
 
@@ -187,6 +236,15 @@ impl Checked {
         writeln!(out, "recipients: {}", r.recipients)?;
         if let Some(b) = &r.build {
             writeln!(out, "build: {b}")?;
+        }
+        if let Some(m) = &self.report_mails {
+            writeln!(
+                out,
+                "report: {} written to {} (`series review fetch --mbox {}` keeps them)",
+                plural(m.mails, "mail", "mails"),
+                m.file,
+                m.file
+            )?;
         }
         match r.signatures.as_slice() {
             [] => writeln!(

@@ -156,6 +156,8 @@ pub struct CheckRequest {
     /// Build commands (or profile names) to run at every patch.
     pub build: Vec<String>,
     pub build_timeout: std::time::Duration,
+    /// Run sparse in the builds (`C=1`) [default: git config series.sparse].
+    pub sparse: bool,
 }
 
 impl Default for CheckRequest {
@@ -168,6 +170,7 @@ impl Default for CheckRequest {
             no_cache: false,
             build: Vec::new(),
             build_timeout: std::time::Duration::from_secs(3600),
+            sparse: false,
         }
     }
 }
@@ -225,6 +228,10 @@ impl CheckRequest {
             }),
             cache: (!self.no_cache).then(cache_dir).flatten(),
             build: self.build.iter().map(|b| profile(ws, b)).collect(),
+            sparse: self.sparse || ws.setting_bool("series.sparse").unwrap_or(false),
+            build_cache: (!self.no_cache)
+                .then(|| cache_base().map(|b| b.join("build")))
+                .flatten(),
             build_timeout: self.build_timeout.max(std::time::Duration::from_secs(1)),
             farm: crate::check::build::Farm {
                 distcc_hosts: ws

@@ -32,6 +32,8 @@ pub struct Built {
     pub fixed: Vec<String>,
     /// Why the check stopped before the last patch, if it did.
     pub stopped: Option<String>,
+    /// Patches whose build was found in the cache instead of run.
+    pub cached: usize,
 }
 
 /// A compiler's diagnostic: `FILE:LINE[:COL]: warning: TEXT` (gcc, clang).
@@ -73,6 +75,8 @@ pub struct Job<'a> {
     pub command: &'a str,
     pub limit: Duration,
     pub farm: &'a Farm,
+    /// Where builds are kept for next time; None: nothing is kept.
+    pub cache: Option<&'a Path>,
 }
 
 /// The environment of a build: ccache's folder first on PATH when ccache
@@ -233,81 +237,203 @@ fn compare(
     }
 }
 
-/// Build at `base`, then check out each commit in turn and build again, in
-/// a scratch worktree of `tree`, with `command` (through `sh -c`, as the
-/// user wrote it); `changed[i]` are the files patch i+1 changes. Reports
-/// the first patch that breaks the build and the warnings each patch adds
-/// over the base's; `job.limit` bounds each build.
-// The scratch worktree made, used at each commit and always removed,
-// in one place so that the removal cannot be missed.
+/// One point of the series: a commit and its tree.
+#[derive(Clone, Copy, Debug)]
+pub struct Point {
+    pub commit: Id,
+    pub tree: Id,
+}
+
+/// Builds kept for next time, in series' cache: the warnings one build
+/// printed, named by the tree it started from (none: a fresh worktree),
+/// the tree it built and the command. A series checked again builds only
+/// from the first patch whose trees changed.
+struct Cache<'a> {
+    dir: Option<&'a Path>,
+    command: &'a str,
+}
+
+type Diagnostics = Vec<(String, u32, String)>;
+
+impl Cache<'_> {
+    fn file(&self, from: Option<Id>, to: Id) -> Option<std::path::PathBuf> {
+        let from = from.map(|f| f.to_string()).unwrap_or_default();
+        let key = crate::text::digest(format!("build\0{}\0{from}\0{to}", self.command).as_bytes());
+        self.dir.map(|d| d.join(format!("{key}.json")))
+    }
+
+    fn get(&self, from: Option<Id>, to: Id) -> Option<Diagnostics> {
+        let bytes = std::fs::read(self.file(from, to)?).ok()?;
+        serde_json::from_slice(&bytes).ok()
+    }
+
+    /// Keep what a build that succeeded printed; written whole or not at
+    /// all (a failure to write only costs a build next time).
+    fn put(&self, from: Option<Id>, to: Id, found: &Diagnostics) {
+        let (Some(file), Ok(json)) = (self.file(from, to), serde_json::to_vec(found)) else {
+            return;
+        };
+        let Some(dir) = file.parent() else { return };
+        let _ = std::fs::create_dir_all(dir);
+        let tmp = file.with_extension(format!("{}.tmp", std::process::id()));
+        if std::fs::write(&tmp, json).is_ok() {
+            let _ = std::fs::rename(&tmp, &file);
+        }
+    }
+}
+
+/// A scratch worktree of `tree`, removed (with git's record of it) when
+/// dropped, so no path out of a build can leave one behind.
+struct Scratch<'a> {
+    tree: &'a Path,
+    path: std::path::PathBuf,
+    _dir: tempfile::TempDir,
+}
+
+impl<'a> Scratch<'a> {
+    fn new(tree: &'a Path, at: Id) -> Result<Scratch<'a>, BuildError> {
+        let dir = tempfile::Builder::new()
+            .prefix("series-build-")
+            .tempdir()
+            .map_err(BuildError::Spawn)?;
+        let path = dir.path().join("tree");
+        cmd::git(
+            tree,
+            [
+                "worktree",
+                "add",
+                "-q",
+                "--detach",
+                &path.to_string_lossy(),
+                &at.to_string(),
+            ],
+        )?;
+        Ok(Scratch {
+            tree,
+            path,
+            _dir: dir,
+        })
+    }
+}
+
+impl Drop for Scratch<'_> {
+    fn drop(&mut self) {
+        let _ = cmd::git(
+            self.tree,
+            [
+                "worktree",
+                "remove",
+                "--force",
+                &self.path.to_string_lossy(),
+            ],
+        );
+        let _ = cmd::git(self.tree, ["worktree", "prune"]);
+    }
+}
+
+/// Build at `base`, then at each point in turn, in a scratch worktree of
+/// `tree`, with `job.command` (through `sh -c`, as the user wrote it);
+/// `changed[i]` are the files patch i+1 changes. Reports the first patch
+/// that breaks the build and the warnings each patch adds over the
+/// base's; `job.limit` bounds each build. Builds kept in `job.cache` are
+/// not run again: the worktree is made only at the first point not kept,
+/// built there once from the point before it, and every build from then
+/// on runs and is kept.
 pub fn run(
     tree: &Path,
-    base: Id,
-    commits: &[Id],
+    base: Point,
+    points: &[Point],
     changed: &[Vec<String>],
     job: &Job<'_>,
     progress: &mut dyn FnMut(usize, usize),
 ) -> Result<Built, BuildError> {
     let (command, limit) = (job.command, job.limit);
     let env = build_env(job.farm);
-    let scratch = tempfile::Builder::new()
-        .prefix("series-build-")
-        .tempdir()
-        .map_err(BuildError::Spawn)?;
-    let wt = scratch.path().join("tree");
-    cmd::git(
-        tree,
-        [
-            "worktree",
-            "add",
-            "-q",
-            "--detach",
-            &wt.to_string_lossy(),
-            &base.to_string(),
-        ],
-    )?;
-    let result = (|| {
-        let mut out = Built::default();
-        let mut known = Known::new();
-        progress(0, commits.len());
-        // A base that does not build is no pass: the check could not run.
-        match build_once(&wt, command, limit, None, &env)? {
-            Ok(text) => {
-                for (file, _, t) in diagnostics(&text) {
-                    known.entry(file).or_default().push(t);
-                }
-            }
-            Err(f) => {
-                out.findings.push(f);
-                out.stopped = Some(format!(
-                    "`{command}` fails at the base; nothing was checked"
-                ));
-                return Ok(out);
-            }
-        }
-        for (i, c) in commits.iter().enumerate() {
-            progress(i + 1, commits.len());
-            cmd::git(&wt, ["checkout", "-q", "--detach", &c.to_string()])?;
-            match build_once(&wt, command, limit, Some(i + 1), &env)? {
+    let cache = Cache {
+        dir: job.cache,
+        command,
+    };
+    let mut out = Built::default();
+    let mut known = Known::new();
+    let mut live: Option<Scratch<'_>> = None;
+    progress(0, points.len());
+    let at_base = match cache.get(None, base.tree) {
+        Some(found) => found,
+        None => {
+            let wt = Scratch::new(tree, base.commit)?;
+            match build_once(&wt.path, command, limit, None, &env)? {
                 Ok(text) => {
-                    let none = Vec::new();
-                    let files = changed.get(i).unwrap_or(&none);
-                    compare(&mut known, diagnostics(&text), files, i + 1, &mut out);
+                    let found = diagnostics(&text);
+                    cache.put(None, base.tree, &found);
+                    live = Some(wt);
+                    found
                 }
+                // A base that does not build is no pass: nothing was checked.
                 Err(f) => {
                     out.findings.push(f);
+                    out.stopped = Some(format!(
+                        "`{command}` fails at the base; nothing was checked"
+                    ));
                     return Ok(out);
                 }
             }
         }
-        Ok(out)
-    })();
-    let _ = cmd::git(
-        tree,
-        ["worktree", "remove", "--force", &wt.to_string_lossy()],
-    );
-    let _ = cmd::git(tree, ["worktree", "prune"]);
-    result
+    };
+    for (file, _, t) in at_base {
+        known.entry(file).or_default().push(t);
+    }
+    let mut prev = base;
+    for (i, p) in points.iter().enumerate() {
+        progress(i + 1, points.len());
+        let kept = live
+            .is_none()
+            .then(|| cache.get(Some(prev.tree), p.tree))
+            .flatten();
+        let found = match kept {
+            Some(found) => {
+                out.cached += 1;
+                found
+            }
+            None => {
+                let wt = match live.take() {
+                    Some(wt) => wt,
+                    None => {
+                        // The first build not kept: a worktree built at the
+                        // point before it, for the build at this one to start from.
+                        let wt = Scratch::new(tree, prev.commit)?;
+                        let before = (i > 0).then_some(i);
+                        if let Err(f) = build_once(&wt.path, command, limit, before, &env)? {
+                            out.findings.push(f);
+                            return Ok(out);
+                        }
+                        wt
+                    }
+                };
+                cmd::git(
+                    &wt.path,
+                    ["checkout", "-q", "--detach", &p.commit.to_string()],
+                )?;
+                let built = build_once(&wt.path, command, limit, Some(i + 1), &env)?;
+                live = Some(wt);
+                match built {
+                    Ok(text) => {
+                        let found = diagnostics(&text);
+                        cache.put(Some(prev.tree), p.tree, &found);
+                        found
+                    }
+                    Err(f) => {
+                        out.findings.push(f);
+                        return Ok(out);
+                    }
+                }
+            }
+        };
+        let none = Vec::new();
+        let files = changed.get(i).unwrap_or(&none);
+        compare(&mut known, found, files, i + 1, &mut out);
+        prev = *p;
+    }
+    Ok(out)
 }
 
 #[cfg(test)]

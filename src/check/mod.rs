@@ -6,6 +6,7 @@ pub mod build;
 pub mod checkpatch;
 pub mod kerneldoc;
 pub mod recipients;
+pub mod report;
 pub mod rules;
 pub mod tags;
 
@@ -28,9 +29,12 @@ pub struct Options {
     pub jobs: usize,
     /// The checkpatch cache folder; None turns the cache off.
     pub cache: Option<PathBuf>,
-    /// A build command to run at every patch.
     /// Builds to run at every patch: (profile name, or empty; command).
     pub build: Vec<(String, String)>,
+    /// Run sparse too (`C=1` after each build command), when installed.
+    pub sparse: bool,
+    /// Where builds are kept for next time; None: nothing is kept.
+    pub build_cache: Option<PathBuf>,
     /// Where builds compile: a distcc farm, when one is configured.
     pub farm: build::Farm,
     /// Time one build may take.
@@ -174,29 +178,53 @@ fn builds(
     progress: ProgressFn<'_>,
     findings: &mut Vec<Finding>,
 ) -> Result<String, CheckError> {
+    let point = |commit: crate::git::Id| -> Result<build::Point, CheckError> {
+        Ok(build::Point {
+            commit,
+            tree: t.tree_id(commit)?,
+        })
+    };
     let base = series.manifest.base.commit.parse().map_err(|_| {
         CheckError::Build(build::BuildError::Spawn(std::io::Error::other(
             "the base is not a commit id",
         )))
     })?;
+    let base = point(base)?;
+    let points = commits
+        .iter()
+        .map(|&c| point(c))
+        .collect::<Result<Vec<_>, _>>()?;
+    let mut notes = Vec::new();
+    let sparse = opts.sparse && crate::process::on_path("sparse");
+    if opts.sparse && !sparse {
+        notes.push("sparse: skipped, not installed (Debian: apt install sparse)".to_string());
+    }
+    let commands: Vec<String> = opts
+        .build
+        .iter()
+        .map(|(_, cmd)| match sparse {
+            true => format!("{cmd} C=1"),
+            false => cmd.clone(),
+        })
+        .collect();
     let changed = changed_files(series);
     let path = t.path();
     let results: Vec<Result<build::Built, build::BuildError>> = std::thread::scope(|s| {
-        let running: Vec<_> = opts
-            .build
+        let running: Vec<_> = commands
             .iter()
-            .map(|(_, cmd)| {
-                let changed = &changed;
+            .map(|cmd| {
+                let (changed, points) = (&changed, &points);
                 s.spawn(move || {
                     build::run(
                         path,
                         base,
-                        commits,
+                        points,
                         changed,
                         &build::Job {
                             command: cmd,
                             limit: opts.build_timeout,
                             farm: &opts.farm,
+                            cache: opts.build_cache.as_deref(),
                         },
                         &mut |i, n| progress("build", i, n),
                     )
@@ -214,8 +242,7 @@ fn builds(
             })
             .collect()
     });
-    let mut notes = Vec::new();
-    for ((name, cmd), result) in opts.build.iter().zip(results) {
+    for (((name, _), cmd), result) in opts.build.iter().zip(&commands).zip(results) {
         let mut built = result?;
         let note = build_note(cmd, &built);
         if name.is_empty() {
@@ -263,6 +290,12 @@ fn build_note(cmd: &str, built: &build::Built) -> String {
             if new == 1 { "" } else { "s" }
         )
     };
+    if built.cached > 0 {
+        note.push_str(&format!(
+            " ({} from the cache)",
+            crate::term::plural(built.cached, "patch's build", "patches' builds")
+        ));
+    }
     for f in &built.fixed {
         note.push_str(&format!("; {f}"));
     }
@@ -461,6 +494,22 @@ pub fn consistency(
                 format!("patch {} is stored as {name}", i + 1),
             ));
         }
+    }
+    // The series' shape, as the bots check it: more than one patch goes
+    // out under a cover letter that says what the series does.
+    if series.patches.len() > 1 && prose.as_ref().is_ok_and(|p| p.trim().is_empty()) {
+        out.push(Finding {
+            patch: Some(0),
+            file: Some("series/cover.md".into()),
+            line: None,
+            rule: "cover-empty".into(),
+            severity: Severity::Error,
+            message: format!(
+                "a series of {} patches needs a cover letter saying what it does and why; series/cover.md is empty",
+                series.patches.len()
+            ),
+            source: Source::Series,
+        });
     }
     if let Err(e) = prose {
         out.push(Finding {

@@ -22,15 +22,25 @@ pub struct Args {
     /// Fail when there are more warnings than this
     #[arg(long, value_name = "N")]
     pub max_warnings: Option<usize>,
+
+    /// Also write the findings as report mails, one reply per patch, as the
+    /// build bots send them (an mbox `series review fetch --mbox` keeps)
+    #[arg(long, value_name = "FILE")]
+    pub report: Option<std::path::PathBuf>,
 }
 
 pub fn run(ctx: &Context, args: Args, out: &mut dyn Write) -> Result<(), CliError> {
     let bar = Mutex::new(Progress::new());
-    let r = crate::app::check::run(ctx, &args.flags.request(), &|what, done, n| {
-        if let Ok(mut b) = bar.lock() {
-            b.show(&format!("{what} {done}/{n}"));
-        }
-    })?;
+    let r = crate::app::check::run(
+        ctx,
+        &args.flags.request(),
+        args.report.as_deref(),
+        &|what, done, n| {
+            if let Ok(mut b) = bar.lock() {
+                b.show(&format!("{what} {done}/{n}"));
+            }
+        },
+    )?;
     drop(bar);
     emit(out, &r, args.json)?;
     Ok(r.verdict(args.max_warnings)?)

@@ -77,7 +77,7 @@ pub struct CheckFlags {
     #[arg(short = 'j', long)]
     pub jobs: Option<usize>,
 
-    /// Do not read or write the checkpatch cache
+    /// Do not read or write the checkpatch and build caches
     #[arg(long)]
     pub no_cache: bool,
 
@@ -86,6 +86,11 @@ pub struct CheckFlags {
     /// series.build.NAME (repeatable: each is a build of its own)
     #[arg(long, value_name = "COMMAND|PROFILE")]
     pub build: Vec<String>,
+
+    /// Run sparse in every build, as `make C=1` does (when sparse is
+    /// installed) [default: git config series.sparse]
+    #[arg(long)]
+    pub sparse: bool,
 
     /// Seconds one build (at one patch) may take
     #[arg(long, default_value_t = 3600, value_name = "SECONDS")]
@@ -102,6 +107,7 @@ impl CheckFlags {
             no_cache: self.no_cache,
             build: self.build.clone(),
             build_timeout: Duration::from_secs(self.build_timeout),
+            sparse: self.sparse,
         }
     }
 }

@@ -63,6 +63,9 @@ pub struct Received {
     pub tag: Option<Tag>,
     /// The subject after its tag (and any `Re:`).
     pub title: String,
+    /// A check's report (`X-Series-Report:`), as `series check --report`
+    /// writes them.
+    pub report: bool,
 }
 
 impl Received {
@@ -339,6 +342,7 @@ pub fn parse(raw: &[u8], what: &str) -> Result<Received, MailError> {
         is_reply,
         tag,
         title,
+        report: !get("X-Series-Report").trim().is_empty(),
     })
 }
 

@@ -221,11 +221,13 @@ pub fn add(series: &mut Series, raw: &[Vec<u8>], what: &str) -> Added {
         .filter(|h| !h.message_ids.is_empty())
         .map(|h| h.version)
         .collect();
+    // A check's report may answer the version not sent yet.
+    let version = series.manifest.version;
     let by_subject = |m: &Received| {
         m.is_reply
-            && m.tag
-                .as_ref()
-                .is_some_and(|t| sent_versions.contains(&t.version))
+            && m.tag.as_ref().is_some_and(|t| {
+                sent_versions.contains(&t.version) || (m.report && t.version == version)
+            })
             && titles.contains(&m.title)
     };
     let children = children_of(&parsed);
@@ -288,12 +290,15 @@ pub fn place(series: &Series, replies: &[Reply]) -> Vec<Option<Place>> {
         .collect();
     let subject_place = |m: &Received| -> Option<Place> {
         let tag = m.tag.as_ref()?;
+        // A sent version's count; the version being written (not sent
+        // yet: a check's report) has as many as the series holds.
         let total = series
             .manifest
             .history
             .iter()
-            .find(|h| h.version == tag.version)
-            .map(|h| h.message_ids.len().saturating_sub(1))?;
+            .find(|h| h.version == tag.version && !h.message_ids.is_empty())
+            .map(|h| h.message_ids.len() - 1)
+            .or_else(|| (tag.version == series.manifest.version).then_some(series.patches.len()))?;
         (tag.nr <= total && (tag.total == total || total == 0)).then_some(Place {
             version: tag.version,
             patch: tag.nr,

@@ -784,13 +784,24 @@ fn build_warnings_each_patch_adds_and_fixes_are_told_apart() {
             .sum()
     };
     let before = stats();
-    let out = check(&env, &["--build", "make"]);
+    // Without series' own build cache, which would build nothing.
+    let out = check(&env, &["--build", "make", "--no-cache"]);
     assert_ok(&out);
     assert!(stats() > before, "no ccache hit");
 
     // Two builds at once: a profile named in git config, and a command.
     env.git(&["config", "series.build.quiet", "make WARN=-w"]);
-    let out = check(&env, &["--build", "quiet", "--build", "make", "--json"]);
+    let out = check(
+        &env,
+        &[
+            "--build",
+            "quiet",
+            "--build",
+            "make",
+            "--json",
+            "--no-cache",
+        ],
+    );
     let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(
         v["build"],
@@ -802,6 +813,258 @@ fn build_warnings_each_patch_adds_and_fixes_are_told_apart() {
         1,
         "a scratch worktree was left behind"
     );
+}
+
+/// The series' shape: two patches with an empty cover letter are an
+/// error, named on the cover; with prose, none.
+#[test]
+fn a_series_of_patches_needs_a_cover_that_says_something() {
+    let env = setup(good_series);
+    fs::write(env.series_dir().join("cover.md"), "\n").unwrap();
+    let out = check(&env, &["--json"]);
+    assert_eq!(out.status.code(), Some(1), "{}", stdout(&out));
+    let f = findings(&out, "cover-empty");
+    assert_eq!(f.len(), 1, "{}", stdout(&out));
+    assert_eq!(f[0]["patch"], 0);
+    assert!(f[0]["message"]
+        .as_str()
+        .unwrap()
+        .contains("a series of 2 patches"));
+    fs::write(
+        env.series_dir().join("cover.md"),
+        "Free pages in parallel.\n",
+    )
+    .unwrap();
+    assert!(findings(&check(&env, &["--json"]), "cover-empty").is_empty());
+}
+
+/// A fixture tree whose Makefile logs every build (to `log`, outside any
+/// worktree) and runs sparse on what it compiles with `C=1`, as kbuild
+/// does; the base has one warning of gcc's and the series two patches.
+fn logged_builds(log: &Path) -> Env {
+    let makefile = format!(
+        "all: mm/free.o\n\n%.o: %.c\n\techo built >> {}\n\tcc -Wall -c -o $@ $<\nifeq ($(C),1)\n\tsparse $<\nendif\n",
+        log.display()
+    );
+    let head = "// SPDX-License-Identifier: GPL-2.0\n#ifdef __CHECKER__\n#define __user __attribute__((noderef, address_space(1)))\n#else\n#define __user\n#endif\nint peek(int __user *p);\n";
+    let base_c = format!("{head}int free_base(void)\n{{\n\tint x;\n\treturn 0;\n}}\n");
+    setup(move |env| {
+        env.write("Makefile", &makefile);
+        env.write("mm/free.c", &base_c);
+        env.commit("mm: add free.c");
+        env.git(&["tag", "-f", "v4.11-rc2"]);
+        // gcc is silent on this one; sparse is not.
+        let peek = "int peek(int __user *p)\n{\n\treturn *p;\n}\n";
+        env.write("mm/free.c", format!("{base_c}{peek}"));
+        env.commit("mm: add peek\n\nRead one int.\n\nSigned-off-by: Aaron Lu <aaron.lu@intel.com>");
+        env.write("mm/free.c", format!("{base_c}{peek}/* the end */\n"));
+        env.commit("mm: mark the end\n\nSay where it ends.\n\nSigned-off-by: Aaron Lu <aaron.lu@intel.com>");
+    })
+}
+
+/// Builds are kept per (tree before, tree after, command): a series
+/// checked again builds nothing, and a patch added on top is the only
+/// one built (from a worktree built at the patch before it).
+#[test]
+fn builds_are_kept_and_only_what_changed_is_built_again() {
+    let dir = tempfile::tempdir().unwrap();
+    let log = dir.path().join("builds.log");
+    let env = logged_builds(&log);
+    let builds = || fs::read_to_string(&log).unwrap_or_default().lines().count();
+    let out = check(&env, &["--build", "make", "--json"]);
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(builds(), 3, "the base and two patches: {v}");
+    assert_eq!(
+        v["build"],
+        "`make` passed at the base and every patch, 0 new warnings"
+    );
+
+    let out = check(&env, &["--build", "make", "--json"]);
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(builds(), 3, "checked again, something was built: {v}");
+    assert_eq!(
+        v["build"],
+        "`make` passed at the base and every patch, 0 new warnings (2 patches' builds from the cache)"
+    );
+    assert_eq!(env.git(&["worktree", "list"]).lines().count(), 1);
+
+    // A third patch, added the way a user does: on the branch series
+    // applied, then refreshed.
+    assert_ok(&env.series_t(&["apply", "--checkout"]));
+    let branch = env.git(&["branch", "--show-current"]);
+    assert!(branch.starts_with("series/"), "{branch}");
+    let now = fs::read_to_string(env.tree().join("mm/free.c")).unwrap();
+    env.write(
+        "mm/free.c",
+        format!("{now}int unused_too(void)\n{{\n\tint z;\n\treturn 0;\n}}\n"),
+    );
+    env.commit("mm: add unused_too\n\nMore.\n\nSigned-off-by: Aaron Lu <aaron.lu@intel.com>");
+    assert_ok(&env.series_t(&["refresh"]));
+    let out = check(&env, &["--build", "make", "--json"]);
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    // Patch 2's tree built to start from, then patch 3.
+    assert_eq!(builds(), 5, "{v}");
+    let w = findings(&out, "build-warning");
+    assert_eq!(w.len(), 1, "{v}");
+    assert_eq!(w[0]["patch"], 3);
+    assert!(
+        v["build"]
+            .as_str()
+            .unwrap()
+            .ends_with("1 new warning (2 patches' builds from the cache)"),
+        "{v}"
+    );
+
+    // --no-cache builds everything again.
+    let out = check(&env, &["--build", "make", "--no-cache"]);
+    assert_eq!(builds(), 9, "{}", stdout(&out));
+}
+
+/// `--sparse` runs sparse in each build (`C=1`), and what it finds is
+/// told apart as gcc's warnings are: only what a patch adds.
+#[test]
+fn sparse_warnings_a_patch_adds_are_reported() {
+    assert!(
+        series::process::on_path("sparse"),
+        "sparse is not installed (Debian's sparse; .ci/run installs it)"
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let env = logged_builds(&dir.path().join("builds.log"));
+    let out = check(&env, &["--build", "make", "--sparse", "--json"]);
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let w = findings(&out, "build-warning");
+    assert_eq!(w.len(), 1, "{v}");
+    assert_eq!(w[0]["patch"], 1);
+    assert_eq!(w[0]["file"], "mm/free.c");
+    assert_eq!(w[0]["line"], 15);
+    assert!(
+        w[0]["message"]
+            .as_str()
+            .unwrap()
+            .starts_with("dereference of noderef expression"),
+        "{w:?}"
+    );
+    assert_eq!(
+        v["build"],
+        "`make C=1` passed at the base and every patch, 1 new warning"
+    );
+    // The same findings as report mails, as the build bots send them,
+    // which the review keeps as comments on the line they are about.
+    let report = env.dir.path().join("report.mbox");
+    let r = report.to_string_lossy().into_owned();
+    let out = check(&env, &["--build", "make", "--sparse", "--report", &r]);
+    assert_ok(&out);
+    assert!(
+        stdout(&out).contains("report: 1 mail written to"),
+        "{}",
+        stdout(&out)
+    );
+    let mbox = fs::read_to_string(&report).unwrap();
+    for want in [
+        "From: series check <check@series.invalid>\n",
+        "Subject: Re: [PATCH 1/2] mm: add peek\n",
+        "X-Series-Report: check\n",
+        "\n> +\treturn *p;\n\nmm/free.c:15: warning: dereference of noderef expression",
+        "\n-- \nseries check: 0 errors and 1 warning in this patch\n",
+        "        git am series/patches/0001-mm-add-peek.patch\n        make C=1\n",
+    ] {
+        assert!(mbox.contains(want), "{want:?} not in\n{mbox}");
+    }
+    let keep = || env.series_t(&["review", "fetch", "--mbox", &r]);
+    assert!(stdout(&keep()).starts_with("1 new reply kept"));
+    assert!(
+        stdout(&keep()).starts_with("0 new replies kept"),
+        "kept twice"
+    );
+    let v: serde_json::Value =
+        serde_json::from_slice(&env.series_t(&["review", "--json"]).stdout).unwrap();
+    let c = &v.as_array().unwrap()[0];
+    assert_eq!(c["who"], "series check <check@series.invalid>", "{v}");
+    assert_eq!(c["patch"], 1);
+    assert_eq!(c["file"], "mm/free.c");
+    assert_eq!(c["lines"], serde_json::json!([15, 15]));
+
+    // git config series.sparse asks the same.
+    env.git(&["config", "series.sparse", "true"]);
+    let out = check(&env, &["--build", "make", "--json"]);
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert!(
+        v["build"]
+            .as_str()
+            .unwrap()
+            .starts_with("`make C=1` passed"),
+        "{v}"
+    );
+}
+
+/// On the real kernel (Debian's linux-source-6.12, a tiny i386
+/// configuration, building only the object the series touches): of three
+/// patches, the second adds a warning and the third fixes it; the base's
+/// own warnings are not blamed, and a second check builds nothing.
+#[test]
+fn on_the_kernel_the_patch_that_adds_a_warning_is_named() {
+    let linux = linux_tree();
+    let env = Env::new();
+    fs::remove_dir_all(env.tree()).unwrap();
+    let to = env.tree().to_string_lossy().into_owned();
+    env.git_in(
+        env.dir.path(),
+        &["clone", "-q", "--shared", &linux.to_string_lossy(), &to],
+    );
+    let file = env.tree().join("mm/mmzone.c");
+    let text = fs::read_to_string(&file).unwrap();
+    let text = text.replacen(
+        "struct pglist_data *first_online_pgdat(void)",
+        "/* The first node with memory; the walkers below go on from it. */\nstruct pglist_data *first_online_pgdat(void)",
+        1,
+    );
+    fs::write(&file, &text).unwrap();
+    env.commit("mm: say what first_online_pgdat returns\n\nA comment.\n\nSigned-off-by: Aaron Lu <aaron.lu@intel.com>");
+    let count = "\nint mm_zone_count(void);\nint mm_zone_count(void)\n{\n\tint unused;\n\n\treturn MAX_NR_ZONES;\n}\n";
+    fs::write(&file, format!("{text}{count}")).unwrap();
+    env.commit(
+        "mm: add mm_zone_count\n\nCount the zones.\n\nSigned-off-by: Aaron Lu <aaron.lu@intel.com>",
+    );
+    let warning_line = text.lines().count() + 5;
+    fs::write(
+        &file,
+        format!("{text}{}", count.replace("\tint unused;\n\n", "")),
+    )
+    .unwrap();
+    env.commit(
+        "mm: drop the unused variable\n\nTidy.\n\nSigned-off-by: Aaron Lu <aaron.lu@intel.com>",
+    );
+    env.init(&["--base", "v6.12", "--subject", "mm: count zones"]);
+    fs::write(env.series_dir().join("cover.md"), "Count zones.\n").unwrap();
+    let build = "test -f .config || make -s ARCH=i386 tinyconfig; make -s ARCH=i386 -j$SERIES_BUILD_JOBS mm/mmzone.o";
+    let out = check(&env, &["--build", build, "--json"]);
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let w = findings(&out, "build-warning");
+    assert_eq!(w.len(), 1, "{v}");
+    assert_eq!(w[0]["patch"], 2);
+    assert_eq!(w[0]["file"], "mm/mmzone.c");
+    assert_eq!(w[0]["line"], warning_line);
+    assert!(
+        w[0]["message"]
+            .as_str()
+            .unwrap()
+            .contains("unused variable"),
+        "{w:?}"
+    );
+    let note = v["build"].as_str().unwrap();
+    assert!(note.contains("passed at the base and every patch, 1 new warning; patch 3 fixes mm/mmzone.c: unused variable"), "{note}");
+    assert_eq!(env.git(&["worktree", "list"]).lines().count(), 1);
+
+    let out = check(&env, &["--build", build, "--json"]);
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert!(
+        v["build"]
+            .as_str()
+            .unwrap()
+            .contains("(3 patches' builds from the cache)"),
+        "{v}"
+    );
+    assert_eq!(findings(&out, "build-warning").len(), 1);
 }
 
 /// The tree's get_maintainer.pl is asked who should see each patch; an

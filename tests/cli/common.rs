@@ -294,6 +294,23 @@ pub fn kernel_layout(env: &Env) {
 
 /// The unpacked scripts of linux-source-6.12. A test that needs them fails
 /// when they are missing (`.ci/run` unpacks them); it never passes quietly.
+/// The whole of Debian's linux-source-6.12 as a git repository (tag
+/// v6.12), as `scripts/kernel-source.sh tree` makes it.
+pub fn linux_tree() -> PathBuf {
+    let dir = std::env::var_os("SERIES_LINUX_TREE")
+        .map(PathBuf::from)
+        .or_else(|| {
+            std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cache/series/linux-6.12"))
+        })
+        .unwrap_or_default();
+    assert!(
+        dir.join(".git/series-done").is_file(),
+        "no linux-6.12 tree at {}: run scripts/kernel-source.sh tree",
+        dir.display()
+    );
+    dir
+}
+
 pub fn linux_scripts() -> PathBuf {
     let dir = std::env::var_os("SERIES_LINUX_SCRIPTS")
         .map(PathBuf::from)
