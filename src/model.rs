@@ -351,6 +351,8 @@ pub enum Source {
     Apply,
     Build,
     Series,
+    /// A check command of b4's protocol (`check --external`).
+    External,
 }
 
 impl fmt::Display for Source {
@@ -361,6 +363,7 @@ impl fmt::Display for Source {
             Source::Apply => "apply",
             Source::Build => "build",
             Source::Series => "series",
+            Source::External => "external",
         })
     }
 }

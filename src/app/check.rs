@@ -102,6 +102,80 @@ fn write_report(
     })
 }
 
+/// How `series check --mail` prints what it found.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum MailFormat {
+    /// b4's check JSON: `[{"tool", "status", "summary", "url", "details"}]`.
+    B4,
+    /// Patchwork's checks: `[{"state", "context", "description", "target_url"}]`.
+    Patchwork,
+    /// One line per finding, as checkpatch --terse (nothing when clean).
+    Terse,
+}
+
+/// One mail checked on its own (`series check --mail`).
+pub struct MailChecked {
+    pub findings: Vec<Finding>,
+    ran: Vec<Source>,
+}
+
+/// `series check --mail`: one mail, in the tree here, without a series.
+pub fn mail(ws: &Workspace, req: &CheckRequest, bytes: &[u8]) -> Result<MailChecked, AppError> {
+    let tree = ws.tree_path_opt();
+    let mut opts = req.options(ws);
+    // The series' own rules when there is one, else the built-in ones.
+    opts.rules_dir = opts.rules_dir.filter(|d| d.is_dir());
+    let findings = crate::check::mail::one(bytes, tree.as_deref(), &opts)?;
+    Ok(MailChecked {
+        findings,
+        ran: crate::check::mail::sources(tree.as_deref()),
+    })
+}
+
+impl MailChecked {
+    /// Print in `format`, else as JSON findings (`json`) or text.
+    pub fn write(
+        &self,
+        out: &mut dyn Write,
+        format: Option<MailFormat>,
+        json: bool,
+    ) -> Result<(), AppError> {
+        use crate::check::mail;
+        let io = |e: std::io::Error| AppError::refuse(format!("cannot write the result: {e}"));
+        let text = match (format, json) {
+            (Some(MailFormat::B4), _) => json_text(&mail::b4(&self.findings, &self.ran)),
+            (Some(MailFormat::Patchwork), _) => {
+                json_text(&mail::patchwork(&self.findings, &self.ran))
+            }
+            (Some(MailFormat::Terse), _) => mail::terse(&self.findings),
+            (None, true) => json_text(&self.findings),
+            (None, false) => match self.findings.is_empty() {
+                true => "no findings\n".to_string(),
+                false => mail::terse(&self.findings),
+            },
+        };
+        out.write_all(text.as_bytes()).map_err(io)
+    }
+
+    /// As b4 reads a check command, the findings are the answer: the
+    /// command succeeds unless the mail could not be read at all.
+    pub fn verdict(&self) -> Result<(), AppError> {
+        match self.findings.iter().find(|f| f.rule == "mail") {
+            Some(f) => Err(AppError::refuse(format!(
+                "the mail cannot be checked: {}",
+                f.message
+            ))),
+            None => Ok(()),
+        }
+    }
+}
+
+fn json_text<T: Serialize>(v: &T) -> String {
+    let mut s = serde_json::to_string_pretty(v).unwrap_or_else(|_| "[]".into());
+    s.push('\n');
+    s
+}
+
 /// What the last `series check` of exactly these files found. It is kept
 /// in series' cache (`checked/`), named by the digest of what the check
 /// read of `series/`, so any edit makes it "not checked since".
@@ -234,8 +308,12 @@ impl Checked {
         }
         writeln!(out, "kernel-doc: {}", r.kernel_doc)?;
         writeln!(out, "recipients: {}", r.recipients)?;
+        writeln!(out, "public base: {}", r.public_base)?;
         if let Some(b) = &r.build {
             writeln!(out, "build: {b}")?;
+        }
+        for e in &r.external {
+            writeln!(out, "external: {e}")?;
         }
         if let Some(m) = &self.report_mails {
             writeln!(

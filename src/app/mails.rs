@@ -158,6 +158,9 @@ pub struct CheckRequest {
     pub build_timeout: std::time::Duration,
     /// Run sparse in the builds (`C=1`) [default: git config series.sparse].
     pub sparse: bool,
+    /// Check commands of b4's protocol to run on every patch
+    /// [default: git config series.externalCheck].
+    pub external: Vec<String>,
 }
 
 impl Default for CheckRequest {
@@ -171,6 +174,7 @@ impl Default for CheckRequest {
             build: Vec::new(),
             build_timeout: std::time::Duration::from_secs(3600),
             sparse: false,
+            external: Vec::new(),
         }
     }
 }
@@ -240,6 +244,11 @@ impl CheckRequest {
                     .filter(|h| !h.trim().is_empty()),
             },
             rules_dir: Some(ws.project().join("checks")),
+            public_refs: ws.setting_list("series.publicrefs"),
+            external: match self.external.is_empty() {
+                true => ws.setting("series.externalcheck").into_iter().collect(),
+                false => self.external.clone(),
+            },
         }
     }
 }

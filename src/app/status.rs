@@ -52,6 +52,88 @@ pub struct Status {
     pub checked: Option<super::check::LastCheck>,
     /// What stands between the series and `series send`; empty when ready.
     pub not_ready: Vec<String>,
+    /// Where the patches landed on the refs of `series.upstream`; none
+    /// when it is not set.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub upstream: Option<Upstream>,
+}
+
+/// The patches found on the upstream refs (`series.upstream`).
+#[derive(Serialize)]
+pub struct Upstream {
+    /// The refs looked at.
+    pub refs: Vec<String>,
+    pub landed: Vec<Landed>,
+    /// Every patch has landed.
+    pub all: bool,
+    /// Why the refs could not be looked at, if they could not.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub not_checked: Option<String>,
+}
+
+/// One patch found upstream.
+#[derive(Serialize, Clone, Debug)]
+pub struct Landed {
+    /// 1-based.
+    pub patch: usize,
+    pub commit: String,
+    pub subject: String,
+    /// The ref it was found on.
+    pub on: String,
+    pub by: crate::git::MatchedBy,
+}
+
+/// The patches of `s` found on the refs of `series.upstream`, each ref
+/// looked at in turn (the first that has a patch names it).
+pub fn upstream(ws: &Workspace, s: &Series) -> Option<Upstream> {
+    let refs = ws.setting_list("series.upstream");
+    if refs.is_empty() {
+        return None;
+    }
+    let mut up = Upstream {
+        refs: refs.clone(),
+        landed: Vec::new(),
+        all: false,
+        not_checked: None,
+    };
+    let found = (|| -> Result<Vec<Landed>, String> {
+        let tree = crate::git::Tree::open(&ws.tree_path().map_err(|e| e.to_string())?)
+            .map_err(|e| e.to_string())?;
+        let base: crate::git::Id = s
+            .manifest
+            .base
+            .commit
+            .parse()
+            .map_err(|_| "the base is not a commit id".to_string())?;
+        let mut out: Vec<Landed> = Vec::new();
+        for r in &refs {
+            let tip = tree.resolve(r).map_err(|e| e.to_string())?;
+            for f in tree
+                .find_landed(&s.patches, base, tip.id)
+                .map_err(|e| e.to_string())?
+            {
+                if out.iter().all(|l| l.patch != f.patch + 1) {
+                    out.push(Landed {
+                        patch: f.patch + 1,
+                        commit: f.commit.short(),
+                        subject: tree.first_line(f.commit).unwrap_or_default(),
+                        on: r.clone(),
+                        by: f.by,
+                    });
+                }
+            }
+        }
+        out.sort_by_key(|l| l.patch);
+        Ok(out)
+    })();
+    match found {
+        Ok(l) => {
+            up.all = !s.patches.is_empty() && l.len() == s.patches.len();
+            up.landed = l;
+        }
+        Err(e) => up.not_checked = Some(e),
+    }
+    Some(up)
 }
 
 #[derive(Serialize)]
@@ -142,13 +224,20 @@ pub fn stopped(series_dir: &std::path::Path, v: u32) -> Option<Stopped> {
     })
 }
 
-fn review(ws: &Workspace, s: &Series) -> Option<Review> {
+/// The open review comments per patch; those on a patch that has landed
+/// upstream (`landed`, 1-based) no longer count.
+fn review(ws: &Workspace, s: &Series, landed: &[usize]) -> Option<Review> {
     if s.replies.is_empty() {
         return None;
     }
     let (board, _) = super::board(ws, s).ok()?;
     let mut per: BTreeMap<(usize, String), (usize, usize)> = BTreeMap::new();
-    for t in board.comments.iter().filter(|t| t.state == State::Open) {
+    let open = board
+        .comments
+        .iter()
+        .filter(|t| t.state == State::Open)
+        .filter(|t| !t.now_patch.is_some_and(|n| landed.contains(&n)));
+    for t in open {
         let k = match t.now_patch {
             Some(0) => (0, "cover".to_string()),
             Some(n) => (n, format!("patch {n}")),
@@ -212,10 +301,17 @@ pub fn run(ws: &Workspace) -> Result<Status, AppError> {
         rebase_paused: paused(ws),
         send_stopped: stopped(&ws.series_dir, m.version),
         editing: super::edit::editing(ws),
-        review: review(ws, &s),
+        review: None,
         checked: super::check::last(&s),
         not_ready: Vec::new(),
+        upstream: upstream(ws, &s),
     };
+    let landed: Vec<usize> = status
+        .upstream
+        .iter()
+        .flat_map(|u| u.landed.iter().map(|l| l.patch))
+        .collect();
+    status.review = review(ws, &s, &landed);
     status.not_ready = not_ready(&status);
     Ok(status)
 }
@@ -293,12 +389,38 @@ impl Render for Status {
         let total = self.patches.len();
         let w = total.to_string().len();
         writeln!(out, "patches:")?;
+        let landed = |n: usize| {
+            self.upstream
+                .iter()
+                .flat_map(|u| &u.landed)
+                .find(|l| l.patch == n)
+        };
         for p in &self.patches {
+            let on = match landed(p.number) {
+                Some(l) => format!("  landed as {} on {}", l.commit, l.on),
+                None => String::new(),
+            };
             writeln!(
                 out,
-                "  {:>w$}/{total} {}  [{}]",
+                "  {:>w$}/{total} {}  [{}]{on}",
                 p.number, p.subject, p.change_id
             )?;
+        }
+        if let Some(u) = &self.upstream {
+            match (&u.not_checked, u.all) {
+                (Some(why), _) => writeln!(out, "upstream: not checked: {why}")?,
+                (None, true) => writeln!(
+                    out,
+                    "upstream: the whole series has landed ({})",
+                    u.refs.join(", ")
+                )?,
+                (None, false) => writeln!(
+                    out,
+                    "upstream: {} of {total} landed on {}",
+                    u.landed.len(),
+                    u.refs.join(", ")
+                )?,
+            }
         }
         let lines = plural(self.cover.lines, "line", "lines");
         match self.cover.placeholders.as_slice() {

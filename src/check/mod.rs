@@ -5,6 +5,8 @@
 pub mod build;
 pub mod checkpatch;
 pub mod kerneldoc;
+pub mod mail;
+pub mod public;
 pub mod recipients;
 pub mod report;
 pub mod rules;
@@ -41,6 +43,10 @@ pub struct Options {
     pub build_timeout: Duration,
     /// A `checks/` folder with rules that add to or override the built-in ones.
     pub rules_dir: Option<PathBuf>,
+    /// Check commands of b4's protocol, run on every patch.
+    pub external: Vec<String>,
+    /// Refs beside the remote-tracking branches that others can fetch.
+    pub public_refs: Vec<String>,
 }
 
 /// Report each fault once: a native finding whose rule mirrors a
@@ -105,6 +111,14 @@ pub fn run(
     findings.extend(consistency(series, &stored, prose));
 
     let tree = tree_path.map(Tree::open).transpose()?;
+    let public_base = match &tree {
+        Some(t) => {
+            let (f, note) = public::check(t, series, &opts.public_refs);
+            findings.extend(f);
+            note
+        }
+        None => "not checked: no kernel tree".to_string(),
+    };
     let (apply_note, build_note, kernel_doc) = match &tree {
         Some(t) => on_tree(t, series, opts, progress, &mut findings)?,
         None => (
@@ -114,6 +128,35 @@ pub fn run(
         ),
     };
     let checkpatch = run_checkpatch(messages, tree_path, opts, progress, &mut findings)?;
+    let mut external = Vec::new();
+    let patches: Vec<(usize, &[u8])> = messages
+        .iter()
+        .enumerate()
+        .skip(1)
+        .map(|(i, m)| (i, m.bytes.as_slice()))
+        .collect();
+    let cwd = tree_path.map_or_else(|| PathBuf::from("."), Path::to_path_buf);
+    for cmd in &opts.external {
+        progress("external", 0, patches.len());
+        let found = mail::external(cmd, &patches, &cwd, opts.checkpatch_timeout, opts.jobs);
+        let (e, w) = (
+            found
+                .iter()
+                .filter(|f| f.severity == Severity::Error)
+                .count(),
+            found
+                .iter()
+                .filter(|f| f.severity == Severity::Warning)
+                .count(),
+        );
+        external.push(format!(
+            "`{cmd}` ran on {}: {}, {}",
+            crate::term::plural(patches.len(), "patch", "patches"),
+            crate::term::plural(e, "failure", "failures"),
+            crate::term::plural(w, "warning", "warnings")
+        ));
+        findings.extend(found);
+    }
     yield_to_checkpatch(&mut findings, &rules);
     findings.sort_by(|a, b| {
         (
@@ -139,6 +182,8 @@ pub fn run(
         build: build_note,
         kernel_doc,
         recipients: "skipped: no kernel tree".into(),
+        external,
+        public_base,
     })
 }
 
@@ -374,6 +419,12 @@ pub struct Report {
     /// What get_maintainer.pl named that the mails lack, in words, or why
     /// it was skipped.
     pub recipients: String,
+    /// Whether the base is on a public ref, in words, or why it was not
+    /// checked.
+    pub public_base: String,
+    /// What each external check command reported, in words.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub external: Vec<String>,
 }
 
 impl Report {

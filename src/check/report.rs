@@ -167,6 +167,7 @@ fn body(ctx: &Context<'_>, at: usize, found: &[&Finding]) -> String {
         format!("checkpatch.pl: {checkpatch}"),
         format!("kernel-doc: {}", r.kernel_doc),
         format!("recipients: {}", r.recipients),
+        format!("public base: {}", r.public_base),
     ];
     if let Some(a) = &r.apply {
         tested.push(format!("apply: {a}"));
@@ -174,6 +175,7 @@ fn body(ctx: &Context<'_>, at: usize, found: &[&Finding]) -> String {
     if let Some(b) = &r.build {
         tested.extend(b.lines().map(|l| format!("build: {l}")));
     }
+    tested.extend(r.external.iter().map(|e| format!("external: {e}")));
     out.push_str("tested:\n");
     for t in tested {
         out.push_str(&format!("        {t}\n"));

@@ -32,8 +32,18 @@ static FIXES: LazyLock<Regex> =
 /// in what the series applies to), and have the subject the tag quotes.
 pub fn fixes(tree: &Tree, series: &Series) -> Vec<Finding> {
     let base = &series.manifest.base;
+    fixes_on(tree, &series.patches, &base.commit, &base.name)
+}
+
+/// [`fixes`] for `patches` on the commit `base` (named `base_name`).
+pub fn fixes_on(
+    tree: &Tree,
+    patches: &[crate::model::PatchMail],
+    base: &str,
+    base_name: &str,
+) -> Vec<Finding> {
     let mut out = Vec::new();
-    for (i, p) in series.patches.iter().enumerate() {
+    for (i, p) in patches.iter().enumerate() {
         for (key, value) in p.trailers() {
             if !key.eq_ignore_ascii_case("Fixes") {
                 continue;
@@ -59,14 +69,14 @@ pub fn fixes(tree: &Tree, series: &Series) -> Vec<Finding> {
                     format!("Fixes: {hex} is {id_short} (\"{subject}\"), not \"{quoted}\"; quote its subject as it is", id_short = id.short()),
                 ));
             }
-            if !tree.in_history_of(id, &base.commit) {
+            if !tree.in_history_of(id, base) {
                 out.push(finding(
                     i + 1,
                     "fixes-base",
                     format!(
                         "Fixes: {} (\"{subject}\") is not in the history of the base {}: the series fixes a bug its base does not have",
                         id.short(),
-                        base.name
+                        base_name
                     ),
                 ));
             }

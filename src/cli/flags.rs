@@ -92,6 +92,12 @@ pub struct CheckFlags {
     #[arg(long)]
     pub sparse: bool,
 
+    /// Run this check command on every patch as b4 runs one (the mail on
+    /// stdin, in the tree; b4's JSON out) and add what it reports
+    /// (repeatable) [default: git config series.externalCheck]
+    #[arg(long, value_name = "COMMAND")]
+    pub external: Vec<String>,
+
     /// Seconds one build (at one patch) may take
     #[arg(long, default_value_t = 3600, value_name = "SECONDS")]
     pub build_timeout: u64,
@@ -108,6 +114,7 @@ impl CheckFlags {
             build: self.build.clone(),
             build_timeout: Duration::from_secs(self.build_timeout),
             sparse: self.sparse,
+            external: self.external.clone(),
         }
     }
 }

@@ -157,16 +157,18 @@ impl Command {
 
     /// Whether the command works on one series (and so needs one picked).
     fn needs_series(&self) -> bool {
-        !matches!(
-            self,
-            Command::Init(_)
-                | Command::List(_)
-                | Command::Switch(_)
-                | Command::Lore(_)
-                | Command::Attest(_)
-                | Command::Man(_)
-                | Command::Completions(_)
-        )
+        let mail = matches!(self, Command::Check(c) if c.mail.is_some());
+        !mail
+            && !matches!(
+                self,
+                Command::Init(_)
+                    | Command::List(_)
+                    | Command::Switch(_)
+                    | Command::Lore(_)
+                    | Command::Attest(_)
+                    | Command::Man(_)
+                    | Command::Completions(_)
+            )
     }
 
     /// Whether the command reads the series, and so first reads back the
@@ -186,6 +188,7 @@ impl Command {
                 | Command::Man(_)
                 | Command::Completions(_)
         ) && !matches!(self, Command::Rebase(r) if r.abort)
+            && !matches!(self, Command::Check(c) if c.mail.is_some())
     }
 }
 

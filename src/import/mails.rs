@@ -207,7 +207,7 @@ fn choose(
 /// The commit message and the diff section of a patch mail, as `git am`
 /// splits it: the message up to the `---` line, the diff up to the `-- `
 /// signature. An in-body `From:` names the author.
-fn patch_mail(m: &Received) -> Result<(PatchMail, Option<String>), ImportError> {
+pub(crate) fn patch_mail(m: &Received) -> Result<(PatchMail, Option<String>), ImportError> {
     let text = m.body.as_str();
     let (message, rest) = match text.find("\n---\n") {
         Some(i) => (&text[..i + 1], &text[i + 5..]),

@@ -4,7 +4,7 @@
 
 pub mod cover;
 mod history;
-mod mails;
+pub(crate) mod mails;
 
 pub use mails::{from_mails, missing_versions, Imported, MailOptions};
 

@@ -189,10 +189,28 @@ pub fn replay(
 ) -> Result<Replayed, RebaseError> {
     let total = series.patches.len();
     let mut pre = pre.map(PreImage::at);
+    let landed = match drop_merged {
+        true => landed_on(tree, series, new_base),
+        false => Vec::new(),
+    };
     for i in from..total {
         let mail = &series.patches[i];
         progress(i + 1, total, &mail.title);
         crate::testing::crash_point(&format!("rebase-{}", i + 1));
+        if landed.contains(&i) {
+            // Landed upstream, perhaps touched up on the way in: not
+            // merged again; the old series' tree after it is what the
+            // next patch's merge starts from.
+            pre = match pre.take() {
+                Some(p) => match tree.apply_to(tree.pre_tree(&p)?, mail)? {
+                    crate::git::replay::Applied::Tree(t) => Some(PreImage::at(t)),
+                    crate::git::replay::Applied::Rejected(_) => None,
+                },
+                None => None,
+            };
+            done.merged.push(i);
+            continue;
+        }
         let ours = tree.tree_id(parent)?;
         let fast = match pre.as_mut() {
             Some(p) => tree.replay_in_place(p, ours, mail)?,
@@ -258,6 +276,20 @@ pub fn replay(
         }
     }
     finished(series, new_base, done, drop_merged)
+}
+
+/// The patches (0-based) found on the new base above the old one, by
+/// patch-id or by subject and author (as `series status` finds them on
+/// `series.upstream`): none when the tree lacks the old base.
+fn landed_on(tree: &Tree, series: &Series, new_base: &Resolved) -> Vec<usize> {
+    let old = &series.manifest.base.commit;
+    match old.parse::<Id>() {
+        Ok(id) if tree.has_commit(old) => tree
+            .find_landed(&series.patches, id, new_base.id)
+            .map(|f| f.into_iter().map(|f| f.patch).collect())
+            .unwrap_or_default(),
+        _ => Vec::new(),
+    }
 }
 
 /// A replay that went through: refused when patches were found merged

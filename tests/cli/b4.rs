@@ -376,3 +376,40 @@ fn a_branch_description_prep_branch_is_imported_and_other_branches_are_refused()
     );
     assert!(!Path::new(&env.tree().join(".git/series/other")).exists());
 }
+
+/// `b4 prep --check` with series as its per-patch check command
+/// (`b4.prep-perpatch-check-cmd`, one line per finding): b4 shows what
+/// series found on the patch that has it and passes the clean one.
+#[test]
+fn b4_prep_check_runs_series_as_its_check_command() {
+    let env = tree();
+    run_b4(&env, &["prep", "-n", "checked", "-f", "v4.11-rc2"], &[]);
+    env.write("mm/free.c", "int parallel_free;\n");
+    commit_now(
+        &env,
+        "mm: add free.c\n\nAdd it.\n\nSigned-off-by: Aaron Lu <aaron.lu@intel.com>",
+    );
+    env.write(
+        "mm/free.c",
+        "int parallel_free;\nint parallel_free_max;   \n",
+    );
+    commit_now(
+        &env,
+        "mm: add parallel_free_max\n\nAdd it.\n\nSigned-off-by: Aaron Lu <aaron.lu@intel.com>",
+    );
+    let series = assert_cmd::cargo::cargo_bin!("series");
+    env.git(&[
+        "config",
+        "b4.prep-perpatch-check-cmd",
+        &format!("{} check --mail - --format terse", series.display()),
+    ]);
+    let out = run_b4(&env, &["prep", "--check", "--no-cache"], &[]);
+    let text = format!("{}{}", stdout(&out), String::from_utf8_lossy(&out.stderr));
+    assert!(
+        text.contains(
+            "series: mm/free.c:2: ERROR: trailing whitespace (native/trailing-whitespace)"
+        ),
+        "{text}"
+    );
+    assert!(text.contains("Success: 1, Warning: 0, Error: 1"), "{text}");
+}

@@ -838,6 +838,205 @@ fn a_series_of_patches_needs_a_cover_that_says_something() {
     assert!(findings(&check(&env, &["--json"]), "cover-empty").is_empty());
 }
 
+/// b4 review's per-patch check protocol both ways, with b4's own code
+/// (`b4.review.checks.run_perpatch_checks`, as `b4 review` calls a
+/// `review-perpatch-check-cmd`): series as the check command, reading its
+/// JSON; and `series check --external` running a check command on every
+/// patch, series itself among them, folding what it reports in.
+#[test]
+fn b4_check_protocol_both_ways() {
+    let env = setup(good_series);
+    let patch = env
+        .series_dir()
+        .join("patches/0001-mm-add-parallel_free_threshold.patch");
+    let text = fs::read_to_string(&patch).unwrap();
+    let mail = env.dir.path().join("one.eml");
+    // Trailing whitespace (checkpatch's, which series' own rule yields to)
+    // and a Fixes: tag naming no commit (series' alone).
+    let bad = text
+        .replace(
+            "+int parallel_free_threshold;\n",
+            "+int parallel_free_threshold;  \n",
+        )
+        .replace(
+            "\nSigned-off-by:",
+            "\nFixes: 0123456789ab (\"mm: no such commit\")\nSigned-off-by:",
+        );
+    fs::write(&mail, bad).unwrap();
+    let series = assert_cmd::cargo::cargo_bin!("series");
+    let python = crate::review::b4().with_file_name("python3");
+    let script = "import sys, json, email, email.policy\nimport b4.review.checks as c\nmsg = email.message_from_bytes(open(sys.argv[1], 'rb').read(), policy=email.policy.default)\nprint(json.dumps(c.run_perpatch_checks([('one', msg)], [sys.argv[2]], sys.argv[3])['one']))\n";
+    let mut c = std::process::Command::new(&python);
+    hermetic(&mut c, env.dir.path());
+    let out = c
+        .args(["-c", script])
+        .arg(&mail)
+        .arg(format!("{} check --mail - --format b4", series.display()))
+        .arg(env.tree())
+        .output()
+        .expect("b4's python");
+    assert_ok(&out);
+    let results: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let by_tool = |t: &str| {
+        results
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|r| r["tool"] == t)
+            .cloned()
+    };
+    let ours = by_tool("series").unwrap_or_else(|| panic!("{results}"));
+    assert_eq!(ours["status"], "warn", "{results}");
+    assert_eq!(ours["summary"], "0 errors, 1 warning");
+    assert!(
+        ours["details"]
+            .as_str()
+            .unwrap()
+            .contains("WARNING: Fixes: 0123456789ab names no commit"),
+        "{results}"
+    );
+    let cp = by_tool("series-checkpatch").unwrap_or_else(|| panic!("{results}"));
+    assert_eq!(cp["status"], "fail", "{results}");
+    assert!(
+        cp["details"]
+            .as_str()
+            .unwrap()
+            .contains("TRAILING_WHITESPACE"),
+        "{results}"
+    );
+
+    // Patchwork's checks, for a bot to post.
+    let tree = env.tree().to_string_lossy().into_owned();
+    let m = mail.to_string_lossy().into_owned();
+    let out = env.series(&[
+        "--tree",
+        &tree,
+        "check",
+        "--mail",
+        &m,
+        "--format",
+        "patchwork",
+    ]);
+    assert_ok(&out);
+    let pw: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(pw[0]["context"], "series");
+    assert_eq!(pw[0]["state"], "warning");
+    assert_eq!(pw[1]["context"], "series-checkpatch");
+
+    // The other way: check commands run on every patch of the series.
+    let bad = env.dir.path().join("bad-check.sh");
+    fs::write(&bad, "#!/bin/sh\ncat > /dev/null\necho 'not json'\n").unwrap();
+    let warn = env.dir.path().join("warn-check.sh");
+    fs::write(
+        &warn,
+        "#!/bin/sh\ngrep -q '^Subject: .*max_active' && echo '[{\"tool\": \"lint\", \"status\": \"warn\", \"summary\": \"max_active is a poor name\", \"details\": \"rename it\"}]'\nexit 0\n",
+    )
+    .unwrap();
+    for f in [&bad, &warn] {
+        use std::os::unix::fs::PermissionsExt;
+        fs::set_permissions(f, fs::Permissions::from_mode(0o755)).unwrap();
+    }
+    let ours = format!("{} check --mail - --format b4", series.display());
+    let out = check(
+        &env,
+        &[
+            "--external",
+            &ours,
+            "--external",
+            &warn.to_string_lossy(),
+            "--external",
+            &bad.to_string_lossy(),
+            "--json",
+        ],
+    );
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let lint = findings(&out, "lint");
+    assert_eq!(lint.len(), 1, "{v}");
+    assert_eq!(lint[0]["patch"], 2);
+    assert_eq!(lint[0]["severity"], "warning");
+    assert_eq!(lint[0]["source"], "external");
+    assert_eq!(lint[0]["message"], "max_active is a poor name\nrename it");
+    let invalid = findings(&out, "external");
+    assert_eq!(invalid.len(), 2, "{v}");
+    assert!(
+        invalid[0]["message"]
+            .as_str()
+            .unwrap()
+            .contains("is not b4's check JSON"),
+        "{v}"
+    );
+    assert!(
+        findings(&out, "series").is_empty(),
+        "the clean series failed series' own check: {v}"
+    );
+    assert_eq!(v["external"].as_array().unwrap().len(), 3, "{v}");
+}
+
+/// The base must be on a ref others can fetch: with no remote it is not
+/// checked (and says so); on a remote-tracking branch it passes; a base
+/// with commits only here is a warning naming the nearest public
+/// ancestor; a ref named in series.publicRefs counts as public.
+#[test]
+fn the_base_must_be_public() {
+    let env = setup(good_series);
+    let note = |out: &std::process::Output| -> String {
+        let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+        v["public_base"].as_str().unwrap().to_string()
+    };
+    let out = check(&env, &["--json"]);
+    assert!(
+        note(&out).starts_with("not checked: the tree has no remote-tracking branch"),
+        "{}",
+        note(&out)
+    );
+    assert!(findings(&out, "public-base").is_empty());
+
+    // A public tree holding the base: a bare clone, fetched as origin.
+    let public = env.dir.path().join("public.git");
+    let p = public.to_string_lossy().into_owned();
+    env.git(&["clone", "-q", "--bare", ".", &p]);
+    env.git(&["remote", "add", "origin", &p]);
+    env.git(&["fetch", "-q", "origin"]);
+    let out = check(&env, &["--json"]);
+    assert_eq!(note(&out), "v4.11-rc2 is on origin/main");
+    assert!(findings(&out, "public-base").is_empty());
+
+    // A base made here, above the public one: series init again on it.
+    let public_tip = env
+        .git(&["rev-parse", "--short=12", "v4.11-rc2"])
+        .trim()
+        .to_string();
+    env.git(&["checkout", "-q", "-b", "private", "v4.11-rc2"]);
+    env.write("mm/private.c", "int private;\n");
+    env.commit("mm: a private base commit");
+    env.git(&["tag", "-f", "private-base"]);
+    env.write("mm/free.c", format!("{GOOD_C}int on_private;\n"));
+    env.commit("mm: add on_private\n\nAdd it.\n\nSigned-off-by: Aaron Lu <aaron.lu@intel.com>");
+    fs::remove_dir_all(env.series_dir()).unwrap();
+    env.init(&["--base", "private-base", "--subject", "mm: private"]);
+    fs::write(env.series_dir().join("cover.md"), "On a private base.\n").unwrap();
+    let out = check(&env, &["--json"]);
+    let w = findings(&out, "public-base");
+    assert_eq!(w.len(), 1, "{}", stdout(&out));
+    let m = w[0]["message"].as_str().unwrap();
+    assert!(m.contains("is on no public ref: 1 commit above"), "{m}");
+    assert!(
+        m.contains(&format!(
+            "{public_tip} (\"mm: add free.c\", on origin/main)"
+        )),
+        "{m}"
+    );
+    assert_eq!(
+        note(&out),
+        format!("private-base is not public; nearest public ancestor {public_tip} on origin/main")
+    );
+
+    // Named public in git config.
+    env.git(&["config", "series.publicRefs", "refs/tags/private-base"]);
+    let out = check(&env, &["--json"]);
+    assert_eq!(note(&out), "private-base is on refs/tags/private-base");
+}
+
 /// A fixture tree whose Makefile logs every build (to `log`, outside any
 /// worktree) and runs sparse on what it compiles with `C=1`, as kbuild
 /// does; the base has one warning of gcc's and the series two patches.

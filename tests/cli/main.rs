@@ -24,5 +24,6 @@ mod send;
 mod store;
 mod thread;
 mod trust;
+mod upstream;
 mod versions;
 mod workspace;
