@@ -189,10 +189,13 @@ fn fresh_diffstat(series: &mut Series, tree: Option<&Path>) -> Result<(bool, boo
 }
 
 /// Render the cover letter prose from `cover.md` (called `name` in errors),
-/// with `bench_table(NAME)` (and `bench_table(NAME, ascii=true)` for `+-`)
-/// available to it.
+/// with `bench_table(NAME)` (and `bench_table(NAME, ascii=true)` for `+-`:
+/// the rows of this version) and `bench_versions(NAME)` (the previous
+/// version's numbers against this one's) available to it.
 pub fn cover_prose(series: &Series, name: &str) -> Result<String, TemplateError> {
     let benches = series.bench.clone();
+    let across = series.bench.clone();
+    let version = series.manifest.version;
     template::render_with(
         name,
         &series.cover,
@@ -209,13 +212,35 @@ pub fn cover_prose(series: &Series, name: &str) -> Result<String, TemplateError>
                     let text = benches
                         .get(&crate::bench::file_name(&name))
                         .ok_or_else(|| fail(format!("no bench {name:?} in series/bench/")))?;
-                    let b =
-                        crate::bench::Bench::parse(&name, text).map_err(|e| fail(e.to_string()))?;
+                    let b = crate::bench::Bench::parse(&name, text)
+                        .map_err(|e| fail(e.to_string()))?
+                        .at_version(version);
                     let t = crate::bench::table::render(&name, &b, ascii.unwrap_or(false))
                         .map_err(|e| fail(e.to_string()))?;
                     Ok(t.trim_end_matches('\n').to_string())
                 },
             );
+            env.add_function("bench_versions", move |name: String| {
+                let fail = |msg: String| {
+                    minijinja::Error::new(minijinja::ErrorKind::InvalidOperation, msg)
+                };
+                let text = across
+                    .get(&crate::bench::file_name(&name))
+                    .ok_or_else(|| fail(format!("no bench {name:?} in series/bench/")))?;
+                let b = crate::bench::Bench::parse(&name, text).map_err(|e| fail(e.to_string()))?;
+                let old = b
+                    .versions()
+                    .into_iter()
+                    .filter(|&v| v < version)
+                    .max()
+                    .ok_or_else(|| {
+                        fail(format!(
+                            "bench {name}: no rows of a version before v{version}"
+                        ))
+                    })?;
+                let t = crate::bench::table::render_across(&b, old, version);
+                Ok(t.trim_end_matches('\n').to_string())
+            });
         },
     )
 }

@@ -45,6 +45,32 @@ pub struct Record {
     pub mean: f64,
     pub rsd: f64,
     pub runs: Option<u32>,
+    /// The Message-Id of a reply kept in `series/replies/` that posted
+    /// these numbers: the row is then its sender's.
+    pub from: Option<String>,
+}
+
+/// New rows go to the series' current version, on its base.
+fn recording(series: &Series) -> Option<bench::At> {
+    Some(bench::At {
+        version: series.manifest.version,
+        base: series.manifest.base.name.clone(),
+    })
+}
+
+/// Who sent the kept reply `msgid`, as `Name <address>`.
+fn poster(series: &Series, msgid: &str) -> Result<String, AppError> {
+    let want = msgid.trim().trim_start_matches('<').trim_end_matches('>');
+    series
+        .replies
+        .values()
+        .filter_map(|bytes| crate::mail::received::parse(bytes, "a reply").ok())
+        .find(|m| m.message_id == want)
+        .map(|m| m.from.to_string())
+        .ok_or_else(|| {
+            AppError::refuse(format!("no reply <{want}> is kept in series/replies/"))
+                .hint("keep the thread first: `series review fetch`, then give the Message-Id of the reply with the numbers")
+        })
 }
 
 /// Read bench `name` of a loaded series.
@@ -149,6 +175,7 @@ pub fn measure(ws: &Workspace, a: Runs, progress: super::Progress) -> Result<Tab
         }
         Err(e) => return Err(e.into()),
     };
+    b.recording = recording(&series);
     if let Some(m) = &a.metric {
         b.metric = Some(m.clone());
     }
@@ -188,7 +215,7 @@ pub fn measure(ws: &Workspace, a: Runs, progress: super::Progress) -> Result<Tab
         );
     }
     Ok(Table {
-        text: table::render(&a.name, &b, false)?,
+        text: table::render(&a.name, &b.at_version(series.manifest.version), false)?,
         name: a.name,
         said: None,
     })
@@ -203,7 +230,19 @@ pub fn record(ws: &Workspace, a: Record) -> Result<Table, AppError> {
     }
     let mut series = store::load(&ws.series_dir)?;
     let mut b = get(&series, &a.name)?;
+    b.recording = recording(&series);
+    let by = match &a.from {
+        Some(id) => Some((
+            poster(&series, id)?,
+            id.trim().trim_matches(['<', '>']).to_string(),
+        )),
+        None => None,
+    };
     let row = b.row_mut(&a.row);
+    if let Some((who, id)) = by {
+        row.by = Some(who);
+        row.message_id = Some(id);
+    }
     row.samples.clear();
     row.summary = Some(Summary {
         mean: a.mean,
@@ -213,7 +252,7 @@ pub fn record(ws: &Workspace, a: Record) -> Result<Table, AppError> {
     put(&mut series, &a.name, &b)?;
     store::save(&ws.series_dir, &series)?;
     Ok(Table {
-        text: table::render(&a.name, &b, false)?,
+        text: table::render(&a.name, &b.at_version(series.manifest.version), false)?,
         name: a.name,
         said: None,
     })
@@ -224,6 +263,20 @@ pub struct RowJson {
     pub label: String,
     pub samples: Vec<f64>,
     pub stats: Option<stats::Stats>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub version: Option<u32>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub by: Option<String>,
+}
+
+/// Two versions' numbers compared (`bench show --versions`).
+#[derive(Serialize)]
+pub struct Versions {
+    pub old: u32,
+    pub new: u32,
+    pub rows: Vec<bench::Across>,
+    #[serde(skip)]
+    table: String,
 }
 
 /// A bench shown: its data, statistics, table and a comparison.
@@ -237,21 +290,53 @@ pub struct Shown {
     pub param: Option<String>,
     pub rows: Vec<RowJson>,
     pub comparison: Option<stats::Comparison>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub versions: Option<Versions>,
     #[serde(skip)]
     table: String,
     #[serde(skip)]
     pair: Option<(String, String)>,
 }
 
-/// `series bench show`, comparing rows `compare` (A, B) when asked.
+/// The versions `bench show --versions` compares: the current one and
+/// the latest before it with rows of its own.
+fn versions_of(series: &Series, all: &Bench) -> Result<(u32, u32), AppError> {
+    let now = series.manifest.version;
+    all.versions()
+        .into_iter()
+        .filter(|&v| v < now)
+        .max()
+        .map(|old| (old, now))
+        .ok_or_else(|| {
+            AppError::refuse(format!("no rows were recorded for a version before v{now}"))
+                .hint("rows are kept per version from `series bench run` and `record`: measure (or record) the previous version before `series reroll`")
+        })
+}
+
+/// `series bench show`, comparing rows `compare` (A, B) when asked, and
+/// the previous version with this one (`versions`).
 pub fn show(
     ws: &Workspace,
     name: &str,
     ascii: bool,
     compare: Option<(String, String)>,
+    versions: bool,
 ) -> Result<Shown, AppError> {
     let series = store::load(&ws.series_dir)?;
-    let b = get(&series, name)?;
+    let all = get(&series, name)?;
+    let versions = match versions {
+        true => {
+            let (old, new) = versions_of(&series, &all)?;
+            Some(Versions {
+                old,
+                new,
+                rows: all.across(old, new),
+                table: table::render_across(&all, old, new),
+            })
+        }
+        false => None,
+    };
+    let b = all.at_version(series.manifest.version);
     let comparison = match &compare {
         Some((x, y)) => {
             let st = |label: &String| {
@@ -276,6 +361,8 @@ pub fn show(
                 label: r.label.clone(),
                 samples: r.samples.clone(),
                 stats: r.stats(),
+                version: r.version,
+                by: r.by.clone(),
             })
             .collect(),
         title: b.title,
@@ -284,6 +371,7 @@ pub fn show(
         setup: b.setup,
         param: b.param,
         comparison,
+        versions,
         pair: compare,
     })
 }
@@ -292,6 +380,10 @@ impl Render for Shown {
     fn render(&self, out: &mut dyn Write) -> std::io::Result<()> {
         writeln!(out, "{} ({})", self.title, self.unit)?;
         write!(out, "{}", self.table)?;
+        if let Some(v) = &self.versions {
+            writeln!(out, "v{} against v{}:", v.new, v.old)?;
+            write!(out, "{}", v.table)?;
+        }
         let (Some(c), Some((a, b))) = (&self.comparison, &self.pair) else {
             return Ok(());
         };
@@ -326,7 +418,7 @@ impl Render for Plotted {
 /// `series bench plot`: an SVG, or a PNG with the `png` feature.
 pub fn plot(ws: &Workspace, name: &str, output: &std::path::Path) -> Result<Plotted, AppError> {
     let series = store::load(&ws.series_dir)?;
-    let b = get(&series, name)?;
+    let b = get(&series, name)?.at_version(series.manifest.version);
     let svg = plot::svg(name, &b)?;
     let path = given(ws, output);
     let bytes = match path.extension().and_then(|e| e.to_str()) {

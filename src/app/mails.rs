@@ -245,6 +245,7 @@ impl CheckRequest {
             },
             rules_dir: Some(ws.project().join("checks")),
             public_refs: ws.setting_list("series.publicrefs"),
+            now_secs: ws.now().secs,
             external: match self.external.is_empty() {
                 true => ws.setting("series.externalcheck").into_iter().collect(),
                 false => self.external.clone(),

@@ -38,6 +38,26 @@ pub struct Bench {
     pub metric: Option<String>,
     #[serde(default, rename = "row")]
     pub rows: Vec<Row>,
+    /// The version (and base) rows are recorded at now: [`Bench::row_mut`]
+    /// keeps each version's rows apart. Not in the file.
+    #[serde(skip)]
+    pub recording: Option<At>,
+}
+
+/// A version of the series and the base it was on.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct At {
+    pub version: u32,
+    pub base: String,
+}
+
+/// One label measured in two versions.
+#[derive(Clone, Debug, serde::Serialize)]
+pub struct Across {
+    pub label: String,
+    pub old: Stats,
+    pub new: Stats,
+    pub comparison: stats::Comparison,
 }
 
 /// One row: a kernel or a parameter value.
@@ -60,6 +80,20 @@ pub struct Row {
     /// Day the samples were taken, `YYYY-MM-DD`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub date: Option<String>,
+    /// The version of the series measured; none in rows recorded before
+    /// versions were kept apart (they count for every version).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub version: Option<u32>,
+    /// The base that version was on.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub base: Option<String>,
+    /// Who measured it, when someone else did (`Name <address>`, from the
+    /// reply that posted the numbers).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub by: Option<String>,
+    /// The Message-Id of that reply.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub message_id: Option<String>,
 }
 
 /// A summary known without its samples.
@@ -111,6 +145,7 @@ impl Bench {
             param: None,
             metric: None,
             rows: Vec::new(),
+            recording: None,
         }
     }
 
@@ -163,13 +198,22 @@ impl Bench {
         })
     }
 
-    /// The row with `label`, made when missing.
+    /// The row with `label` (of the version being recorded, when one
+    /// is), made when missing.
     pub fn row_mut(&mut self, label: &str) -> &mut Row {
-        if let Some(i) = self.rows.iter().position(|r| r.label == label) {
+        let at = self.recording.clone();
+        let v = at.as_ref().map(|a| a.version);
+        let found = self
+            .rows
+            .iter()
+            .position(|r| r.label == label && (v.is_none() || r.version == v));
+        if let Some(i) = found {
             return &mut self.rows[i];
         }
         self.rows.push(Row {
             label: label.into(),
+            version: v,
+            base: at.map(|a| a.base),
             ..Row::default()
         });
         let last = self.rows.len() - 1;
@@ -178,6 +222,55 @@ impl Bench {
 
     pub fn row(&self, label: &str) -> Option<&Row> {
         self.rows.iter().find(|r| r.label == label)
+    }
+
+    /// The bench as version `v` has it: for each label its row of `v`,
+    /// else its row of no version; rows of other versions left out.
+    pub fn at_version(&self, v: u32) -> Bench {
+        let mut out = self.clone();
+        out.rows = self
+            .rows
+            .iter()
+            .filter(|r| match r.version {
+                Some(x) => x == v,
+                None => !self
+                    .rows
+                    .iter()
+                    .any(|o| o.label == r.label && o.version == Some(v)),
+            })
+            .cloned()
+            .collect();
+        out
+    }
+
+    /// The versions that have rows of their own, oldest first.
+    pub fn versions(&self) -> Vec<u32> {
+        let mut v: Vec<u32> = self.rows.iter().filter_map(|r| r.version).collect();
+        v.sort_unstable();
+        v.dedup();
+        v
+    }
+
+    /// Each label measured in both `old` and `new`: the change and
+    /// Welch's t-test, in the order of `new`'s rows.
+    pub fn across(&self, old: u32, new: u32) -> Vec<Across> {
+        self.rows
+            .iter()
+            .filter(|r| r.version == Some(new))
+            .filter_map(|n| {
+                let o = self
+                    .rows
+                    .iter()
+                    .find(|o| o.label == n.label && o.version == Some(old))?;
+                let (a, b) = (o.stats()?, n.stats()?);
+                Some(Across {
+                    label: n.label.clone(),
+                    comparison: stats::compare(&a, &b),
+                    old: a,
+                    new: b,
+                })
+            })
+            .collect()
     }
 }
 

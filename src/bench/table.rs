@@ -44,8 +44,19 @@ pub fn render(name: &str, bench: &Bench, ascii: bool) -> Result<String, BenchErr
             });
         };
         let (mean, rsd) = cells(&st, !r.samples.is_empty());
+        // Numbers someone else posted are shown as theirs.
+        let label = match r.by.as_deref() {
+            Some(by) => {
+                let who = crate::model::Person::parse(by)
+                    .map(|p| p.name)
+                    .filter(|n| !n.is_empty())
+                    .unwrap_or_else(|| by.to_string());
+                format!("{} ({who}'s)", r.label)
+            }
+            None => r.label.clone(),
+        };
         rows.push([
-            r.label.clone(),
+            label,
             format!("{mean}{}", bench.unit),
             format!("{pm}{rsd}%"),
         ]);
@@ -59,6 +70,62 @@ pub fn render(name: &str, bench: &Bench, ascii: bool) -> Result<String, BenchErr
         out.push('\n');
     }
     Ok(out)
+}
+
+/// The labels measured in both versions as a table: each version's mean,
+/// the change, and whether Welch's t-test finds it significant.
+pub fn render_across(bench: &Bench, old: u32, new: u32) -> String {
+    let across = bench.across(old, new);
+    let mut rows: Vec<[String; 5]> = vec![[
+        bench.label.clone(),
+        format!("v{old}"),
+        format!("v{new}"),
+        "change".into(),
+        "Welch's t-test".into(),
+    ]];
+    for a in &across {
+        let verdict = match (a.comparison.p_value, a.comparison.significant) {
+            (Some(p), Some(true)) if p < 0.001 => "p < 0.001".into(),
+            (Some(p), Some(true)) => format!("p = {}", sig(p, 2)),
+            (Some(p), _) => format!("p = {}, not significant", sig(p, 2)),
+            _ => "n unknown".into(),
+        };
+        let change = a.comparison.change;
+        rows.push([
+            a.label.clone(),
+            format!("{}{}", sig(a.old.mean, 4), bench.unit),
+            format!("{}{}", sig(a.new.mean, 4), bench.unit),
+            format!(
+                "{}{}%",
+                if change >= 0.0 { "+" } else { "" },
+                sig(change, 3)
+            ),
+            verdict,
+        ]);
+    }
+    if across.is_empty() {
+        return format!("no {} measured in both v{old} and v{new}\n", bench.label);
+    }
+    let width = |i: usize| rows.iter().map(|r| r[i].chars().count()).max().unwrap_or(0);
+    let w: Vec<usize> = (0..5).map(width).collect();
+    let mut out = String::new();
+    for r in &rows {
+        let line = format!(
+            "{:<w0$}  {:>w1$}  {:>w2$}  {:>w3$}  {}",
+            r[0],
+            r[1],
+            r[2],
+            r[3],
+            r[4],
+            w0 = w[0],
+            w1 = w[1],
+            w2 = w[2],
+            w3 = w[3]
+        );
+        out.push_str(line.trim_end());
+        out.push('\n');
+    }
+    out
 }
 
 #[cfg(test)]

@@ -39,6 +39,33 @@ pub fn one(bytes: &[u8], tree: Option<&Path>, opts: &Options) -> Result<Vec<Find
         Ok(m) => m,
         Err(e) => return Ok(vec![bad(e.to_string())]),
     };
+    // A subsystem's rules run on a mail to its lists; those of the series
+    // as a whole (its size, base, versions) cannot be told from one mail.
+    let facts = super::subsystem::Facts {
+        patches: 1,
+        prefix: m.tag.as_ref().map_or("PATCH", |t| t.prefix.as_str()),
+        base: "",
+        version: m.tag.as_ref().map_or(1, |t| t.version),
+        last_sent: None,
+        now_secs: 0,
+        in_reply_to: false,
+        recipients: m
+            .to
+            .iter()
+            .chain(&m.cc)
+            .map(|a| crate::mail::address::bare_address(a))
+            .collect(),
+    };
+    let rules: Vec<rules::Rule> = rules
+        .into_iter()
+        .filter(|r| super::subsystem::applies(r, &facts))
+        .filter(|r| !matches!(r.scope, rules::Scope::Series | rules::Scope::Base))
+        .collect();
+    let prefix_rules: Vec<Finding> = rules
+        .iter()
+        .filter(|r| r.scope == rules::Scope::Prefix)
+        .flat_map(|r| super::subsystem::run(r, &facts))
+        .collect();
     if !m.has_diff() {
         let cover = format!("{}\n{}", m.title, m.body);
         let target = rules::Target {
@@ -69,6 +96,10 @@ pub fn one(bytes: &[u8], tree: Option<&Path>, opts: &Options) -> Result<Vec<Find
         .filter(|r| r.scope != rules::Scope::Cover)
         .flat_map(|r| rules::run(r, &target))
         .collect();
+    found.extend(prefix_rules.into_iter().map(|mut f| {
+        f.patch = Some(1);
+        f
+    }));
     if let Some(tp) = tree {
         if let Ok(t) = crate::git::Tree::open(tp) {
             if let Ok(head) = t.resolve("HEAD") {

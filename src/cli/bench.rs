@@ -105,6 +105,10 @@ pub struct RecordArgs {
     /// Number of samples behind the summary
     #[arg(short = 'n', long)]
     pub runs: Option<u32>,
+    /// The numbers were posted in this reply (its Message-Id; kept by
+    /// `series review fetch`): the row is shown as its sender's
+    #[arg(long, value_name = "MSGID")]
+    pub from: Option<String>,
 }
 
 /// Print a bench as the cover letter's table, or as JSON
@@ -122,6 +126,10 @@ pub struct ShowArgs {
     /// Compare two rows: change in percent and Welch's t-test
     #[arg(long, num_args = 2, value_names = ["A", "B"])]
     pub compare: Option<Vec<String>>,
+    /// Compare this version's rows with the previous version's, label by
+    /// label: change and Welch's t-test
+    #[arg(long)]
+    pub versions: bool,
 }
 
 /// Plot a bench to an SVG or PNG file
@@ -176,12 +184,17 @@ pub fn run(ctx: &Context, args: Args, out: &mut dyn Write) -> Result<(), CliErro
                 mean: a.mean,
                 rsd: a.rsd,
                 runs: a.runs,
+                from: a.from,
             };
             emit(out, &bench::record(ctx, req)?, false)
         }
         BenchCommand::Show(a) => {
             let pair = a.compare.map(|p| (p[0].clone(), p[1].clone()));
-            emit(out, &bench::show(ctx, &a.name, a.ascii, pair)?, a.json)
+            emit(
+                out,
+                &bench::show(ctx, &a.name, a.ascii, pair, a.versions)?,
+                a.json,
+            )
         }
         BenchCommand::Plot(a) => emit(out, &bench::plot(ctx, &a.name, &a.output)?, false),
     }

@@ -397,3 +397,129 @@ fn identical_samples_show_no_spread_not_a_float_remainder() {
     assert!(show.contains("\u{b1}0%"), "{show}");
     assert!(!show.contains("0.0000"), "{show}");
 }
+
+/// Rows are kept per version: v1's numbers stay when v2 is measured,
+/// `bench show --versions` and the cover's `bench_versions()` compare them
+/// label by label (change, Welch's t-test), `bench_table()` shows this
+/// version's; numbers a reviewer posted are kept as a row of theirs.
+#[test]
+fn numbers_are_kept_per_version_compared_and_a_reviewers_are_theirs() {
+    let (env, smtp, cfg) = crate::send::sending(2);
+    let rec = |row: &str, mean: &str, extra: &[&str]| {
+        let mut args = vec![
+            "bench", "record", "free", "--row", row, "--mean", mean, "--rsd", "2", "-n", "10",
+        ];
+        args.extend_from_slice(extra);
+        assert_ok(&env.series(&args));
+    };
+    assert_ok(&env.series(&[
+        "bench",
+        "new",
+        "free",
+        "--title",
+        "free() of 320G",
+        "--label",
+        "kernel",
+    ]));
+    rec("base", "10.8", &[]);
+    rec("patched", "5.8", &[]);
+    assert_ok(&crate::send::send(
+        &env,
+        &cfg,
+        &["--to", "linux-mm", "--yes"],
+    ));
+    let sent = smtp.received();
+    assert_ok(&env.series_t(&["reroll"]));
+    rec("base", "10.8", &[]);
+    rec("patched", "4.9", &[]);
+    let text = bench_file(&env, "free");
+    assert_eq!(text.matches("label = \"patched\"").count(), 2, "{text}");
+    assert!(
+        text.contains("version = 1") && text.contains("version = 2"),
+        "{text}"
+    );
+
+    let out = env.series(&["bench", "show", "free", "--versions"]);
+    assert_ok(&out);
+    let shown = stdout(&out);
+    assert!(shown.contains("v2 against v1:"), "{shown}");
+    let across = shown.split("v2 against v1:\n").nth(1).unwrap();
+    let line = across.lines().find(|l| l.starts_with("patched ")).unwrap();
+    assert!(
+        line.contains("5.8s") && line.contains("4.9s") && line.contains("-15.5%"),
+        "{shown}"
+    );
+    assert!(line.ends_with("p < 0.001"), "{shown}");
+    assert!(
+        across.contains("base     10.8s  10.8s     +0%  p = 1, not significant"),
+        "{shown}"
+    );
+    let v: serde_json::Value = serde_json::from_slice(
+        &env.series(&["bench", "show", "free", "--versions", "--json"])
+            .stdout,
+    )
+    .unwrap();
+    assert_eq!(v["versions"]["old"], 1);
+    assert_eq!(v["versions"]["rows"][1]["label"], "patched");
+    assert_eq!(v["versions"]["rows"][1]["comparison"]["significant"], true);
+    // This version's rows only.
+    assert_eq!(v["rows"].as_array().unwrap().len(), 2, "{v}");
+
+    // A reviewer posts numbers of his own in reply to v1's patch 1.
+    let patch1 = crate::send::header(&sent[1].0, "Message-ID").unwrap();
+    let reply = format!(
+        "From: Mel Gorman <mgorman@techsingularity.net>\nTo: Aaron Lu <aaron.lu@intel.com>\nSubject: Re: [PATCH 1/2] mm: add f1\nDate: Thu, 16 Mar 2017 10:00:00 +0000\nMessage-ID: <mel-numbers@suse>\nIn-Reply-To: {patch1}\nReferences: {patch1}\n\nOn my 2-socket box free() took 6.1s with the series.\n"
+    );
+    let mbox = env.dir.path().join("mel.mbox");
+    fs::write(
+        &mbox,
+        format!("From mboxrd@z Thu Jan  1 00:00:00 1970\n{reply}"),
+    )
+    .unwrap();
+    assert_ok(&env.series_t(&["review", "fetch", "--mbox", &mbox.to_string_lossy()]));
+    rec(
+        "patched, 2-socket",
+        "6.1",
+        &["--from", "<mel-numbers@suse>"],
+    );
+    let text = bench_file(&env, "free");
+    assert!(
+        text.contains("by = \"Mel Gorman <mgorman@techsingularity.net>\""),
+        "{text}"
+    );
+    assert!(text.contains("message-id = \"mel-numbers@suse\""), "{text}");
+    let out = env.series(&[
+        "bench",
+        "record",
+        "free",
+        "--row",
+        "x",
+        "--mean",
+        "1",
+        "--rsd",
+        "1",
+        "--from",
+        "nobody@nowhere",
+    ]);
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("no reply <nobody@nowhere> is kept"));
+
+    // The cover letter: this version's table, and v1 against v2.
+    fs::write(
+        env.series_dir().join("cover.md"),
+        "Faster.\n\n{{ bench_table(\"free\") }}\n\n{{ bench_versions(\"free\") }}\n",
+    )
+    .unwrap();
+    let dir = env.dir.path().join("mails");
+    assert_ok(&env.series_t(&["format", "-o", &dir.to_string_lossy()]));
+    let cover = fs::read_to_string(dir.join("v2-0000-cover-letter.patch")).unwrap();
+    assert!(
+        cover.contains("patched, 2-socket (Mel Gorman's)"),
+        "{cover}"
+    );
+    assert!(cover.contains("kernel      v1     v2  change  Welch's t-test\nbase     10.8s  10.8s     +0%  p = 1, not significant\npatched   5.8s   4.9s  -15.5%  p < 0.001"), "{cover}");
+    assert!(
+        !cover.contains("5.8s   \u{b1}"),
+        "v1's row in v2's table:\n{cover}"
+    );
+}

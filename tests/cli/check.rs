@@ -1037,6 +1037,97 @@ fn the_base_must_be_public() {
     assert_eq!(note(&out), "private-base is on refs/tags/private-base");
 }
 
+/// Subsystem rules are chosen by the lists the series goes to: netdev's
+/// (the tree in the prefix, Fixes: on net, at most 15 patches) only for a
+/// series to netdev, mm's (a base named after an mm tree) only for one
+/// to linux-mm; each names the document it comes from.
+#[test]
+fn subsystem_rules_follow_the_lists_the_series_goes_to() {
+    let env = setup(|env| {
+        good_series(env);
+        for i in 3..=16 {
+            env.write("mm/free.c", format!("{GOOD_C}int parallel_free_threshold;\nint parallel_free_max_active;\nint more_{i};\n"));
+            env.commit(&format!(
+                "mm: add more_{i}\n\nOne more.\n\nSigned-off-by: Aaron Lu <aaron.lu@intel.com>"
+            ));
+        }
+    });
+    let rules = |out: &std::process::Output| -> Vec<String> {
+        let v: serde_json::Value = serde_json::from_slice(&out.stdout)
+            .unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(&out.stderr)));
+        let mut r: Vec<String> = v["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|f| f["rule"].as_str().unwrap().to_string())
+            .filter(|r| r.starts_with("netdev-") || r.starts_with("mm-"))
+            .collect();
+        r.sort();
+        r.dedup();
+        r
+    };
+    // To nobody in particular: none of them.
+    assert!(rules(&check(&env, &["--json"])).is_empty());
+
+    let toml = env.series_dir().join("series.toml");
+    let manifest = fs::read_to_string(&toml).unwrap();
+    let to = |list: &str, prefix: &str| {
+        let m = manifest
+            .replace("prefix = \"PATCH\"", &format!("prefix = \"{prefix}\""))
+            .replace(
+                "[recipients]\nto = []",
+                &format!("[recipients]\nto = [\"{list}\"]"),
+            );
+        assert_ne!(m, manifest);
+        fs::write(&toml, m).unwrap();
+    };
+    to("netdev@vger.kernel.org", "PATCH");
+    let out = check(&env, &["--json"]);
+    assert_eq!(
+        rules(&out),
+        ["netdev-max-patches", "netdev-tree"],
+        "{}",
+        stdout(&out)
+    );
+    let tree = findings(&out, "netdev-tree");
+    assert!(
+        tree[0]["message"]
+            .as_str()
+            .unwrap()
+            .ends_with("(maintainer-netdev.rst, on indicating the target tree)"),
+        "{tree:?}"
+    );
+    assert_eq!(
+        findings(&out, "netdev-max-patches")[0]["message"]
+            .as_str()
+            .unwrap()
+            .split(": ")
+            .nth(1)
+            .unwrap()
+            .split(' ')
+            .next(),
+        Some("16")
+    );
+
+    to("netdev@vger.kernel.org", "PATCH net");
+    let out = check(&env, &["--json"]);
+    assert_eq!(
+        rules(&out),
+        ["netdev-fixes", "netdev-max-patches"],
+        "{}",
+        stdout(&out)
+    );
+    assert_eq!(findings(&out, "netdev-fixes").len(), 16);
+
+    to("linux-mm@kvack.org", "PATCH");
+    let out = check(&env, &["--json"]);
+    assert_eq!(rules(&out), ["mm-base"], "{}", stdout(&out));
+    assert!(findings(&out, "mm-base")[0]["message"]
+        .as_str()
+        .unwrap()
+        .contains("\"v4.11-rc2\""));
+}
+
 /// A fixture tree whose Makefile logs every build (to `log`, outside any
 /// worktree) and runs sparse on what it compiles with `C=1`, as kbuild
 /// does; the base has one warning of gcc's and the series two patches.

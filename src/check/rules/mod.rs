@@ -10,13 +10,28 @@ use serde::Deserialize;
 use crate::model::{Finding, PatchMail, Severity, Source};
 use crate::text::str_width;
 
-/// The built-in rules.
-pub const DEFAULT: &str = include_str!("../../checks/kernel.toml");
+/// The built-in rules: the general ones, then each subsystem's (which
+/// apply when the series goes to that subsystem's lists).
+pub const DEFAULT: &str = include_str!("../../../checks/kernel.toml");
+pub const SUBSYSTEMS: [(&str, &str); 2] = [
+    (
+        "built-in checks/netdev.toml",
+        include_str!("../../../checks/netdev.toml"),
+    ),
+    (
+        "built-in checks/mm.toml",
+        include_str!("../../../checks/mm.toml"),
+    ),
+];
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct File {
     format: u32,
+    /// The lists whose series these rules are for (any of them among the
+    /// recipients); none: every series.
+    #[serde(default)]
+    lists: Vec<String>,
     #[serde(default, rename = "rule")]
     rules: Vec<RuleSpec>,
 }
@@ -43,6 +58,21 @@ struct RuleSpec {
     mirrors: Option<Mirrors>,
     #[serde(default)]
     enabled: Option<bool>,
+    /// The document the rule comes from.
+    #[serde(default)]
+    source: Option<String>,
+    /// A regex the series' subject prefix must match for the rule to run.
+    #[serde(default)]
+    when_prefix: Option<String>,
+    /// `max-patches`: the most patches.
+    #[serde(default)]
+    max: Option<usize>,
+    /// `min-hours-since-sent`: the fewest hours since the last version.
+    #[serde(default)]
+    hours: Option<u64>,
+    /// Filled from the file's `lists`.
+    #[serde(skip)]
+    lists: Vec<String>,
 }
 
 /// The checkpatch type (or types) a rule mirrors: one name or a list.
@@ -73,6 +103,13 @@ pub enum Scope {
     Paths,
     Cover,
     Mail,
+    /// The series as a whole (kinds max-patches, min-hours-since-sent,
+    /// new-thread).
+    Series,
+    /// The series' subject prefix (`PATCH net-next`).
+    Prefix,
+    /// The name of the series' base.
+    Base,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize)]
@@ -83,6 +120,9 @@ pub enum Kind {
     SignoffAuthor,
     LineLength,
     UndeclaredCharset,
+    MaxPatches,
+    MinHoursSinceSent,
+    NewThread,
 }
 
 /// A rule ready to run.
@@ -98,6 +138,14 @@ pub struct Rule {
     pub message: String,
     /// The checkpatch types it mirrors: it yields to any of them.
     pub mirrors: Vec<String>,
+    /// The lists it is for; empty: every series.
+    pub lists: Vec<String>,
+    /// The document it comes from.
+    pub source: Option<String>,
+    /// It runs only when the subject prefix matches.
+    pub when_prefix: Option<Regex>,
+    pub max: usize,
+    pub hours: u64,
 }
 
 /// A rule file that could not be used, named by file and rule.
@@ -124,7 +172,8 @@ fn parse_file(
             f.format
         )));
     }
-    for r in f.rules {
+    for mut r in f.rules {
+        r.lists = f.lists.clone();
         let order = into.get(&r.id).map(|(o, _)| *o).unwrap_or(into.len());
         let merged = match into.remove(&r.id) {
             // A rule with a known id overrides the fields it sets.
@@ -139,6 +188,14 @@ fn parse_file(
                 message: r.message.or(old.message),
                 mirrors: r.mirrors.or(old.mirrors),
                 enabled: r.enabled.or(old.enabled),
+                source: r.source.or(old.source),
+                when_prefix: r.when_prefix.or(old.when_prefix),
+                max: r.max.or(old.max),
+                hours: r.hours.or(old.hours),
+                lists: match r.lists.is_empty() {
+                    true => old.lists,
+                    false => r.lists,
+                },
             },
             None => r,
         };
@@ -181,6 +238,11 @@ fn build(file: &str, s: RuleSpec) -> Result<Rule, RuleError> {
             .clone()
             .ok_or_else(|| err("needs a message".into()))?,
         mirrors: s.mirrors.clone().map(Mirrors::names).unwrap_or_default(),
+        when_prefix: compile(&s.when_prefix)?,
+        lists: s.lists.iter().map(|l| l.to_ascii_lowercase()).collect(),
+        source: s.source.clone(),
+        max: s.max.unwrap_or(usize::MAX),
+        hours: s.hours.unwrap_or(0),
         id: s.id,
     })
 }
@@ -216,6 +278,9 @@ pub fn load(dir: Option<&Path>) -> Result<Vec<Rule>, RuleError> {
 pub fn with_files(files: &[(String, String)]) -> Result<Vec<Rule>, RuleError> {
     let mut specs = BTreeMap::new();
     parse_file("built-in checks/kernel.toml", DEFAULT, &mut specs)?;
+    for (name, text) in SUBSYSTEMS {
+        parse_file(name, text, &mut specs)?;
+    }
     for (name, text) in files {
         parse_file(name, text, &mut specs)?;
     }
@@ -287,17 +352,40 @@ fn finding(
     line: Option<u32>,
     detail: Option<String>,
 ) -> Finding {
-    Finding {
-        patch: Some(t.patch),
-        file,
-        line,
-        rule: rule.id.clone(),
-        severity: rule.severity,
-        message: match detail {
-            Some(d) => format!("{}: {d}", rule.message),
-            None => rule.message.clone(),
-        },
-        source: Source::Native,
+    rule.finding(Some(t.patch), file, line, detail)
+}
+
+impl Rule {
+    /// The rule's pattern, when it has one.
+    pub fn pattern(&self) -> Option<&Regex> {
+        self.pattern.as_ref()
+    }
+
+    /// A finding of this rule: its message, the detail after it, and the
+    /// document it comes from.
+    pub fn finding(
+        &self,
+        patch: Option<usize>,
+        file: Option<String>,
+        line: Option<u32>,
+        detail: Option<String>,
+    ) -> Finding {
+        let mut message = match detail {
+            Some(d) => format!("{}: {d}", self.message),
+            None => self.message.clone(),
+        };
+        if let Some(src) = &self.source {
+            message.push_str(&format!(" ({src})"));
+        }
+        Finding {
+            patch,
+            file,
+            line,
+            rule: self.id.clone(),
+            severity: self.severity,
+            message,
+            source: Source::Native,
+        }
     }
 }
 
@@ -318,7 +406,7 @@ fn declares_charset(rendered: &[u8]) -> bool {
 type Text = (Option<String>, Option<u32>, String);
 
 /// The texts of a message a rule's scope reads.
-fn texts(scope: Scope, t: &Target<'_>) -> Vec<Text> {
+pub(super) fn texts(scope: Scope, t: &Target<'_>) -> Vec<Text> {
     match scope {
         Scope::Subject => vec![(None, None, t.subject.to_string())],
         Scope::Body => t
@@ -361,6 +449,8 @@ fn texts(scope: Scope, t: &Target<'_>) -> Vec<Text> {
             .map(|c| vec![(None, None, c.to_string())])
             .unwrap_or_default(),
         Scope::Mail => vec![(None, None, String::from_utf8_lossy(t.rendered).into_owned())],
+        // The series' own scopes: [`super::subsystem`] reads them.
+        Scope::Series | Scope::Prefix | Scope::Base => Vec::new(),
     }
 }
 
@@ -419,6 +509,8 @@ pub fn run(rule: &Rule, t: &Target<'_>) -> Vec<Finding> {
                 out.push(finding(rule, t, None, None, None));
             }
         }
+        // The series' own kinds: [`super::subsystem`] runs them.
+        Kind::MaxPatches | Kind::MinHoursSinceSent | Kind::NewThread => {}
     }
     out
 }
@@ -440,152 +532,4 @@ fn signed_off_by_author(m: &crate::model::PatchMail) -> bool {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn defaults_load_and_overrides_apply() {
-        let rules = load(None).unwrap();
-        assert!(rules.iter().any(|r| r.id == "missing-signoff"));
-        let dir = tempfile::tempdir().unwrap();
-        std::fs::write(
-            dir.path().join("local.toml"),
-            "format = 1\n[[rule]]\nid = \"line-length\"\ncolumns = 80\n[[rule]]\nid = \"change-id\"\nenabled = false\n[[rule]]\nid = \"no-todo\"\nseverity = \"warning\"\nscope = \"added-lines\"\npattern = 'TODO'\nmessage = \"TODO left in\"\n",
-        )
-        .unwrap();
-        let rules = load(Some(dir.path())).unwrap();
-        assert!(!rules.iter().any(|r| r.id == "change-id"));
-        assert_eq!(
-            rules
-                .iter()
-                .find(|r| r.id == "line-length")
-                .unwrap()
-                .columns,
-            80
-        );
-        assert!(rules.iter().any(|r| r.id == "no-todo"));
-        std::fs::write(dir.path().join("bad.toml"), "format = 1\n[[rule]]\nid = \"x\"\nseverity = \"error\"\nscope = \"body\"\npattern = '('\nmessage = \"m\"\n").unwrap();
-        let e = load(Some(dir.path())).unwrap_err();
-        assert!(
-            e.to_string().contains("bad.toml") || e.to_string().contains("rule x"),
-            "{e}"
-        );
-    }
-
-    fn mail(title: &str, body: &str, diff: &str) -> PatchMail {
-        PatchMail {
-            commit: "0".repeat(40),
-            author: crate::model::Person {
-                name: "Aaron Lu".into(),
-                email: "aaron.lu@intel.com".into(),
-            },
-            date: "Wed, 15 Mar 2017 17:00:00 +0800".into(),
-            title: title.into(),
-            body: body.into(),
-            diff: diff.as_bytes().to_vec(),
-        }
-    }
-
-    const SOB: &str = "Text.\n\nSigned-off-by: Aaron Lu <aaron.lu@intel.com>\n";
-    const DIFF: &str = "diff --git a/mm/a.c b/mm/a.c\n--- a/mm/a.c\n+++ b/mm/a.c\n@@ -1,1 +1,2 @@\n ctx\n+int x;\n";
-
-    /// Findings of rule `id` on a patch, or on the cover when `cover` is set.
-    fn fire(id: &str, m: &PatchMail, cover: Option<&str>, rendered: &[u8]) -> usize {
-        let rules = load(None).unwrap();
-        let r = rules.iter().find(|r| r.id == id).unwrap();
-        let t = Target {
-            patch: if cover.is_some() { 0 } else { 1 },
-            mail: cover.is_none().then_some(m),
-            subject: &m.title,
-            cover,
-            rendered,
-        };
-        run(r, &t).len()
-    }
-
-    #[test]
-    fn every_default_rule_fires_and_stays_quiet() {
-        let ok = mail("mm: add a thing", SOB, DIFF);
-        let plain = b"From x\nSubject: s\n\nascii only\n";
-        let cases: Vec<(&str, PatchMail)> = vec![
-            ("missing-signoff", mail("mm: add a thing", "Text.\n", DIFF)),
-            ("signoff-author", mail("mm: add a thing", "Text.\n\nSigned-off-by: Someone Else <else@x.org>\n", DIFF)),
-            ("subject-prefix", mail("add a thing", SOB, DIFF)),
-            ("subject-length", mail(&format!("mm: {}", "x".repeat(80)), SOB, DIFF)),
-            ("trailing-whitespace", mail("mm: add a thing", SOB, &DIFF.replace("+int x;", "+int x;  "))),
-            ("line-length", mail("mm: add a thing", SOB, &DIFF.replace("+int x;", &format!("+\t\t{}", "y".repeat(90))))),
-            ("fixes-tag", mail("mm: add a thing", "Text.\n\nFixes: abc (\"short\")\nSigned-off-by: Aaron Lu <aaron.lu@intel.com>\n", DIFF)),
-            ("change-id", mail("mm: add a thing", "Text.\n\nChange-Id: I0123456789abcdef0123456789abcdef01234567\nSigned-off-by: Aaron Lu <aaron.lu@intel.com>\n", DIFF)),
-        ];
-        for (id, bad) in &cases {
-            assert!(fire(id, bad, None, plain) > 0, "{id} did not fire");
-            assert_eq!(fire(id, &ok, None, plain), 0, "{id} fired on a good patch");
-        }
-        let good_fixes = mail("mm: x", "Text.\n\nFixes: 0123456789ab (\"mm: the bug\")\nSigned-off-by: Aaron Lu <aaron.lu@intel.com>\n", DIFF);
-        assert_eq!(fire("fixes-tag", &good_fixes, None, plain), 0);
-        // A long line of exactly 100 columns is fine, 101 is not.
-        let edge = mail(
-            "mm: x",
-            SOB,
-            &DIFF.replace("+int x;", &format!("+{}", "z".repeat(100))),
-        );
-        assert_eq!(fire("line-length", &edge, None, plain), 0);
-        // The cover letter.
-        assert_eq!(
-            fire(
-                "cover-placeholder",
-                &ok,
-                Some("mm: thing\n*** BLURB HERE ***\n"),
-                plain
-            ),
-            1
-        );
-        assert_eq!(
-            fire(
-                "cover-placeholder",
-                &ok,
-                Some("mm: thing\nReal prose.\n"),
-                plain
-            ),
-            0
-        );
-        // A mail with non-ASCII text: fine with a charset, not without.
-        let declared = "From x\nContent-Type: text/plain; charset=UTF-8\n\n5.8s \u{b1}2.8%\n";
-        let undeclared = "From x\nSubject: s\n\n5.8s \u{b1}2.8%\n";
-        assert_eq!(
-            fire("undeclared-charset", &ok, None, declared.as_bytes()),
-            0
-        );
-        assert_eq!(
-            fire("undeclared-charset", &ok, None, undeclared.as_bytes()),
-            1
-        );
-    }
-
-    #[test]
-    fn an_added_line_that_starts_with_two_plus_signs_is_a_line() {
-        let diff = b"diff --git a/mm/x.c b/mm/x.c\n--- a/mm/x.c\n+++ b/mm/x.c\n@@ -1,1 +1,3 @@\n a\n+++ counter;\n+b = 1;\n";
-        let got = added_lines(diff);
-        assert_eq!(
-            got,
-            [
-                ("mm/x.c".to_string(), 2, "++ counter;".to_string()),
-                ("mm/x.c".to_string(), 3, "b = 1;".to_string())
-            ]
-        );
-    }
-
-    #[test]
-    fn added_lines_carry_file_and_line() {
-        let diff = b"diff --git a/mm/a.c b/mm/a.c\n--- a/mm/a.c\n+++ b/mm/a.c\n@@ -10,3 +10,4 @@ f\n ctx\n+new one\n ctx\n+new two\n";
-        let l = added_lines(diff);
-        assert_eq!(
-            l,
-            vec![
-                ("mm/a.c".into(), 11, "new one".into()),
-                ("mm/a.c".into(), 13, "new two".into())
-            ]
-        );
-        assert_eq!(columns("\tabc"), 11);
-    }
-}
+mod tests;
