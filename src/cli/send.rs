@@ -68,11 +68,26 @@ pub struct Args {
     /// Send a reply written by `series review reply` (outgoing/replies/ID.eml)
     #[arg(long, value_name = "FILE", conflicts_with_all = ["auto_cc", "range_diff"])]
     pub reply: Option<PathBuf>,
+
+    /// Send the version to these addresses only, with PREVIEW in the
+    /// subject prefix, for a look before the real send; nothing is
+    /// recorded (repeatable)
+    #[arg(
+        long,
+        value_name = "ADDR",
+        conflicts_with_all = ["reply", "resume", "auto_cc", "to", "cc", "dry_run"]
+    )]
+    pub preview_to: Vec<String>,
 }
 
 pub fn run(ctx: &Context, args: Args, out: &mut dyn Write) -> Result<(), CliError> {
     if let Some(file) = &args.reply {
         return reply(ctx, &args, file, out);
+    }
+    if !args.preview_to.is_empty() {
+        let limit = Duration::from_secs(args.send_timeout.max(1));
+        let r = send::preview(ctx, &args.preview_to, args.addressing.no_sign, limit)?;
+        return emit(out, &r, args.json);
     }
     let req = send::Request {
         addressing: args.addressing.clone().request(),

@@ -692,3 +692,62 @@ fn a_send_loads_once_renders_once_and_sends_what_it_checked() {
         assert_eq!(body(mail), body(&sent), "{}", file.display());
     }
 }
+
+/// `send --preview-to`: the version goes to the chosen reviewers only, with
+/// PREVIEW in its subject prefix and no Cc; nothing is recorded, and the
+/// real send afterwards goes out as if the preview had not happened, with
+/// Message-Ids of its own.
+#[test]
+fn a_preview_goes_to_the_chosen_only_and_counts_as_nothing() {
+    let (env, smtp, cfg) = sending(2);
+    let before = fs::read_to_string(env.series_dir().join("series.toml")).unwrap();
+    let out = send(
+        &env,
+        &cfg,
+        &["--preview-to", "Rita Reviewer <rita@example.org>"],
+    );
+    assert_ok(&out);
+    assert!(
+        stdout(&out)
+            .contains("v1 previewed to Rita Reviewer <rita@example.org>: 3 messages (not recorded"),
+        "{}",
+        stdout(&out)
+    );
+    let got = smtp.received();
+    assert_eq!(got.len(), 3);
+    for (m, rcpt) in &got {
+        assert!(
+            header(m, "Subject").unwrap().starts_with("[PREVIEW PATCH "),
+            "{m}"
+        );
+        assert_eq!(
+            header(m, "To"),
+            Some("Rita Reviewer <rita@example.org>"),
+            "{m}"
+        );
+        assert_eq!(header(m, "Cc"), None, "{m}");
+        let to: Vec<&str> = rcpt.lines().filter(|l| l.starts_with("to ")).collect();
+        assert_eq!(to, ["to rita@example.org"], "{rcpt}");
+    }
+    assert_eq!(
+        fs::read_to_string(env.series_dir().join("series.toml")).unwrap(),
+        before,
+        "the preview changed series.toml"
+    );
+    assert!(!env.series_dir().join("journal-v1.toml").exists());
+    assert!(
+        !env.work().join("outgoing").exists(),
+        "the preview wrote outgoing/"
+    );
+
+    assert_ok(&send(&env, &cfg, &["--to", "linux-mm", "--yes"]));
+    let all = smtp.received();
+    assert_eq!(all.len(), 6);
+    let real = &all[3..];
+    assert!(header(&real[0].0, "Subject")
+        .unwrap()
+        .starts_with("[PATCH 0/2]"));
+    for ((p, _), (r, _)) in got.iter().zip(real) {
+        assert_ne!(header(p, "Message-ID"), header(r, "Message-ID"));
+    }
+}
