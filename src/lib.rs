@@ -13,6 +13,7 @@ pub mod bench;
 pub mod check;
 pub mod cli;
 pub mod clock;
+pub mod depends;
 pub mod diff;
 pub mod error;
 #[doc(hidden)]

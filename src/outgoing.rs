@@ -144,6 +144,7 @@ pub fn cover_body(
             diffstat => m.diffstat.clone(),
             base_commit => m.base.commit.clone(),
             change_id => m.change_id.clone().unwrap_or_default(),
+            prerequisites => crate::depends::footer(&m.depends),
             subject => m.subject.clone(),
             range_diff => range_diff.map(|r| r.1.clone()),
             range_diff_against => range_diff.map(|r| r.0),

@@ -246,6 +246,7 @@ impl CheckRequest {
             rules_dir: Some(ws.project().join("checks")),
             public_refs: ws.setting_list("series.publicrefs"),
             now_secs: ws.now().secs,
+            prerequisites: Vec::new(),
             external: match self.external.is_empty() {
                 true => ws.setting("series.externalcheck").into_iter().collect(),
                 false => self.external.clone(),
@@ -264,12 +265,20 @@ pub fn check(
     progress: &(dyn Fn(&str, usize, usize) + Sync),
 ) -> Result<crate::check::Report, AppError> {
     use crate::model::{Finding, Severity, Source};
+    let mut opts = req.options(ws);
+    opts.prerequisites = p
+        .series
+        .manifest
+        .depends
+        .iter()
+        .map(|d| (d.name.clone(), super::depends::patches_of(ws, d)))
+        .collect();
     let mut report = crate::check::run(
         &p.series,
         &p.messages,
         Ok(p.prose.as_str()),
         ws.tree_path_opt().as_deref(),
-        &req.options(ws),
+        &opts,
         progress,
     )?;
     report.findings.extend(crate::check::tags::signoff_chain(

@@ -15,6 +15,7 @@ pub mod attest;
 pub mod b4;
 pub mod bench;
 pub mod check;
+pub mod depends;
 pub mod diff;
 pub mod edit;
 pub mod format;

@@ -52,6 +52,9 @@ pub struct Status {
     pub checked: Option<super::check::LastCheck>,
     /// What stands between the series and `series send`; empty when ready.
     pub not_ready: Vec<String>,
+    /// The series this one depends on, each with what became of it.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub depends: Vec<super::depends::Shown>,
     /// Where the patches landed on the refs of `series.upstream`; none
     /// when it is not set.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -305,6 +308,14 @@ pub fn run(ws: &Workspace) -> Result<Status, AppError> {
         checked: super::check::last(&s),
         not_ready: Vec::new(),
         upstream: upstream(ws, &s),
+        depends: m
+            .depends
+            .iter()
+            .map(|d| super::depends::Shown {
+                prerequisite: d.clone(),
+                news: super::depends::news(ws, &s, d),
+            })
+            .collect(),
     };
     let landed: Vec<usize> = status
         .upstream
@@ -404,6 +415,18 @@ impl Render for Status {
                 out,
                 "  {:>w$}/{total} {}  [{}]{on}",
                 p.number, p.subject, p.change_id
+            )?;
+        }
+        for d in &self.depends {
+            let p = &d.prerequisite;
+            let news = match d.news.as_slice() {
+                [] => String::new(),
+                n => format!(": {}", n.join("; ")),
+            };
+            writeln!(
+                out,
+                "depends on: {} v{} ({}){news}",
+                p.name, p.version, p.subject
             )?;
         }
         if let Some(u) = &self.upstream {

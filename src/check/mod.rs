@@ -52,6 +52,9 @@ pub struct Options {
     pub public_refs: Vec<String>,
     /// Now, for the rules that count time since the last version.
     pub now_secs: i64,
+    /// The series' prerequisites in order: each name, and its patches
+    /// when they are here (a series of this repository).
+    pub prerequisites: Vec<(String, Option<Vec<crate::model::PatchMail>>)>,
 }
 
 /// Report each fault once: a native finding whose rule mirrors a
@@ -210,7 +213,7 @@ fn on_tree(
     progress: ProgressFn<'_>,
     findings: &mut Vec<Finding>,
 ) -> Result<(Option<String>, Option<String>, String), CheckError> {
-    let (f, apply_note) = apply_check(t, series);
+    let (f, apply_note) = apply_check(t, series, &opts.prerequisites);
     findings.extend(f);
     findings.extend(tags::fixes(t, series));
     let (f, kernel_doc) = kerneldoc::run(t, series, opts.checkpatch_timeout);

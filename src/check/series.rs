@@ -119,7 +119,11 @@ pub fn consistency(
 /// a note when the check could not run.
 /// The apply check: its findings, and what it found in words (`every
 /// patch applies on BASE`, `stops at patch N`, or why it was skipped).
-pub fn apply_check(tree: &Tree, series: &Series) -> (Vec<Finding>, Option<String>) {
+pub fn apply_check(
+    tree: &Tree,
+    series: &Series,
+    first: &[(String, Option<Vec<crate::model::PatchMail>>)],
+) -> (Vec<Finding>, Option<String>) {
     let base = &series.manifest.base;
     if !tree.has_commit(&base.commit) {
         return (
@@ -142,6 +146,42 @@ pub fn apply_check(tree: &Tree, series: &Series) -> (Vec<Finding>, Option<String
             Some("skipped: the base commit cannot be read".into()),
         );
     };
+    // The prerequisites first, each as depended on; a posted one whose
+    // patches are not here is left out, and the note says so.
+    let mut after = Vec::new();
+    let mut missing = Vec::new();
+    for (name, patches) in first {
+        let Some(patches) = patches else {
+            missing.push(name.as_str());
+            continue;
+        };
+        for (j, mail) in patches.iter().enumerate() {
+            match tree.apply_to(at, mail) {
+                Ok(crate::git::replay::Applied::Tree(t)) => at = t,
+                Ok(crate::git::replay::Applied::Rejected(why)) => {
+                    return (
+                        vec![Finding {
+                            patch: Some(0),
+                            file: None,
+                            line: None,
+                            rule: "prerequisite".into(),
+                            severity: Severity::Error,
+                            message: format!(
+                                "prerequisite {name}, patch {} \"{}\", does not apply on {}: {why}",
+                                j + 1,
+                                mail.title,
+                                base.name
+                            ),
+                            source: Source::Apply,
+                        }],
+                        Some(format!("stops at prerequisite {name}, patch {}", j + 1)),
+                    )
+                }
+                Err(e) => return (Vec::new(), Some(format!("failed: {e}"))),
+            }
+        }
+        after.push(name.as_str());
+    }
     for (i, mail) in series.patches.iter().enumerate() {
         match tree.apply_to(at, mail) {
             Ok(crate::git::replay::Applied::Tree(t)) => at = t,
@@ -165,8 +205,15 @@ pub fn apply_check(tree: &Tree, series: &Series) -> (Vec<Finding>, Option<String
             Err(e) => return (Vec::new(), Some(format!("failed: {e}"))),
         }
     }
-    (
-        Vec::new(),
-        Some(format!("every patch applies on {}", base.name)),
-    )
+    let mut note = format!("every patch applies on {}", base.name);
+    if !after.is_empty() {
+        note.push_str(&format!(" after {}", after.join(", ")));
+    }
+    if !missing.is_empty() {
+        note.push_str(&format!(
+            " (without {}: a posted series' patches are not kept here)",
+            missing.join(", ")
+        ));
+    }
+    (Vec::new(), Some(note))
 }

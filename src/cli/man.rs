@@ -45,6 +45,7 @@ const PROSE: &[(&str, &str)] = &[
     ("series-rebase", include_str!("man/series-rebase.txt")),
     ("series-apply", include_str!("man/series-apply.txt")),
     ("series-check", include_str!("man/series-check.txt")),
+    ("series-depends", include_str!("man/series-depends.txt")),
     ("series-reroll", include_str!("man/series-reroll.txt")),
     ("series-diff", include_str!("man/series-diff.txt")),
     ("series-refresh", include_str!("man/series-refresh.txt")),

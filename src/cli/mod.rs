@@ -8,6 +8,7 @@ mod attest;
 mod bench;
 mod check;
 mod complete;
+mod depends;
 mod diff;
 pub mod error;
 mod export;
@@ -107,6 +108,7 @@ pub enum Command {
     Rebase(rebase::Args),
     Apply(apply::Args),
     Check(check::Args),
+    Depends(depends::Args),
     Reroll(reroll::Args),
     Diff(diff::Args),
     Refresh(refresh::Args),
@@ -142,6 +144,7 @@ impl Command {
             | Command::Man(_)
             | Command::Completions(_) => false,
             Command::Bench(b) => b.writes(),
+            Command::Depends(d) => d.writes(),
             Command::Review(r) => r.writes(),
             Command::Trailers(t) => t.apply,
             Command::Format(_)
@@ -363,6 +366,7 @@ pub fn run(cli: Cli, out: &mut dyn Write) -> Result<(), CliError> {
         Command::Rebase(a) => rebase::run(&ctx, a, out),
         Command::Apply(a) => apply::run(&ctx, a, out),
         Command::Check(a) => check::run(&ctx, a, out),
+        Command::Depends(a) => depends::run(&ctx, a, out),
         Command::Reroll(a) => reroll::run(&ctx, a, out),
         Command::Diff(a) => diff::run(&ctx, a, out),
         Command::Refresh(a) => refresh::run(&ctx, a, out),

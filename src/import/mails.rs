@@ -366,6 +366,7 @@ pub fn from_mails(
                 cc: first.cc.clone(),
             },
             lists: Default::default(),
+            depends: Vec::new(),
             patches: entries,
             history,
         },

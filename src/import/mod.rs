@@ -99,6 +99,7 @@ pub fn from_tree(tree: &Tree, opts: &Options) -> Result<Series, ImportError> {
             },
             recipients: Recipients::default(),
             lists: Default::default(),
+            depends: Vec::new(),
             patches: entries,
             history,
         },

@@ -74,6 +74,9 @@ pub struct Manifest {
     /// List names resolved once through a tree's MAINTAINERS: name -> address.
     #[serde(default)]
     pub lists: BTreeMap<String, String>,
+    /// The series this one needs applied first, in order (`series depends`).
+    #[serde(default, rename = "depends", skip_serializing_if = "Vec::is_empty")]
+    pub depends: Vec<crate::depends::Prerequisite>,
     #[serde(default, rename = "patch")]
     pub patches: Vec<PatchEntry>,
     #[serde(default, rename = "history")]

@@ -10,6 +10,7 @@ mod checkout;
 mod common;
 mod complete;
 mod corpus;
+mod depends;
 mod errors;
 mod firstday;
 mod format_patch;

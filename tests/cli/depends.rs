@@ -1,0 +1,290 @@
+//! Series that depend on series: `series depends add` of another series of
+//! the repository records it with its patch-ids; the cover letter carries
+//! b4's `prerequisite-patch-id:` footers (read back by b4's own parser);
+//! `check` applies the prerequisite first; `depends` and `status` say when
+//! it has a newer version; a posted series is read from a real
+//! public-inbox by its cover's Message-Id.
+
+use std::fs;
+
+use crate::common::*;
+
+fn ok(env: &Env, args: &[&str]) -> String {
+    let out = env.series_in(&env.tree(), args, &[]);
+    assert_ok(&out);
+    stdout(&out)
+}
+
+fn json(env: &Env, args: &[&str]) -> serde_json::Value {
+    serde_json::from_slice(&env.series_in(&env.tree(), args, &[]).stdout).unwrap()
+}
+
+/// `git patch-id --stable` of a commit, as b4 computes prerequisite ids.
+fn git_patch_id(env: &Env, rev: &str) -> String {
+    let show = env.git(&["show", rev]);
+    let mut c = std::process::Command::new("git");
+    hermetic(&mut c, env.dir.path());
+    use std::io::Write;
+    let mut child = c
+        .current_dir(env.tree())
+        .args(["patch-id", "--stable"])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(show.as_bytes())
+        .unwrap();
+    let out = child.wait_with_output().unwrap();
+    String::from_utf8_lossy(&out.stdout)
+        .split_whitespace()
+        .next()
+        .unwrap()
+        .to_string()
+}
+
+/// Two series in one repository: `tlb` adds mm/tlb.c, `free` changes it.
+fn two_series() -> Env {
+    let env = Env::new();
+    env.base("v4.11-rc2");
+    env.write("mm/tlb.c", "int tlb_batch;\n");
+    env.commit(
+        "mm: add tlb batches\n\nBatch them.\n\nSigned-off-by: Aaron Lu <aaron.lu@intel.com>",
+    );
+    env.write("mm/tlb.c", "int tlb_batch;\nint tlb_batch_free;\n");
+    env.commit("mm: free tlb batches in parallel\n\nIn parallel.\n\nSigned-off-by: Aaron Lu <aaron.lu@intel.com>");
+    ok(
+        &env,
+        &[
+            "init",
+            "--base",
+            "v4.11-rc2",
+            "--name",
+            "tlb",
+            "--subject",
+            "mm: tlb batches",
+            "v4.11-rc2..main~1",
+        ],
+    );
+    // Made on tlb's branch, as one does: its base is tlb's tip.
+    ok(
+        &env,
+        &[
+            "init",
+            "--base",
+            "main~1",
+            "--name",
+            "free",
+            "--subject",
+            "mm: parallel free",
+            "main~1..main",
+        ],
+    );
+    env
+}
+
+fn cover_of(env: &Env, name: &str) -> String {
+    let dir = env.dir.path().join(format!("out-{name}"));
+    ok(
+        env,
+        &["--name", name, "format", "-o", &dir.to_string_lossy()],
+    );
+    let mut files: Vec<_> = fs::read_dir(&dir)
+        .unwrap()
+        .flatten()
+        .map(|e| e.path())
+        .filter(|p| p.extension().is_some_and(|x| x == "patch"))
+        .collect();
+    files.sort();
+    files
+        .iter()
+        .map(|f| fs::read_to_string(f).unwrap())
+        .collect::<Vec<_>>()
+        .join("")
+}
+
+#[test]
+fn a_series_of_the_repository_as_a_prerequisite() {
+    let env = two_series();
+    let check = |env: &Env| json(env, &["--name", "free", "check", "--json"]);
+    let added = ok(&env, &["--name", "free", "depends", "add", "tlb"]);
+    assert!(
+        added.starts_with("tlb v1 added: mm: tlb batches"),
+        "{added}"
+    );
+    assert!(added.contains("The series was on tlb's tip (main~1): its base is now tlb's, v4.11-rc2, and tlb applies first."), "{added}");
+    let v = json(&env, &["--name", "free", "status", "--json"]);
+    assert_eq!(v["base"]["name"], "v4.11-rc2");
+    let v = json(&env, &["--name", "free", "depends", "--json"]);
+    let pid = git_patch_id(&env, "main~1");
+    assert_eq!(v["depends"][0]["kind"], "series");
+    assert_eq!(v["depends"][0]["patch-ids"], serde_json::json!([pid]));
+    let v = check(&env);
+    assert_eq!(
+        v["apply"], "every patch applies on v4.11-rc2 after tlb",
+        "{v}"
+    );
+
+    // The cover's footers, as b4 reads them.
+    let mbox = cover_of(&env, "free");
+    assert!(
+        mbox.contains(&format!("\nprerequisite-patch-id: {pid}\n")),
+        "{mbox}"
+    );
+    let file = env.dir.path().join("free.mbox");
+    fs::write(&file, &mbox).unwrap();
+    let python = crate::review::b4().with_file_name("python3");
+    let script = "import sys, mailbox, b4\nmbx = b4.LoreMailbox()\nfor m in mailbox.mbox(sys.argv[1]):\n    mbx.add_message(m)\ns = mbx.get_series(codereview_trailers=False)\nprint(' '.join(s.prereq_patch_ids or []))\n";
+    let mut c = std::process::Command::new(&python);
+    hermetic(&mut c, env.dir.path());
+    let out = c
+        .args(["-c", script])
+        .arg(&file)
+        .output()
+        .expect("b4's python");
+    assert_ok(&out);
+    assert_eq!(
+        stdout(&out).trim(),
+        pid,
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+
+    // tlb moves on to v2: free's depends and status say so.
+    ok(&env, &["--name", "tlb", "reroll"]);
+    let listed = ok(&env, &["--name", "free", "depends"]);
+    assert!(
+        listed.contains("1. tlb v1: mm: tlb batches (1 patch)"),
+        "{listed}"
+    );
+    assert!(
+        listed.contains("has v2 now (this series depends on v1)"),
+        "{listed}"
+    );
+    let status = stdout(&env.series_in(&env.tree(), &["--name", "free", "status"], &[]));
+    assert!(
+        status.contains("depends on: tlb v1 (mm: tlb batches): has v2 now"),
+        "{status}"
+    );
+    // The check still applies v1, kept in tlb's versions/.
+    assert_eq!(
+        check(&env)["apply"],
+        "every patch applies on v4.11-rc2 after tlb"
+    );
+    assert!(ok(&env, &["--name", "free", "depends", "add", "tlb"])
+        .starts_with("tlb now depended on at v2 (was v1)"));
+
+    // Refused: itself, and what names nothing.
+    let out = env.series_in(
+        &env.tree(),
+        &["--name", "free", "depends", "add", "free"],
+        &[],
+    );
+    assert!(String::from_utf8_lossy(&out.stderr).contains("cannot depend on itself"));
+    let out = env.series_in(
+        &env.tree(),
+        &["--name", "free", "depends", "add", "nothing-here"],
+        &[],
+    );
+    assert!(String::from_utf8_lossy(&out.stderr).contains("\"nothing-here\" is no series here"));
+
+    assert!(ok(&env, &["--name", "free", "depends", "remove", "1"]).starts_with("tlb removed"));
+    assert_eq!(check(&env)["apply"], "stops at patch 1");
+    assert!(!cover_of(&env, "free").contains("prerequisite-"));
+}
+
+/// A series posted to a list as a prerequisite, by its cover's Message-Id,
+/// read from a real public-inbox: its newest complete version's patch-ids,
+/// b4's `prerequisite-message-id:` and Patchwork's `Depends-on:` in the
+/// cover; the apply check says it went without it (its patches are not
+/// kept here).
+#[test]
+fn a_posted_series_as_a_prerequisite() {
+    let env = two_series();
+    // tlb, as posted: its mails, delivered to the archive as a list would.
+    let dir = env.dir.path().join("out-tlb");
+    ok(
+        &env,
+        &["--name", "tlb", "format", "-o", &dir.to_string_lossy()],
+    );
+    let pi = crate::import::PublicInbox::start(env.dir.path());
+    let mut names: Vec<_> = fs::read_dir(&dir)
+        .unwrap()
+        .flatten()
+        .map(|e| e.path())
+        .filter(|p| p.extension().is_some_and(|x| x == "patch"))
+        .collect();
+    names.sort();
+    let mails: Vec<String> = names
+        .iter()
+        .map(|p| fs::read_to_string(p).unwrap())
+        .collect();
+    for m in &mails {
+        pi.deliver(m.split_once('\n').unwrap().1);
+    }
+    let cover_id = crate::send::header(&mails[0], "Message-ID")
+        .unwrap()
+        .trim_matches(['<', '>'])
+        .to_string();
+
+    let added = ok(
+        &env,
+        &[
+            "--name",
+            "free",
+            "depends",
+            "add",
+            &format!("<{cover_id}>"),
+            "--lore",
+            &pi.url,
+        ],
+    );
+    assert!(
+        added.starts_with(&format!("{cover_id} v1 added: mm: tlb batches")),
+        "{added}"
+    );
+    let v = json(&env, &["--name", "free", "depends", "--json"]);
+    assert_eq!(v["depends"][0]["kind"], "message-id");
+    assert_eq!(
+        v["depends"][0]["patch-ids"],
+        serde_json::json!([git_patch_id(&env, "main~1")])
+    );
+    let cover = cover_of(&env, "free");
+    assert!(
+        cover.contains(&format!(
+            "\nprerequisite-message-id: <{cover_id}>\nprerequisite-patch-id: "
+        )),
+        "{cover}"
+    );
+    assert!(
+        cover.contains(&format!("\nDepends-on: <{cover_id}>\n")),
+        "{cover}"
+    );
+    let v = json(&env, &["--name", "free", "check", "--json"]);
+    let apply = v["apply"].as_str().unwrap();
+    assert!(
+        apply.contains(&format!(
+            "(without {cover_id}: a posted series' patches are not kept here)"
+        )),
+        "{apply}"
+    );
+
+    // A Message-Id the archive does not have is an error naming it.
+    let out = env.series_in(
+        &env.tree(),
+        &[
+            "--name",
+            "free",
+            "depends",
+            "add",
+            "<nobody@nowhere>",
+            "--lore",
+            &pi.url,
+        ],
+        &[],
+    );
+    assert!(!out.status.success());
+}
