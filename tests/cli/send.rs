@@ -751,3 +751,39 @@ fn a_preview_goes_to_the_chosen_only_and_counts_as_nothing() {
         assert_ne!(header(p, "Message-ID"), header(r, "Message-ID"));
     }
 }
+
+/// A list's way of threading new versions, as data (`new_version` in a
+/// `checks/*.toml` naming the list): without --in-reply-to, v2 goes under
+/// v1's cover for a list that asks for it, and in a thread of its own
+/// otherwise (netdev's built-in file asks for that).
+#[test]
+fn a_lists_threading_default_places_the_next_version() {
+    let (env, smtp, cfg) = sending(1);
+    assert_ok(&send(&env, &cfg, &["--to", "linux-mm", "--yes"]));
+    let v1_cover = header(&smtp.received()[0].0, "Message-ID")
+        .unwrap()
+        .to_string();
+    assert_ok(&env.series(&["reroll"]));
+    // No file says anything for linux-mm: a thread of its own.
+    let out = send(&env, &cfg, &["--dry-run", "--force"]);
+    assert_ok(&out);
+    let cover =
+        fs::read_to_string(env.work().join("outgoing/v2/v2-0000-cover-letter.patch")).unwrap();
+    assert_eq!(header(&cover, "In-Reply-To"), None, "{cover}");
+
+    fs::create_dir_all(env.work().join("checks")).unwrap();
+    fs::write(
+        env.work().join("checks/mm-threads.toml"),
+        "format = 1\nlists = [\"linux-mm@kvack.org\"]\nnew_version = \"in-reply-to-previous\"\n",
+    )
+    .unwrap();
+    assert_ok(&send(&env, &cfg, &["--yes", "--force"]));
+    let got = smtp.received();
+    assert_eq!(got.len(), 4);
+    assert_eq!(
+        header(&got[2].0, "In-Reply-To"),
+        Some(v1_cover.as_str()),
+        "{}",
+        got[2].0
+    );
+}

@@ -32,8 +32,22 @@ struct File {
     /// recipients); none: every series.
     #[serde(default)]
     lists: Vec<String>,
+    /// How a new version of a series to these lists is threaded when the
+    /// send names no `--in-reply-to`.
+    #[serde(default)]
+    new_version: Option<Threading>,
     #[serde(default, rename = "rule")]
     rules: Vec<RuleSpec>,
+}
+
+/// Where a new version of a series goes in the list's threads.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Threading {
+    /// A thread of its own (the previous one linked from the cover).
+    NewThread,
+    /// In reply to the previous version's cover letter.
+    InReplyToPrevious,
 }
 
 #[derive(Clone, Debug, Deserialize)]
@@ -271,6 +285,30 @@ pub fn load(dir: Option<&Path>) -> Result<Vec<Rule>, RuleError> {
         texts.push((p.display().to_string(), text));
     }
     with_files(&texts)
+}
+
+/// Each rule file's lists and how they want a new version threaded:
+/// the built-in files, then `dir/*.toml` (files that cannot be read are
+/// left out here; [`load`] names them).
+pub fn threading(dir: Option<&Path>) -> Vec<(Vec<String>, Threading)> {
+    let mut texts: Vec<String> = SUBSYSTEMS.iter().map(|(_, t)| t.to_string()).collect();
+    if let Some(entries) = dir.and_then(|d| std::fs::read_dir(d).ok()) {
+        let mut paths: Vec<_> = entries
+            .flatten()
+            .map(|e| e.path())
+            .filter(|p| p.extension().is_some_and(|x| x == "toml"))
+            .collect();
+        paths.sort();
+        texts.extend(paths.iter().filter_map(|p| std::fs::read_to_string(p).ok()));
+    }
+    texts
+        .iter()
+        .filter_map(|t| toml::from_str::<File>(t).ok())
+        .filter_map(|f| {
+            let lists = f.lists.iter().map(|l| l.to_ascii_lowercase()).collect();
+            f.new_version.map(|t| (lists, t))
+        })
+        .collect()
 }
 
 /// The built-in rules, extended and overridden by rule files given as
