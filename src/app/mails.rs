@@ -242,6 +242,7 @@ impl CheckRequest {
                     .setting("series.distcchosts")
                     .or_else(|| std::env::var("DISTCC_HOSTS").ok())
                     .filter(|h| !h.trim().is_empty()),
+                jobs: None,
             },
             rules_dir: Some(ws.project().join("checks")),
             public_refs: ws.setting_list("series.publicrefs"),

@@ -67,6 +67,9 @@ const DISTCC_DIR: &str = "/usr/lib/distcc";
 pub struct Farm {
     /// distcc's host list (`DISTCC_HOSTS` syntax: `host[:port][/limit] ...`).
     pub distcc_hosts: Option<String>,
+    /// The job slots one build may use here (`check --jobs`, shared by
+    /// the builds running at once); none: the CPUs.
+    pub jobs: Option<usize>,
 }
 
 /// One build to run at every patch: the command, the time one build may
@@ -83,7 +86,8 @@ pub struct Job<'a> {
 /// is installed; with distcc hosts, DISTCC_HOSTS set and the compiles sent
 /// there (through ccache, as its CCACHE_PREFIX, or distcc's own folder
 /// first on PATH); SERIES_BUILD_JOBS the job slots to give make (`make
-/// -j$SERIES_BUILD_JOBS`): distcc's over all hosts, else the CPUs here.
+/// -j$SERIES_BUILD_JOBS`): distcc's over all hosts, else the farm's
+/// `jobs`, else the CPUs here.
 fn build_env(farm: &Farm) -> Vec<(&'static str, std::ffi::OsString)> {
     let ccache = Path::new(CCACHE_DIR).join("gcc").exists();
     let distcc = farm
@@ -95,7 +99,9 @@ fn build_env(farm: &Farm) -> Vec<(&'static str, std::ffi::OsString)> {
     if ccache {
         first.push(std::path::PathBuf::from(CCACHE_DIR));
     }
-    let mut jobs = std::thread::available_parallelism().map_or(2, |n| n.get());
+    let mut jobs = farm
+        .jobs
+        .unwrap_or_else(|| std::thread::available_parallelism().map_or(2, |n| n.get()));
     if let Some(hosts) = distcc {
         env.push(("DISTCC_HOSTS", hosts.into()));
         if ccache {

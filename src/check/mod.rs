@@ -270,6 +270,12 @@ fn builds(
         .collect();
     let changed = changed_files(series);
     let path = t.path();
+    // The builds run at once share --jobs (else the CPUs) between them.
+    let farm = build::Farm {
+        jobs: Some((opts.jobs / commands.len().max(1)).max(1)),
+        ..opts.farm.clone()
+    };
+    let farm = &farm;
     let results: Vec<Result<build::Built, build::BuildError>> = std::thread::scope(|s| {
         let running: Vec<_> = commands
             .iter()
@@ -284,7 +290,7 @@ fn builds(
                         &build::Job {
                             command: cmd,
                             limit: opts.build_timeout,
-                            farm: &opts.farm,
+                            farm: &farm,
                             cache: opts.build_cache.as_deref(),
                         },
                         &mut |i, n| progress("build", i, n),

@@ -73,7 +73,8 @@ pub struct CheckFlags {
     #[arg(long, default_value_t = 300, value_name = "SECONDS")]
     pub checkpatch_timeout: u64,
 
-    /// checkpatch processes at once [default: the number of CPUs]
+    /// checkpatch processes at once, and the job slots the builds share
+    /// ($SERIES_BUILD_JOBS) [default: the number of CPUs]
     #[arg(short = 'j', long)]
     pub jobs: Option<usize>,
 

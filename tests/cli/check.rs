@@ -1210,6 +1210,41 @@ fn builds_are_kept_and_only_what_changed_is_built_again() {
     assert_eq!(builds(), 9, "{}", stdout(&out));
 }
 
+/// `--jobs N` is the job slots the builds share: two builds at once get
+/// half each in $SERIES_BUILD_JOBS (for `make -j$SERIES_BUILD_JOBS`).
+#[test]
+fn builds_share_the_job_slots() {
+    let dir = tempfile::tempdir().unwrap();
+    let env = setup(good_series);
+    let a = dir.path().join("a.log");
+    let b = dir.path().join("b.log");
+    let cmd = |log: &std::path::Path| format!("echo $SERIES_BUILD_JOBS >> {}", log.display());
+    let out = check(
+        &env,
+        &[
+            "-j",
+            "6",
+            "--build",
+            &cmd(&a),
+            "--build",
+            &cmd(&b),
+            "--no-cache",
+        ],
+    );
+    assert_ok(&out);
+    for log in [&a, &b] {
+        let slots: Vec<String> = fs::read_to_string(log)
+            .unwrap()
+            .lines()
+            .map(str::to_string)
+            .collect();
+        assert_eq!(slots, ["3", "3", "3"], "the base and two patches");
+    }
+    let out = check(&env, &["-j", "5", "--build", &cmd(&a), "--no-cache"]);
+    assert_ok(&out);
+    assert_eq!(fs::read_to_string(&a).unwrap().lines().last(), Some("5"));
+}
+
 /// `--sparse` runs sparse in each build (`C=1`), and what it finds is
 /// told apart as gcc's warnings are: only what a patch adds.
 #[test]
