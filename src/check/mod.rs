@@ -290,7 +290,7 @@ fn builds(
                         &build::Job {
                             command: cmd,
                             limit: opts.build_timeout,
-                            farm: &farm,
+                            farm,
                             cache: opts.build_cache.as_deref(),
                         },
                         &mut |i, n| progress("build", i, n),
