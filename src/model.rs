@@ -381,3 +381,14 @@ pub struct Finding {
     pub message: String,
     pub source: Source,
 }
+
+impl Finding {
+    /// Where it is: `FILE:LINE`, `FILE`, or nothing.
+    pub fn place(&self) -> Option<String> {
+        match (&self.file, self.line) {
+            (Some(file), Some(l)) => Some(format!("{file}:{l}")),
+            (Some(file), None) => Some(file.clone()),
+            _ => None,
+        }
+    }
+}

@@ -256,11 +256,7 @@ impl Checked {
 }
 
 fn location(f: &Finding) -> String {
-    match (&f.file, f.line) {
-        (Some(file), Some(l)) => format!(" {file}:{l}"),
-        (Some(file), None) => format!(" {file}"),
-        _ => String::new(),
-    }
+    f.place().map(|p| format!(" {p}")).unwrap_or_default()
 }
 
 impl Render for Checked {

@@ -238,11 +238,7 @@ pub fn patchwork(found: &[Finding], ran: &[Source]) -> Vec<PatchworkCheck> {
 /// A finding on one line, as checkpatch --terse writes them:
 /// `FILE:LINE: WARNING: message (rule)`.
 fn line(f: &Finding) -> String {
-    let place = match (&f.file, f.line) {
-        (Some(file), Some(l)) => format!("{file}:{l}: "),
-        (Some(file), None) => format!("{file}: "),
-        _ => String::new(),
-    };
+    let place = f.place().map(|p| format!("{p}: ")).unwrap_or_default();
     let level = match f.severity {
         Severity::Error => "ERROR",
         Severity::Warning => "WARNING",
@@ -306,6 +302,7 @@ fn run_one(command: &str, patch: usize, bytes: &[u8], cwd: &Path, limit: Duratio
         message,
         source: Source::External,
     };
+    let failed = |message: String| vec![finding("external", Severity::Error, message)];
     let out = Run::new("sh")
         .arg("-c")
         .arg(command)
@@ -315,27 +312,17 @@ fn run_one(command: &str, patch: usize, bytes: &[u8], cwd: &Path, limit: Duratio
         .output();
     let out = match out {
         Ok(out) => out,
-        Err(e) => {
-            return vec![finding(
-                "external",
-                Severity::Error,
-                format!("`{command}`: {e}"),
-            )]
-        }
+        Err(e) => return failed(format!("`{command}`: {e}")),
     };
     let text = String::from_utf8_lossy(&out.stdout);
     if text.trim().is_empty() {
         return match out.status.success() {
             true => Vec::new(),
-            false => vec![finding(
-                "external",
-                Severity::Error,
-                format!(
-                    "`{command}` failed ({}) without output: {}",
-                    out.status,
-                    out.stderr_text()
-                ),
-            )],
+            false => failed(format!(
+                "`{command}` failed ({}) without output: {}",
+                out.status,
+                out.stderr_text()
+            )),
         };
     }
     // b4 takes one object as a list of one.
@@ -344,11 +331,9 @@ fn run_one(command: &str, patch: usize, bytes: &[u8], cwd: &Path, limit: Duratio
     let results = match parsed {
         Ok(r) => r,
         Err(e) => {
-            return vec![finding(
-                "external",
-                Severity::Error,
-                format!("`{command}` printed what is not b4's check JSON ({e})"),
-            )]
+            return failed(format!(
+                "`{command}` printed what is not b4's check JSON ({e})"
+            ))
         }
     };
     results

@@ -124,11 +124,7 @@ fn body(ctx: &Context<'_>, at: usize, found: &[&Finding]) -> String {
     for f in found {
         out.push_str(&quote(patch.as_ref(), f));
         out.push('\n');
-        let place = match (&f.file, f.line) {
-            (Some(file), Some(line)) => format!("{file}:{line}: "),
-            (Some(file), None) => format!("{file}: "),
-            _ => String::new(),
-        };
+        let place = f.place().map(|p| format!("{p}: ")).unwrap_or_default();
         let severity = match f.severity {
             Severity::Error => "error",
             _ => "warning",

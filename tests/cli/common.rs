@@ -73,6 +73,29 @@ impl Env {
         String::from_utf8_lossy(&out.stdout).into_owned()
     }
 
+    /// Run git in the tree with `input` on its stdin; panic on failure.
+    pub fn git_stdin(&self, args: &[&str], input: &[u8]) -> String {
+        use std::io::Write;
+        let mut c = Command::new("git");
+        hermetic(&mut c, self.dir.path());
+        let mut child = c
+            .current_dir(self.tree())
+            .args(args)
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .expect("run git");
+        child.stdin.take().unwrap().write_all(input).unwrap();
+        let out = child.wait_with_output().unwrap();
+        assert!(
+            out.status.success(),
+            "git {args:?} failed: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    }
+
     pub fn write(&self, path: &str, bytes: impl AsRef<[u8]>) {
         let p = self.tree().join(path);
         fs::create_dir_all(p.parent().unwrap()).unwrap();

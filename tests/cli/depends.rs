@@ -22,28 +22,8 @@ fn json(env: &Env, args: &[&str]) -> serde_json::Value {
 /// `git patch-id --stable` of a commit, as b4 computes prerequisite ids.
 fn git_patch_id(env: &Env, rev: &str) -> String {
     let show = env.git(&["show", rev]);
-    let mut c = std::process::Command::new("git");
-    hermetic(&mut c, env.dir.path());
-    use std::io::Write;
-    let mut child = c
-        .current_dir(env.tree())
-        .args(["patch-id", "--stable"])
-        .stdin(std::process::Stdio::piped())
-        .stdout(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(show.as_bytes())
-        .unwrap();
-    let out = child.wait_with_output().unwrap();
-    String::from_utf8_lossy(&out.stdout)
-        .split_whitespace()
-        .next()
-        .unwrap()
-        .to_string()
+    let out = env.git_stdin(&["patch-id", "--stable"], show.as_bytes());
+    out.split_whitespace().next().unwrap().to_string()
 }
 
 /// Two series in one repository: `tlb` adds mm/tlb.c, `free` changes it.

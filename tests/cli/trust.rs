@@ -511,23 +511,8 @@ fn many_objects(env: &Env) {
             i
         ));
     }
-    let mut c = Command::new("git");
-    hermetic(&mut c, env.dir.path());
-    let mut child = c
-        .current_dir(env.tree())
-        .args(["fast-import", "--quiet"])
-        .stdin(Stdio::piped())
-        .spawn()
-        .unwrap();
-    use std::io::Write;
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(input.as_bytes())
-        .unwrap();
     // fast-import writes them as one pack (unreachable: no repack).
-    assert!(child.wait().unwrap().success());
+    env.git_stdin(&["fast-import", "--quiet"], input.as_bytes());
 }
 
 fn index_line(patch: &[u8]) -> String {
@@ -620,18 +605,10 @@ fn an_abbreviation_another_object_shares_is_made_longer_as_git_does() {
         .to_string();
     // One object that shares the pre-image's first 4 digits, in a pack...
     let packed = colliding_blob(&env, &old, 4);
-    let mut c = Command::new("git");
-    hermetic(&mut c, env.dir.path());
-    let mut child = c
-        .current_dir(env.tree())
-        .args(["pack-objects", "-q", ".git/objects/pack/pack"])
-        .stdin(Stdio::piped())
-        .stdout(Stdio::null())
-        .spawn()
-        .unwrap();
-    use std::io::Write;
-    writeln!(child.stdin.take().unwrap(), "{packed}").unwrap();
-    assert!(child.wait().unwrap().success());
+    env.git_stdin(
+        &["pack-objects", "-q", ".git/objects/pack/pack"],
+        format!("{packed}\n").as_bytes(),
+    );
     env.git(&["prune-packed"]);
     let loose_path = |id: &str| {
         env.tree()

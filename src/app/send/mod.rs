@@ -5,7 +5,11 @@
 //! question, which is also all a dry run does) and [`deliver`].
 
 mod gates;
+mod preview;
 pub mod reply;
+mod threads;
+
+pub use preview::{preview, Previewed};
 
 use std::io::Write;
 use std::time::Duration;
@@ -202,90 +206,6 @@ pub fn plan(ws: &Workspace, req: &Request) -> Result<Planned, AppError> {
     Ok(planned)
 }
 
-/// A preview sent (`series send --preview-to`).
-#[derive(Serialize)]
-pub struct Previewed {
-    pub version: u32,
-    pub to: Vec<String>,
-    pub subjects: Vec<String>,
-}
-
-impl Render for Previewed {
-    fn render(&self, out: &mut dyn Write) -> std::io::Result<()> {
-        for s in &self.subjects {
-            writeln!(out, "  {s}")?;
-        }
-        writeln!(
-            out,
-            "v{} previewed to {}: {} (not recorded: the version is not sent)",
-            self.version,
-            self.to.join(", "),
-            crate::term::plural(self.subjects.len(), "message", "messages")
-        )
-    }
-}
-
-/// `series send --preview-to ADDR...`: the version as it will go out, with
-/// PREVIEW before its subject prefix, to `who` only (no Cc, no trailer
-/// Cc), each message handed to git send-email. Nothing is recorded: no
-/// journal, the version stays unsent, its recipients are not kept, and
-/// the Message-Ids are the preview's own (the real send makes others).
-pub fn preview(
-    ws: &Workspace,
-    who: &[String],
-    no_sign: bool,
-    limit: Duration,
-) -> Result<Previewed, AppError> {
-    let mut series = store::load(&ws.series_dir)?;
-    let m = &mut series.manifest;
-    m.prefix = format!("PREVIEW {}", m.prefix);
-    m.name = format!("{}-preview", m.name);
-    m.recipients = Default::default();
-    let a = Addressing {
-        to: expand_aliases(ws, who),
-        suppress_cc: true,
-        no_sign,
-        ..Default::default()
-    };
-    let asked = mails::asked(ws, &series, &a)?;
-    let plan = mails::plan(ws, &series, asked)?;
-    let scratch = tempfile::Builder::new()
-        .prefix("series-preview-")
-        .tempdir()
-        .map_err(|e| AppError::refuse(format!("cannot make a scratch folder: {e}")))?;
-    let p = mails::prepare_in(ws, series, &plan, Some(scratch.path().to_path_buf()))?;
-    if p.stale_diffstat {
-        return Err(mails::stale_diffstat());
-    }
-    crate::outgoing::write(&p.dir, &p.messages, false)
-        .map_err(|e| AppError::refuse(format!("cannot write the preview: {e}")))?;
-    let from = match ws.config("sendemail.from") {
-        Some(_) => None,
-        None => Some(ws.sender(&p.series).to_string()),
-    };
-    let dir = ws.config_dir();
-    for m in &p.messages {
-        cmd::send_email(
-            &dir,
-            &p.dir.join(&m.file),
-            from.as_deref(),
-            &m.to,
-            &m.cc,
-            limit,
-        )
-        .map_err(|e| {
-            AppError::refuse(format!("{}: {e}", m.subject))
-                .kind(Kind::Tool)
-                .hint("nothing is recorded for a preview; fix the mail setup and run it again")
-        })?;
-    }
-    Ok(Previewed {
-        version: p.series.manifest.version,
-        to: p.messages[0].to.clone(),
-        subjects: p.messages.iter().map(|m| m.subject.clone()).collect(),
-    })
-}
-
 /// A stopped send's journal, when the messages rendered now are the ones
 /// it started with; refused otherwise.
 fn same_messages(j: Journal, messages: &[crate::outgoing::Message]) -> Result<Journal, AppError> {
@@ -407,7 +327,7 @@ fn fresh(ws: &Workspace, mut series: Series, req: &Request) -> Result<Sending, A
         }
     }
     if a.in_reply_to.is_none() {
-        a.in_reply_to = threading_default(ws, &series, &a);
+        a.in_reply_to = threads::threading_default(ws, &series, &a);
     }
     let asked = mails::asked(ws, &series, &a)?;
     let in_reply_to = asked.in_reply_to.clone();
@@ -415,44 +335,6 @@ fn fresh(ws: &Workspace, mut series: Series, req: &Request) -> Result<Sending, A
     let mut p = mails::prepare_in(ws, series, &plan, None)?;
     p.learned |= !drafted.is_empty();
     Ok(Sending::new(p, &plan, in_reply_to))
-}
-
-/// How the lists a send goes to want a new version threaded, when the
-/// send names no `--in-reply-to` (`new_version` in their rule files,
-/// `checks/*.toml`): `vN-1`, under the previous version's cover, when the
-/// previous version was sent and every list that says anything asks for
-/// that; else none, a thread of its own.
-fn threading_default(ws: &Workspace, series: &Series, a: &Addressing) -> Option<String> {
-    use crate::check::rules::{self, Threading};
-    let m = &series.manifest;
-    let previous_sent = m
-        .history
-        .iter()
-        .any(|h| h.version + 1 == m.version && !h.message_ids.is_empty());
-    if m.version < 2 || !previous_sent {
-        return None;
-    }
-    let recipients: Vec<String> =
-        a.to.iter()
-            .chain(&a.cc)
-            .chain(&m.recipients.to)
-            .chain(&m.recipients.cc)
-            .map(|r| address::bare_address(r))
-            .collect();
-    // A list is named by its address, or by its name (`netdev`).
-    let goes_to = |list: &str| {
-        recipients
-            .iter()
-            .any(|r| r == list || list.split('@').next() == Some(r.as_str()))
-    };
-    let said: Vec<Threading> = rules::threading(Some(&ws.project().join("checks")))
-        .into_iter()
-        .filter(|(lists, _)| lists.iter().any(|l| goes_to(l)))
-        .map(|(_, t)| t)
-        .collect();
-    let under_previous =
-        !said.is_empty() && said.iter().all(|t| *t == Threading::InReplyToPrevious);
-    under_previous.then(|| format!("v{}", m.version - 1))
 }
 
 /// A resumed send: rendered with the journal's clock, sender, threading and
