@@ -787,3 +787,25 @@ fn a_lists_threading_default_places_the_next_version() {
         got[2].0
     );
 }
+
+/// Warnings do not stop a send, but those of the rules of the lists it
+/// goes to are said before it goes (mm's: the base is no mm tree).
+#[test]
+fn a_send_says_the_warnings_of_its_lists_rules() {
+    let (env, _smtp, cfg) = sending(1);
+    let out = send(&env, &cfg, &["--to", "linux-mm", "--dry-run"]);
+    assert_ok(&out);
+    assert!(
+        stdout(&out).contains("cover letter: warning native/mm-base: an mm series is applied to Andrew Morton's mm tree"),
+        "{}",
+        stdout(&out)
+    );
+    // Not for a series that does not go to linux-mm.
+    let out = send(
+        &env,
+        &cfg,
+        &["--to", "Rita Reviewer <rita@example.org>", "--dry-run"],
+    );
+    assert_ok(&out);
+    assert!(!stdout(&out).contains("mm-base"), "{}", stdout(&out));
+}

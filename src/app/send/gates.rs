@@ -24,22 +24,46 @@ pub(super) fn check(
         .iter()
         .filter(|f| f.severity == Severity::Error)
         .collect();
-    if errors.is_empty() {
+    // Warnings do not stop a send, but those of the rules of the lists it
+    // goes to (a rule file with `lists`: netdev's 24 hours, mm's base) are
+    // said before it goes.
+    let of_lists: Vec<String> = crate::check::rules::load(Some(&ws.project().join("checks")))
+        .map(|rules| {
+            rules
+                .into_iter()
+                .filter(|r| !r.lists.is_empty())
+                .map(|r| r.id)
+                .collect()
+        })
+        .unwrap_or_default();
+    let lists: Vec<_> = report
+        .findings
+        .iter()
+        .filter(|f| f.severity == Severity::Warning && of_lists.contains(&f.rule))
+        .collect();
+    if errors.is_empty() && lists.is_empty() {
         return Ok(());
     }
     said.push(String::new());
-    for f in &errors {
+    for (f, level) in errors
+        .iter()
+        .map(|f| (f, "error"))
+        .chain(lists.iter().map(|f| (f, "warning")))
+    {
         let whose = match f.patch {
             Some(0) => "cover letter".to_string(),
             Some(n) => format!("patch {n}"),
             None => "series".to_string(),
         };
         said.push(format!(
-            "{whose}: error {}/{}: {}",
+            "{whose}: {level} {}/{}: {}",
             f.source,
             f.rule,
             f.message.lines().next().unwrap_or("")
         ));
+    }
+    if errors.is_empty() {
+        return Ok(());
     }
     if req.force {
         said.push("Sending anyway (--force).".into());
