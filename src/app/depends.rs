@@ -211,6 +211,32 @@ fn onto_its_base(
     Ok(Some(old.name))
 }
 
+/// The series' prerequisites of this repository that moved on (a newer
+/// version, or other patches): each one's place in `depends`, its patches
+/// as depended on, and the prerequisite as it is now.
+pub fn moved_on(ws: &Workspace, series: &Series) -> Vec<(usize, Vec<PatchMail>, Series)> {
+    series
+        .manifest
+        .depends
+        .iter()
+        .enumerate()
+        .filter(|(_, d)| d.kind == Kind::Series)
+        .filter_map(|(i, d)| {
+            let (_, dir) = local(ws, &d.name)?;
+            let now = store::load(&dir).ok()?;
+            let changed = now.manifest.version != d.version
+                || depends::patch_ids(&now.patches) != d.patch_ids;
+            let old = patches_of(ws, d)?;
+            changed.then_some((i, old, now))
+        })
+        .collect()
+}
+
+/// [`of_series`], for a restack.
+pub fn prerequisite_of(name: String, other: &Series) -> Prerequisite {
+    of_series(name, other)
+}
+
 /// A series of this repository as a prerequisite: its current version,
 /// with the Message-Id of its cover when that version was sent.
 fn of_series(name: String, other: &Series) -> Prerequisite {

@@ -23,6 +23,8 @@ pub enum Request {
     Continue,
     /// Drop a paused rebase.
     Abort,
+    /// Move onto the new version of the prerequisites (`series depends`).
+    Restack,
 }
 
 /// A patch the new base already contains.
@@ -79,6 +81,7 @@ pub fn run(ws: &Workspace, req: Request, progress: super::Progress) -> Result<Re
         }
         Request::Continue => (None, false),
         Request::Onto { base, drop_merged } => (Some(base), drop_merged),
+        Request::Restack => return restack(ws, progress),
     };
     let series = store::load(&ws.series_dir)?;
     crate::versions::writable(&series)?;
@@ -144,6 +147,96 @@ pub fn run(ws: &Workspace, req: Request, progress: super::Progress) -> Result<Re
                 .into_iter()
                 .map(|n| format!("note: {n}"))
                 .collect(),
+        })
+    })
+}
+
+/// `series rebase --restack`: the series moved from the version of its
+/// prerequisite (of this repository) it depends on to the prerequisite's
+/// version now, on the prerequisite's base: each patch merged from the
+/// old stack (the base and the old prerequisite's patches) onto the new
+/// one (the prerequisite's base and its patches now), in memory. The
+/// prerequisite is then recorded at its new version. A conflict stops it
+/// with nothing changed.
+fn restack(ws: &Workspace, progress: super::Progress) -> Result<Rebased, AppError> {
+    let series = store::load(&ws.series_dir)?;
+    crate::versions::writable(&series)?;
+    if rebase::state_dir(&ws.project()).exists() {
+        return Err(AppError::refuse("a rebase is paused").hint(
+            "finish it with `series rebase --continue`, or drop it with `series rebase --abort`",
+        ));
+    }
+    let moved = super::depends::moved_on(ws, &series);
+    let Some((at, old, other)) = moved.into_iter().next() else {
+        return Err(AppError::refuse(
+            "no prerequisite of this repository has a new version or changed patches",
+        )
+        .hint("`series depends` lists the prerequisites and what became of them"));
+    };
+    let name = series.manifest.depends[at].name.clone();
+    Tree::staged(&ws.tree_path()?, |tree, stage| {
+        let mut step = |i: usize, n: usize, t: &str| progress("restack", i, n, t);
+        let mut nothing = |_: usize, _: usize, _: &str| {};
+        // The old stack: the base and the prerequisite's patches then.
+        let mut old_stack = series.clone();
+        old_stack.patches = old;
+        let old_tip = crate::apply::apply(tree, &old_stack, None, &mut nothing)?
+            .last()
+            .copied();
+        // The new one: its base and its patches now.
+        let new_tip = crate::apply::apply(tree, &other, None, &mut nothing)?
+            .last()
+            .copied();
+        let (Some(old_tip), Some(new_tip)) = (old_tip, new_tip) else {
+            return Err(AppError::refuse(format!("{name} has no patches")));
+        };
+        let mut from = series.clone();
+        from.manifest.base.commit = old_tip.to_string();
+        let onto = crate::git::Resolved {
+            name: format!("{name} v{}", other.manifest.version),
+            id: new_tip,
+            guessed_from: None,
+        };
+        let done = match rebase::start(tree, &from, &onto, false, &mut step) {
+            Ok(done) => done,
+            Err(RebaseError::Conflict {
+                nr, title, files, ..
+            }) => {
+                let paths: Vec<String> = files.iter().map(|f| f.path.clone()).collect();
+                return Err(AppError::refuse(format!(
+                    "patch {nr} \"{title}\" conflicts with {name} v{} in {}; series/ is unchanged",
+                    other.manifest.version,
+                    paths.join(", ")
+                ))
+                .kind(Kind::Conflict)
+                .hint(format!(
+                    "rebase by hand: `series apply` on {name}'s new branch, fix, `series refresh`; or keep depending on the version you have"
+                )));
+            }
+            Err(e) => return Err(e.into()),
+        };
+        let mut new = rebase::finish(tree, &from, &onto, &done)?;
+        new.manifest.base = other.manifest.base.clone();
+        new.manifest.depends[at] = super::depends::prerequisite_of(name.clone(), &other);
+        stage.persist()?;
+        store::save(&ws.series_dir, &new)?;
+        Ok(Rebased::Rebased {
+            onto: other.manifest.base.clone(),
+            patches: new.patches.iter().map(|p| p.title.clone()).collect(),
+            dropped: done
+                .merged
+                .iter()
+                .map(|&i| Dropped {
+                    number: i + 1,
+                    subject: series.patches[i].title.clone(),
+                })
+                .collect(),
+            applied_without_old_base: false,
+            old_base: series.manifest.base.name.clone(),
+            notes: vec![format!(
+                "note: restacked onto {name} v{} (was v{})",
+                other.manifest.version, series.manifest.depends[at].version
+            )],
         })
     })
 }

@@ -13,8 +13,8 @@ use crate::app::rebase::{self, Request};
 pub struct Args {
     /// The new base, e.g. mmotm-2017-03-14 or v4.11-rc3
     #[arg(
-        required_unless_present_any = ["cont", "abort"],
-        conflicts_with_all = ["cont", "abort"],
+        required_unless_present_any = ["cont", "abort", "restack"],
+        conflicts_with_all = ["cont", "abort", "restack"],
         add = super::complete::refs()
     )]
     pub base: Option<String>,
@@ -31,6 +31,11 @@ pub struct Args {
     #[arg(long)]
     pub abort: bool,
 
+    /// Move onto the new version of a prerequisite (`series depends`):
+    /// from its old patches to its patches now, on its base
+    #[arg(long, conflicts_with_all = ["cont", "abort", "drop_merged"])]
+    pub restack: bool,
+
     /// Print JSON instead of text (also on a conflict, with exit code 3)
     #[arg(long)]
     pub json: bool,
@@ -38,6 +43,7 @@ pub struct Args {
 
 pub fn run(ctx: &Context, args: Args, out: &mut dyn Write) -> Result<(), CliError> {
     let req = match (args.abort, args.cont, args.base) {
+        _ if args.restack => Request::Restack,
         (true, _, _) => Request::Abort,
         (_, true, _) => Request::Continue,
         (_, _, base) => Request::Onto {

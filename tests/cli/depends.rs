@@ -268,3 +268,78 @@ fn a_posted_series_as_a_prerequisite() {
     );
     assert!(!out.status.success());
 }
+
+/// `rebase --restack`: the prerequisite's new version changes its patch;
+/// the series moves from the old stack onto the new one (merged in
+/// memory), is recorded as depending on the new version, and the check
+/// applies it after that version.
+#[test]
+fn restack_moves_the_series_onto_the_prerequisites_new_version() {
+    let env = two_series();
+    ok(&env, &["--name", "free", "depends", "add", "tlb"]);
+    let out = env.series_in(&env.tree(), &["--name", "free", "rebase", "--restack"], &[]);
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr)
+        .contains("no prerequisite of this repository has a new version"));
+
+    // tlb v2: its patch gains a comment line above what free changes.
+    ok(&env, &["--name", "tlb", "reroll"]);
+    ok(&env, &["--name", "tlb", "apply", "--branch", "tlb-v2"]);
+    env.git(&["checkout", "-q", "tlb-v2"]);
+    env.write("mm/tlb.c", "/* tlb batches */\nint tlb_batch;\n");
+    env.git(&["add", "-A"]);
+    env.git(&["commit", "-q", "--amend", "--no-edit"]);
+    ok(&env, &["--name", "tlb", "refresh", "--branch", "tlb-v2"]);
+    env.git(&["checkout", "-q", "main"]);
+
+    let out = ok(&env, &["--name", "free", "rebase", "--restack"]);
+    assert!(out.contains("Rebased 1 patch onto v4.11-rc2"), "{out}");
+    let v = json(&env, &["--name", "free", "depends", "--json"]);
+    assert_eq!(v["depends"][0]["version"], 2, "{v}");
+    assert_eq!(v["depends"][0]["news"], serde_json::json!([]), "{v}");
+    let v = json(&env, &["--name", "free", "check", "--json"]);
+    assert_eq!(
+        v["apply"], "every patch applies on v4.11-rc2 after tlb",
+        "{v}"
+    );
+    // The restacked patch has tlb v2's line in its context.
+    let folder = ok(&env, &["--name", "free", "path"]);
+    let patches = std::path::Path::new(folder.trim()).join("patches");
+    let first = fs::read_dir(&patches)
+        .unwrap()
+        .flatten()
+        .next()
+        .unwrap()
+        .path();
+    let free = fs::read_to_string(first).unwrap();
+    assert!(
+        free.contains(" /* tlb batches */\n int tlb_batch;\n+int tlb_batch_free;\n"),
+        "{free}"
+    );
+
+    // tlb v3 changes the very line free adds after: a conflict, and
+    // nothing changes.
+    ok(&env, &["--name", "tlb", "reroll"]);
+    ok(&env, &["--name", "tlb", "apply", "--branch", "tlb-v3"]);
+    env.git(&["checkout", "-q", "tlb-v3"]);
+    env.write("mm/tlb.c", "/* tlb batches */\nlong tlb_batch;\n");
+    env.git(&["add", "-A"]);
+    env.git(&["commit", "-q", "--amend", "--no-edit"]);
+    ok(&env, &["--name", "tlb", "refresh", "--branch", "tlb-v3"]);
+    env.git(&["checkout", "-q", "main"]);
+    let before =
+        fs::read_to_string(std::path::Path::new(folder.trim()).join("series.toml")).unwrap();
+    let out = env.series_in(&env.tree(), &["--name", "free", "rebase", "--restack"], &[]);
+    assert_eq!(
+        out.status.code(),
+        Some(3),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(String::from_utf8_lossy(&out.stderr)
+        .contains("conflicts with tlb v3 in mm/tlb.c; series/ is unchanged"));
+    assert_eq!(
+        fs::read_to_string(std::path::Path::new(folder.trim()).join("series.toml")).unwrap(),
+        before
+    );
+}
