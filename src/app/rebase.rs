@@ -132,14 +132,7 @@ pub fn run(ws: &Workspace, req: Request, progress: super::Progress) -> Result<Re
                 commit: new_base.id.to_string(),
             },
             patches: new.patches.iter().map(|p| p.title.clone()).collect(),
-            dropped: done
-                .merged
-                .iter()
-                .map(|&i| Dropped {
-                    number: i + 1,
-                    subject: series.patches[i].title.clone(),
-                })
-                .collect(),
+            dropped: dropped(&series, &done),
             applied_without_old_base: !done.without_ancestor.is_empty(),
             old_base: series.manifest.base.name.clone(),
             notes: new_base
@@ -149,6 +142,17 @@ pub fn run(ws: &Workspace, req: Request, progress: super::Progress) -> Result<Re
                 .collect(),
         })
     })
+}
+
+/// The patches a replay dropped (the new base holds them), as told.
+fn dropped(series: &store::Series, done: &rebase::Replayed) -> Vec<Dropped> {
+    done.merged
+        .iter()
+        .map(|&i| Dropped {
+            number: i + 1,
+            subject: series.patches[i].title.clone(),
+        })
+        .collect()
 }
 
 /// `series rebase --restack`: the series moved from the version of its
@@ -223,14 +227,7 @@ fn restack(ws: &Workspace, progress: super::Progress) -> Result<Rebased, AppErro
         Ok(Rebased::Rebased {
             onto: other.manifest.base.clone(),
             patches: new.patches.iter().map(|p| p.title.clone()).collect(),
-            dropped: done
-                .merged
-                .iter()
-                .map(|&i| Dropped {
-                    number: i + 1,
-                    subject: series.patches[i].title.clone(),
-                })
-                .collect(),
+            dropped: dropped(&series, &done),
             applied_without_old_base: false,
             old_base: series.manifest.base.name.clone(),
             notes: vec![format!(

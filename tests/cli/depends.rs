@@ -269,6 +269,19 @@ fn a_posted_series_as_a_prerequisite() {
     assert!(!out.status.success());
 }
 
+/// tlb's next version, made as a user does: rerolled, applied on
+/// `branch`, its patch amended to leave mm/tlb.c as `text`, refreshed.
+fn next_tlb(env: &Env, branch: &str, text: &str) {
+    ok(env, &["--name", "tlb", "reroll"]);
+    ok(env, &["--name", "tlb", "apply", "--branch", branch]);
+    env.git(&["checkout", "-q", branch]);
+    env.write("mm/tlb.c", text);
+    env.git(&["add", "-A"]);
+    env.git(&["commit", "-q", "--amend", "--no-edit"]);
+    ok(env, &["--name", "tlb", "refresh", "--branch", branch]);
+    env.git(&["checkout", "-q", "main"]);
+}
+
 /// `rebase --restack`: the prerequisite's new version changes its patch;
 /// the series moves from the old stack onto the new one (merged in
 /// memory), is recorded as depending on the new version, and the check
@@ -283,14 +296,7 @@ fn restack_moves_the_series_onto_the_prerequisites_new_version() {
         .contains("no prerequisite of this repository has a new version"));
 
     // tlb v2: its patch gains a comment line above what free changes.
-    ok(&env, &["--name", "tlb", "reroll"]);
-    ok(&env, &["--name", "tlb", "apply", "--branch", "tlb-v2"]);
-    env.git(&["checkout", "-q", "tlb-v2"]);
-    env.write("mm/tlb.c", "/* tlb batches */\nint tlb_batch;\n");
-    env.git(&["add", "-A"]);
-    env.git(&["commit", "-q", "--amend", "--no-edit"]);
-    ok(&env, &["--name", "tlb", "refresh", "--branch", "tlb-v2"]);
-    env.git(&["checkout", "-q", "main"]);
+    next_tlb(&env, "tlb-v2", "/* tlb batches */\nint tlb_batch;\n");
 
     let out = ok(&env, &["--name", "free", "rebase", "--restack"]);
     assert!(out.contains("Rebased 1 patch onto v4.11-rc2"), "{out}");
@@ -319,14 +325,7 @@ fn restack_moves_the_series_onto_the_prerequisites_new_version() {
 
     // tlb v3 changes the very line free adds after: a conflict, and
     // nothing changes.
-    ok(&env, &["--name", "tlb", "reroll"]);
-    ok(&env, &["--name", "tlb", "apply", "--branch", "tlb-v3"]);
-    env.git(&["checkout", "-q", "tlb-v3"]);
-    env.write("mm/tlb.c", "/* tlb batches */\nlong tlb_batch;\n");
-    env.git(&["add", "-A"]);
-    env.git(&["commit", "-q", "--amend", "--no-edit"]);
-    ok(&env, &["--name", "tlb", "refresh", "--branch", "tlb-v3"]);
-    env.git(&["checkout", "-q", "main"]);
+    next_tlb(&env, "tlb-v3", "/* tlb batches */\nlong tlb_batch;\n");
     let before =
         fs::read_to_string(std::path::Path::new(folder.trim()).join("series.toml")).unwrap();
     let out = env.series_in(&env.tree(), &["--name", "free", "rebase", "--restack"], &[]);
