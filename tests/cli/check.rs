@@ -1128,6 +1128,23 @@ fn subsystem_rules_follow_the_lists_the_series_goes_to() {
         .contains("\"v4.11-rc2\""));
 }
 
+/// A patch signed off only by someone other than its author is one fault:
+/// checkpatch's NO_AUTHOR_SIGN_OFF, which series' own `signoff-author`
+/// yields to (found on Clear Linux's kernel patches).
+#[test]
+fn a_patch_without_its_authors_sign_off_is_reported_once() {
+    let env = setup(|env| {
+        env.write("mm/free.c", GOOD_C);
+        env.commit("mm: add free.c");
+        env.git(&["tag", "-f", "v4.11-rc2"]);
+        env.write("mm/free.c", format!("{GOOD_C}int parallel_free_threshold;\n"));
+        env.commit("mm: add parallel_free_threshold\n\nKeep the number of pages gathered before a worker frees them.\n\nSigned-off-by: Dave Hansen <dave.hansen@intel.com>");
+    });
+    let out = check(&env, &["--json"]);
+    assert_eq!(findings(&out, "NO_AUTHOR_SIGN_OFF").len(), 1, "{}", stdout(&out));
+    assert!(findings(&out, "signoff-author").is_empty(), "{}", stdout(&out));
+}
+
 /// A fixture tree whose Makefile logs every build (to `log`, outside any
 /// worktree) and runs sparse on what it compiles with `C=1`, as kbuild
 /// does; the base has one warning of gcc's and the series two patches.
