@@ -193,8 +193,8 @@ fn fresh_diffstat(series: &mut Series, tree: Option<&Path>) -> Result<(bool, boo
 /// the rows of this version) and `bench_versions(NAME)` (the previous
 /// version's numbers against this one's) available to it.
 pub fn cover_prose(series: &Series, name: &str) -> Result<String, TemplateError> {
-    let benches = series.bench.clone();
-    let across = series.bench.clone();
+    let benches = std::sync::Arc::new(series.bench.clone());
+    let across = benches.clone();
     let version = series.manifest.version;
     template::render_with(
         name,
@@ -206,43 +206,40 @@ pub fn cover_prose(series: &Series, name: &str) -> Result<String, TemplateError>
                 move |name: String, kwargs: minijinja::value::Kwargs| {
                     let ascii: Option<bool> = kwargs.get("ascii")?;
                     kwargs.assert_all_used()?;
-                    let fail = |msg: String| {
-                        minijinja::Error::new(minijinja::ErrorKind::InvalidOperation, msg)
-                    };
-                    let text = benches
-                        .get(&crate::bench::file_name(&name))
-                        .ok_or_else(|| fail(format!("no bench {name:?} in series/bench/")))?;
-                    let b = crate::bench::Bench::parse(&name, text)
-                        .map_err(|e| fail(e.to_string()))?
-                        .at_version(version);
+                    let b = bench_of(&benches, &name)?.at_version(version);
                     let t = crate::bench::table::render(&name, &b, ascii.unwrap_or(false))
-                        .map_err(|e| fail(e.to_string()))?;
+                        .map_err(|e| template_fail(e.to_string()))?;
                     Ok(t.trim_end_matches('\n').to_string())
                 },
             );
             env.add_function("bench_versions", move |name: String| {
-                let fail = |msg: String| {
-                    minijinja::Error::new(minijinja::ErrorKind::InvalidOperation, msg)
-                };
-                let text = across
-                    .get(&crate::bench::file_name(&name))
-                    .ok_or_else(|| fail(format!("no bench {name:?} in series/bench/")))?;
-                let b = crate::bench::Bench::parse(&name, text).map_err(|e| fail(e.to_string()))?;
-                let old = b
-                    .versions()
-                    .into_iter()
-                    .filter(|&v| v < version)
-                    .max()
-                    .ok_or_else(|| {
-                        fail(format!(
-                            "bench {name}: no rows of a version before v{version}"
-                        ))
-                    })?;
+                let b = bench_of(&across, &name)?;
+                let old = b.previous_version(version).ok_or_else(|| {
+                    template_fail(format!(
+                        "bench {name}: no rows of a version before v{version}"
+                    ))
+                })?;
                 let t = crate::bench::table::render_across(&b, old, version);
                 Ok(t.trim_end_matches('\n').to_string())
             });
         },
     )
+}
+
+/// A template call's failure, with its message.
+fn template_fail(msg: String) -> minijinja::Error {
+    minijinja::Error::new(minijinja::ErrorKind::InvalidOperation, msg)
+}
+
+/// The bench `name` of the series' bench files, for a template call.
+fn bench_of(
+    benches: &std::collections::BTreeMap<String, String>,
+    name: &str,
+) -> Result<crate::bench::Bench, minijinja::Error> {
+    let text = benches
+        .get(&crate::bench::file_name(name))
+        .ok_or_else(|| template_fail(format!("no bench {name:?} in series/bench/")))?;
+    crate::bench::Bench::parse(name, text).map_err(|e| template_fail(e.to_string()))
 }
 
 impl crate::error::Advice for PrepareError {

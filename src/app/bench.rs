@@ -302,10 +302,7 @@ pub struct Shown {
 /// the latest before it with rows of its own.
 fn versions_of(series: &Series, all: &Bench) -> Result<(u32, u32), AppError> {
     let now = series.manifest.version;
-    all.versions()
-        .into_iter()
-        .filter(|&v| v < now)
-        .max()
+    all.previous_version(now)
         .map(|old| (old, now))
         .ok_or_else(|| {
             AppError::refuse(format!("no rows were recorded for a version before v{now}"))

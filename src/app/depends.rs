@@ -226,7 +226,7 @@ pub fn moved_on(ws: &Workspace, series: &Series) -> Vec<(usize, Vec<PatchMail>, 
             let now = store::load(&dir).ok()?;
             let changed = now.manifest.version != d.version
                 || depends::patch_ids(&now.patches) != d.patch_ids;
-            let old = patches_of(ws, d)?;
+            let old = depended(&dir, now.clone(), d)?;
             changed.then_some((i, old, now))
         })
         .collect()
@@ -314,33 +314,42 @@ pub fn patches_of(ws: &Workspace, d: &Prerequisite) -> Option<Vec<PatchMail>> {
     }
     let (_, dir) = local(ws, &d.name)?;
     let now = store::load(&dir).ok()?;
+    depended(&dir, now, d)
+}
+
+/// Of a prerequisite loaded from `dir` as it is `now`, the patches of the
+/// version `d` depends on.
+fn depended(dir: &Path, now: Series, d: &Prerequisite) -> Option<Vec<PatchMail>> {
     if now.manifest.version == d.version {
         return Some(now.patches);
     }
-    store::load_kept(&dir, d.version).ok().map(|s| s.patches)
+    store::load_kept(dir, d.version).ok().map(|s| s.patches)
 }
 
 /// What became of a prerequisite since it was recorded, in words.
 pub fn news(ws: &Workspace, series: &Series, d: &Prerequisite) -> Vec<String> {
-    let mut out = Vec::new();
-    if d.kind == Kind::Series {
-        match local(ws, &d.name).and_then(|(_, dir)| store::load(&dir).ok()) {
-            None => out.push("no longer found here".to_string()),
-            Some(now) if now.manifest.version > d.version => out.push(format!(
-                "has v{} now (this series depends on v{}): `series depends add {}` to follow it",
-                now.manifest.version, d.version, d.name
-            )),
-            Some(now) if depends::patch_ids(&now.patches) != d.patch_ids => out.push(format!(
-                "its patches changed since: `series depends add {}` to follow them",
-                d.name
-            )),
-            Some(_) => {}
-        }
+    if d.kind != Kind::Series {
+        return Vec::new();
     }
-    if let Some(patches) = patches_of(ws, d) {
-        if let Some(on) = landed(ws, series, &patches) {
-            out.push(format!("has landed on {on}"));
-        }
+    let Some((dir, now)) =
+        local(ws, &d.name).and_then(|(_, dir)| store::load(&dir).ok().map(|s| (dir, s)))
+    else {
+        return vec!["no longer found here".to_string()];
+    };
+    let mut out = Vec::new();
+    if now.manifest.version > d.version {
+        out.push(format!(
+            "has v{} now (this series depends on v{}): `series depends add {}` to follow it",
+            now.manifest.version, d.version, d.name
+        ));
+    } else if depends::patch_ids(&now.patches) != d.patch_ids {
+        out.push(format!(
+            "its patches changed since: `series depends add {}` to follow them",
+            d.name
+        ));
+    }
+    if let Some(on) = depended(&dir, now, d).and_then(|p| landed(ws, series, &p)) {
+        out.push(format!("has landed on {on}"));
     }
     out
 }

@@ -251,6 +251,11 @@ impl Bench {
         v
     }
 
+    /// The latest version before `v` with rows of its own.
+    pub fn previous_version(&self, v: u32) -> Option<u32> {
+        self.versions().into_iter().filter(|&x| x < v).max()
+    }
+
     /// Each label measured in both `old` and `new`: the change and
     /// Welch's t-test, in the order of `new`'s rows.
     pub fn across(&self, old: u32, new: u32) -> Vec<Across> {
