@@ -1137,12 +1137,24 @@ fn a_patch_without_its_authors_sign_off_is_reported_once() {
         env.write("mm/free.c", GOOD_C);
         env.commit("mm: add free.c");
         env.git(&["tag", "-f", "v4.11-rc2"]);
-        env.write("mm/free.c", format!("{GOOD_C}int parallel_free_threshold;\n"));
+        env.write(
+            "mm/free.c",
+            format!("{GOOD_C}int parallel_free_threshold;\n"),
+        );
         env.commit("mm: add parallel_free_threshold\n\nKeep the number of pages gathered before a worker frees them.\n\nSigned-off-by: Dave Hansen <dave.hansen@intel.com>");
     });
     let out = check(&env, &["--json"]);
-    assert_eq!(findings(&out, "NO_AUTHOR_SIGN_OFF").len(), 1, "{}", stdout(&out));
-    assert!(findings(&out, "signoff-author").is_empty(), "{}", stdout(&out));
+    assert_eq!(
+        findings(&out, "NO_AUTHOR_SIGN_OFF").len(),
+        1,
+        "{}",
+        stdout(&out)
+    );
+    assert!(
+        findings(&out, "signoff-author").is_empty(),
+        "{}",
+        stdout(&out)
+    );
 }
 
 /// A fixture tree whose Makefile logs every build (to `log`, outside any
