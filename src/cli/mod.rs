@@ -124,6 +124,8 @@ pub enum Command {
     Export(export::Args),
     Man(man::ManArgs),
     Completions(man::CompletionsArgs),
+    #[command(hide = true)]
+    Deliver(send::DeliverArgs),
 }
 
 impl Command {
@@ -142,6 +144,7 @@ impl Command {
             | Command::Edit(_)
             | Command::Init(_)
             | Command::Man(_)
+            | Command::Deliver(_)
             | Command::Completions(_) => false,
             Command::Bench(b) => b.writes(),
             Command::Depends(d) => d.writes(),
@@ -316,6 +319,7 @@ pub fn run(cli: Cli, out: &mut dyn Write) -> Result<(), CliError> {
     let command = match cli.command {
         Command::Man(a) => return man::man(&cwd, a, out),
         Command::Completions(a) => return man::completions(a, out),
+        Command::Deliver(a) => return send::deliver_reflected(&cwd, a),
         other => other,
     };
     let env = |k: &str| std::env::var(k).ok().filter(|v| !v.trim().is_empty());
@@ -381,7 +385,7 @@ pub fn run(cli: Cli, out: &mut dyn Write) -> Result<(), CliError> {
         Command::Edit(a) => place::edit(&ctx, a, out),
         Command::Export(a) => export::run(&ctx, a, out),
         // Answered above, before a workspace was opened.
-        Command::Man(_) | Command::Completions(_) => Ok(()),
+        Command::Man(_) | Command::Completions(_) | Command::Deliver(_) => Ok(()),
     }
 }
 

@@ -8,6 +8,7 @@ use std::time::Duration;
 use clap::Args as ClapArgs;
 
 use super::flags::Addressing;
+use super::error::Kind;
 use super::{emit, write_json, CliError, Context};
 use crate::app::mails::CheckRequest;
 use crate::app::send::{self, reply as send_reply};
@@ -78,6 +79,49 @@ pub struct Args {
         conflicts_with_all = ["reply", "resume", "auto_cc", "to", "cc", "dry_run"]
     )]
     pub preview_to: Vec<String>,
+
+    /// Send the version as the real send would (the same headers, To and
+    /// Cc) to yourself only, for a look at what the list will get;
+    /// nothing is recorded
+    #[arg(long, conflicts_with_all = ["reply", "resume", "dry_run", "preview_to"])]
+    pub reflect: bool,
+}
+
+/// `series deliver` (hidden): the sendmail command git send-email runs for
+/// `send --reflect`; the message on stdin goes to `--to` alone.
+#[derive(Debug, ClapArgs)]
+pub struct DeliverArgs {
+    #[arg(long, value_name = "ADDR")]
+    pub to: String,
+    #[arg(long, value_name = "ADDR")]
+    pub from: String,
+    /// What git send-email adds for a sendmail program (-i, -f, its
+    /// recipients): ignored
+    #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
+    pub rest: Vec<String>,
+}
+
+/// Pass the message on stdin to `--to` alone over git send-email's
+/// configured transport (see `crate::send::reflect`).
+pub fn deliver_reflected(cwd: &std::path::Path, args: DeliverArgs) -> Result<(), CliError> {
+    use std::io::Read;
+    use crate::send::reflect;
+    let mut message = Vec::new();
+    std::io::stdin()
+        .take(64 << 20)
+        .read_to_end(&mut message)
+        .map_err(|e| CliError::internal(format!("cannot read the message: {e}")))?;
+    let fail = |e: reflect::ReflectError| CliError::caused(&e).kind(Kind::Tool);
+    let transport = reflect::Transport::from_config(cwd).map_err(fail)?;
+    reflect::deliver(
+        &transport,
+        &args.from,
+        &args.to,
+        &message,
+        cwd,
+        Duration::from_secs(300),
+    )
+    .map_err(fail)
 }
 
 pub fn run(ctx: &Context, args: Args, out: &mut dyn Write) -> Result<(), CliError> {
@@ -102,6 +146,9 @@ pub fn run(ctx: &Context, args: Args, out: &mut dyn Write) -> Result<(), CliErro
         // The gate is the check `series check` runs by default.
         check: CheckRequest::default(),
     };
+    if args.reflect {
+        return emit(out, &send::reflect(ctx, &req)?, args.json);
+    }
     let mut planned = send::plan(ctx, &req)?;
     // With --json nothing but the summary is printed, at the end.
     let mut sink = Vec::new();

@@ -177,6 +177,7 @@ pub fn send_email(
     from: Option<&str>,
     to: &[String],
     cc: &[String],
+    sendmail_cmd: Option<&str>,
     limit: Duration,
 ) -> Result<Finished, CmdError> {
     // `git send-email` is git running the git-send-email script as its
@@ -197,6 +198,9 @@ pub fn send_email(
     ]);
     if let Some(f) = from {
         args.push(format!("--from={f}").into());
+    }
+    if let Some(c) = sendmail_cmd {
+        args.push(format!("--sendmail-cmd={c}").into());
     }
     // Display names git send-email could split are encoded first.
     for t in to {

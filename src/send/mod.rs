@@ -4,6 +4,7 @@
 pub mod journal;
 pub mod maintainers;
 pub mod recipients;
+pub mod reflect;
 
 use std::path::Path;
 

@@ -752,6 +752,87 @@ fn a_preview_goes_to_the_chosen_only_and_counts_as_nothing() {
     }
 }
 
+/// `send --reflect`: the mails the real send will make, To and Cc headers
+/// and all, reach the sender alone (the SMTP envelope names only them);
+/// nothing is recorded, and the real send afterwards makes the same mails
+/// but for their Message-Ids and dates.
+#[test]
+fn a_reflect_has_the_real_headers_and_reaches_the_sender_only() {
+    let (env, smtp, cfg) = sending(2);
+    let before = fs::read_to_string(env.series_dir().join("series.toml")).unwrap();
+    let flags = ["--to", "linux-mm", "--cc", "Arnd Bergmann <arnd@arndb.de>"];
+    let out = send(&env, &cfg, &[&flags[..], &["--reflect"]].concat());
+    assert_ok(&out);
+    assert!(
+        stdout(&out).contains("v1 reflected, with the real send's headers, to "),
+        "{}",
+        stdout(&out)
+    );
+    let got = smtp.received();
+    assert_eq!(got.len(), 3);
+    // The sender: the committer series runs as.
+    let me = "aaron.lu@intel.com";
+    for (m, envelope) in &got {
+        assert_eq!(header(m, "To"), Some("linux-mm@kvack.org"), "{m}");
+        assert!(header(m, "Cc").unwrap().contains("arnd@arndb.de"), "{m}");
+        let to: Vec<&str> = envelope.lines().filter(|l| l.starts_with("to ")).collect();
+        assert_eq!(to, [format!("to {me}")], "{envelope}");
+    }
+    assert!(header(&got[0].0, "Subject").unwrap().starts_with("[PATCH 0/2]"));
+    assert_eq!(
+        fs::read_to_string(env.series_dir().join("series.toml")).unwrap(),
+        before,
+        "the reflect changed series.toml"
+    );
+    assert!(!env.series_dir().join("journal-v1.toml").exists());
+    assert!(!env.work().join("outgoing").exists());
+
+    assert_ok(&send(&env, &cfg, &[&flags[..], &["--yes"]].concat()));
+    let all = smtp.received();
+    assert_eq!(all.len(), 6);
+    let ids = |m: &str| {
+        // git send-email dates each message as it hands it over.
+        ["Message-ID", "In-Reply-To", "References", "Date"]
+            .iter()
+            .filter_map(|h| header(m, h))
+            .map(str::to_string)
+            .collect::<Vec<_>>()
+    };
+    for ((r, _), (s, _)) in got.iter().zip(&all[3..]) {
+        assert_ne!(header(r, "Message-ID"), header(s, "Message-ID"));
+        let mut same = r.clone();
+        for (a, b) in ids(r).iter().zip(ids(s)) {
+            same = same.replace(a.as_str(), &b);
+        }
+        assert_eq!(same, *s, "the reflect differs from the real send");
+    }
+}
+
+/// A reflect goes the way git send-email would: here through
+/// `sendemail.sendmailCmd` (msmtp, itself talking to the SMTP server),
+/// given the sender alone as its recipient.
+#[test]
+fn a_reflect_goes_through_the_configured_sendmail_command() {
+    let (env, smtp, cfg) = sending(1);
+    let msmtp = format!(
+        "msmtp --host=127.0.0.1 --port={} --auth=off --tls=off",
+        smtp.port
+    );
+    env.git(&["config", "sendemail.sendmailCmd", &msmtp]);
+    let out = send(&env, &cfg, &["--to", "linux-mm", "--reflect"]);
+    assert_ok(&out);
+    let got = smtp.received();
+    assert_eq!(got.len(), 2);
+    for (m, envelope) in &got {
+        assert_eq!(header(m, "To"), Some("linux-mm@kvack.org"), "{m}");
+        assert_eq!(
+            envelope.lines().collect::<Vec<_>>(),
+            ["from aaron.lu@intel.com", "to aaron.lu@intel.com"],
+            "{envelope}"
+        );
+    }
+}
+
 /// A list's way of threading new versions, as data (`new_version` in a
 /// `checks/*.toml` naming the list): without --in-reply-to, v2 goes under
 /// v1's cover for a list that asks for it, and in a thread of its own

@@ -9,7 +9,7 @@ mod preview;
 pub mod reply;
 mod threads;
 
-pub use preview::{preview, Previewed};
+pub use preview::{preview, reflect, Previewed};
 
 use std::io::Write;
 use std::time::Duration;
@@ -168,7 +168,7 @@ pub fn plan(ws: &Workspace, req: &Request) -> Result<Planned, AppError> {
             return Err(AppError::refuse(format!("no send of v{v} to resume"))
                 .hint("start one with `series send --to LIST`"))
         }
-        _ => fresh(ws, series, req)?,
+        _ => fresh(ws, series, req, None)?,
     };
     let p = &s.prepared;
     if p.stale_diffstat {
@@ -291,7 +291,12 @@ fn add_new(list: &mut Vec<String>, who: String) {
 /// version sent), the settings' (series.to, series.cc) for a first version,
 /// the flags'; `--auto-cc` adds get_maintainer.pl's people (To) and lists
 /// (Cc).
-fn fresh(ws: &Workspace, mut series: Series, req: &Request) -> Result<Sending, AppError> {
+fn fresh(
+    ws: &Workspace,
+    mut series: Series,
+    req: &Request,
+    dir: Option<std::path::PathBuf>,
+) -> Result<Sending, AppError> {
     let drafted = mails::draft_changelog(ws, &mut series)?;
     let mut a = req.addressing.clone();
     let kept = &series.manifest.recipients;
@@ -332,7 +337,7 @@ fn fresh(ws: &Workspace, mut series: Series, req: &Request) -> Result<Sending, A
     let asked = mails::asked(ws, &series, &a)?;
     let in_reply_to = asked.in_reply_to.clone();
     let plan = mails::plan(ws, &series, asked)?;
-    let mut p = mails::prepare_in(ws, series, &plan, None)?;
+    let mut p = mails::prepare_in(ws, series, &plan, dir)?;
     p.learned |= !drafted.is_empty();
     Ok(Sending::new(p, &plan, in_reply_to))
 }
@@ -507,7 +512,7 @@ pub fn deliver(
         }
         last.set(second());
         let file = p.dir.join(&m.file);
-        cmd::send_email(&dir, &file, from.as_deref(), &m.to, &m.cc, limit)
+        cmd::send_email(&dir, &file, from.as_deref(), &m.to, &m.cc, None, limit)
             .map(|_| ())
             .map_err(|e| e.to_string())
     };

@@ -1,5 +1,6 @@
-//! `series send --preview-to`: the version as it will go out, to chosen
-//! reviewers only, recorded nowhere.
+//! A look before the real send, recorded nowhere: `series send
+//! --preview-to` (to chosen reviewers, PREVIEW in the prefix) and `series
+//! send --reflect` (the real mails, headers and all, to the sender only).
 
 use std::io::Write;
 use std::time::Duration;
@@ -15,12 +16,15 @@ use crate::store;
 use crate::term::Render;
 use crate::workspace::Workspace;
 
-/// A preview sent (`series send --preview-to`).
+/// A preview or a reflect sent.
 #[derive(Serialize)]
 pub struct Previewed {
     pub version: u32,
+    /// Who received it (the envelope's recipients).
     pub to: Vec<String>,
     pub subjects: Vec<String>,
+    /// A reflect: the headers name the real recipients, not `to`.
+    pub reflect: bool,
 }
 
 impl Render for Previewed {
@@ -30,8 +34,13 @@ impl Render for Previewed {
         }
         writeln!(
             out,
-            "v{} previewed to {}: {} (not recorded: the version is not sent)",
+            "v{} {} to {}: {} (not recorded: the version is not sent)",
             self.version,
+            if self.reflect {
+                "reflected, with the real send's headers,"
+            } else {
+                "previewed"
+            },
             self.to.join(", "),
             crate::term::plural(self.subjects.len(), "message", "messages")
         )
@@ -62,16 +71,69 @@ pub fn preview(
     };
     let asked = mails::asked(ws, &series, &a)?;
     let plan = mails::plan(ws, &series, asked)?;
-    let scratch = tempfile::Builder::new()
+    let scratch = scratch()?;
+    let p = mails::prepare_in(ws, series, &plan, Some(scratch.path().to_path_buf()))?;
+    let to = p.messages[0].to.clone();
+    hand_over(ws, &p, None, limit)?;
+    Ok(Previewed {
+        version: p.series.manifest.version,
+        to,
+        subjects: p.messages.iter().map(|m| m.subject.clone()).collect(),
+        reflect: false,
+    })
+}
+
+/// `series send --reflect`: the version rendered as `req` would send it
+/// (the same recipients, threading, cover and signatures), each message
+/// handed to git send-email as the real send hands it, but with series
+/// itself as git send-email's sendmail command, which passes the message
+/// to the sender alone (see [`crate::send::reflect`]). Nothing is
+/// recorded, and the Message-Ids are the reflect's own.
+pub fn reflect(ws: &Workspace, req: &super::Request) -> Result<Previewed, AppError> {
+    let mut series = store::load(&ws.series_dir)?;
+    series.manifest.name = format!("{}-reflect", series.manifest.name);
+    let scratch = scratch()?;
+    let s = super::fresh(ws, series, req, Some(scratch.path().to_path_buf()))?;
+    let p = &s.prepared;
+    if p.messages[0].to.is_empty() {
+        return Err(AppError::refuse(format!(
+            "v{} has no To: recipient; nothing was reflected",
+            p.series.manifest.version
+        ))
+        .hint("give the recipients of the real send: --to LIST, or --auto-cc with a kernel tree"));
+    }
+    let me = ws.sender(&p.series);
+    let via = crate::send::reflect::sendmail_cmd(&me.email, &me.email)
+        .map_err(|e| AppError::refuse(format!("cannot find series' own program: {e}")))?;
+    hand_over(ws, p, Some(&via), req.send_timeout)?;
+    Ok(Previewed {
+        version: p.series.manifest.version,
+        to: vec![me.to_string()],
+        subjects: p.messages.iter().map(|m| m.subject.clone()).collect(),
+        reflect: true,
+    })
+}
+
+fn scratch() -> Result<tempfile::TempDir, AppError> {
+    tempfile::Builder::new()
         .prefix("series-preview-")
         .tempdir()
-        .map_err(|e| AppError::refuse(format!("cannot make a scratch folder: {e}")))?;
-    let p = mails::prepare_in(ws, series, &plan, Some(scratch.path().to_path_buf()))?;
+        .map_err(|e| AppError::refuse(format!("cannot make a scratch folder: {e}")))
+}
+
+/// Write the rendered messages and hand each to git send-email (with
+/// `sendmail_cmd`, when given, as its sendmail command).
+fn hand_over(
+    ws: &Workspace,
+    p: &crate::prepare::Prepared,
+    sendmail_cmd: Option<&str>,
+    limit: Duration,
+) -> Result<(), AppError> {
     if p.stale_diffstat {
         return Err(mails::stale_diffstat());
     }
     crate::outgoing::write(&p.dir, &p.messages, false)
-        .map_err(|e| AppError::refuse(format!("cannot write the preview: {e}")))?;
+        .map_err(|e| AppError::refuse(format!("cannot write the mails: {e}")))?;
     let from = match ws.config("sendemail.from") {
         Some(_) => None,
         None => Some(ws.sender(&p.series).to_string()),
@@ -84,17 +146,14 @@ pub fn preview(
             from.as_deref(),
             &m.to,
             &m.cc,
+            sendmail_cmd,
             limit,
         )
         .map_err(|e| {
             AppError::refuse(format!("{}: {e}", m.subject))
                 .kind(Kind::Tool)
-                .hint("nothing is recorded for a preview; fix the mail setup and run it again")
+                .hint("nothing is recorded for a preview or a reflect; fix the mail setup and run it again")
         })?;
     }
-    Ok(Previewed {
-        version: p.series.manifest.version,
-        to: p.messages[0].to.clone(),
-        subjects: p.messages.iter().map(|m| m.subject.clone()).collect(),
-    })
+    Ok(())
 }

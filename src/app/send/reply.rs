@@ -120,6 +120,7 @@ pub fn send(ws: &Workspace, r: Reply, limit: Duration) -> Result<Answered, AppEr
         from.as_deref(),
         &mail.to,
         &mail.cc,
+        None,
         limit,
     )
     .map_err(|e| {
