@@ -7,8 +7,8 @@ use std::time::Duration;
 
 use clap::Args as ClapArgs;
 
-use super::flags::Addressing;
 use super::error::Kind;
+use super::flags::Addressing;
 use super::{emit, write_json, CliError, Context};
 use crate::app::mails::CheckRequest;
 use crate::app::send::{self, reply as send_reply};
@@ -104,8 +104,8 @@ pub struct DeliverArgs {
 /// Pass the message on stdin to `--to` alone over git send-email's
 /// configured transport (see `crate::send::reflect`).
 pub fn deliver_reflected(cwd: &std::path::Path, args: DeliverArgs) -> Result<(), CliError> {
-    use std::io::Read;
     use crate::send::reflect;
+    use std::io::Read;
     let mut message = Vec::new();
     std::io::stdin()
         .take(64 << 20)

@@ -64,7 +64,11 @@ pub enum ReflectError {
     #[error("{0:?} is not an address to reflect to")]
     Address(String),
     #[error("the SMTP server {host}:{port} did not take the message: {why}")]
-    Smtp { host: String, port: u16, why: String },
+    Smtp {
+        host: String,
+        port: u16,
+        why: String,
+    },
     #[error("{program} did not take the message: {why}")]
     Program { program: String, why: String },
 }

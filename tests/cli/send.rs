@@ -778,7 +778,9 @@ fn a_reflect_has_the_real_headers_and_reaches_the_sender_only() {
         let to: Vec<&str> = envelope.lines().filter(|l| l.starts_with("to ")).collect();
         assert_eq!(to, [format!("to {me}")], "{envelope}");
     }
-    assert!(header(&got[0].0, "Subject").unwrap().starts_with("[PATCH 0/2]"));
+    assert!(header(&got[0].0, "Subject")
+        .unwrap()
+        .starts_with("[PATCH 0/2]"));
     assert_eq!(
         fs::read_to_string(env.series_dir().join("series.toml")).unwrap(),
         before,
