@@ -3,6 +3,7 @@
 
 use crate::git::replay::Committer;
 use crate::git::{GitError, Id, Tree};
+use crate::model::PatchMail;
 use crate::store::Series;
 
 /// Why the series could not be applied.
@@ -19,6 +20,87 @@ pub enum ApplyError {
         onto: String,
         why: String,
     },
+    #[error("prerequisite {name}, patch {nr} \"{title}\", does not apply on {onto}: {why}")]
+    Prerequisite {
+        name: String,
+        nr: usize,
+        title: String,
+        onto: String,
+        why: String,
+    },
+}
+
+/// A prerequisite's patches as they go first: its name and its patches.
+pub type Prerequisite = (String, Vec<PatchMail>);
+
+/// The series applied after its prerequisites.
+pub struct Stacked {
+    /// The prerequisites' commits, in order.
+    pub prerequisites: Vec<Id>,
+    /// The series' own.
+    pub commits: Vec<Id>,
+}
+
+/// Apply every prerequisite's patches on the series' base, then the
+/// series' patches, as commits.
+pub fn apply_stacked(
+    tree: &Tree,
+    series: &Series,
+    first: &[Prerequisite],
+    committer: Option<&Committer>,
+    progress: &mut dyn FnMut(usize, usize, &str),
+) -> Result<Stacked, ApplyError> {
+    let base = base_of(tree, series)?;
+    let prerequisites =
+        apply_prerequisites(tree, base, &series.manifest.base.name, first, committer)?;
+    let tip = prerequisites.last().copied().unwrap_or(base);
+    let commits = apply_on(tree, series, tip, committer, progress)?;
+    Ok(Stacked {
+        prerequisites,
+        commits,
+    })
+}
+
+/// The prerequisites' patches on `base` (named `base_name`), each as a
+/// commit of its own, in order.
+pub fn apply_prerequisites(
+    tree: &Tree,
+    base: Id,
+    base_name: &str,
+    first: &[Prerequisite],
+    committer: Option<&Committer>,
+) -> Result<Vec<Id>, ApplyError> {
+    let mut parent = base;
+    let mut out = Vec::new();
+    for (name, patches) in first {
+        for (j, mail) in patches.iter().enumerate() {
+            let new_tree = tree.apply_to(tree.tree_id(parent)?, mail)?.or_else(|why| {
+                ApplyError::Prerequisite {
+                    name: name.clone(),
+                    nr: j + 1,
+                    title: mail.title.clone(),
+                    onto: base_name.to_string(),
+                    why,
+                }
+            })?;
+            parent = tree.commit_mail_on(parent, new_tree, mail, committer)?;
+            out.push(parent);
+        }
+    }
+    Ok(out)
+}
+
+/// The series' base commit, when the tree has it.
+fn base_of(tree: &Tree, series: &Series) -> Result<Id, ApplyError> {
+    let base = &series.manifest.base;
+    base.commit
+        .parse::<Id>()
+        .ok()
+        .filter(|_| tree.has_commit(&base.commit))
+        .ok_or_else(|| ApplyError::NoBase {
+            name: base.name.clone(),
+            commit: base.commit.clone(),
+        })
 }
 
 /// The branch `series apply` makes, and `series refresh` reads back by
@@ -34,17 +116,7 @@ pub fn apply(
     committer: Option<&Committer>,
     progress: &mut dyn FnMut(usize, usize, &str),
 ) -> Result<Vec<Id>, ApplyError> {
-    let base = &series.manifest.base;
-    let parent = base
-        .commit
-        .parse::<Id>()
-        .ok()
-        .filter(|_| tree.has_commit(&base.commit))
-        .ok_or_else(|| ApplyError::NoBase {
-            name: base.name.clone(),
-            commit: base.commit.clone(),
-        })?;
-    apply_on(tree, series, parent, committer, progress)
+    apply_on(tree, series, base_of(tree, series)?, committer, progress)
 }
 
 /// Apply every patch on `parent` (the base, or a commit on it that changes
@@ -95,6 +167,9 @@ impl crate::error::Advice for ApplyError {
                 "fetch the base into the tree, or `series rebase` onto a base it has"
             }
             ApplyError::DoesNotApply { .. } => "`series check` shows why; rebase the series",
+            ApplyError::Prerequisite { .. } => {
+                "the prerequisite needs a version for this base: `series depends add` a newer one, or rebase onto a base it applies to"
+            }
         })
     }
 }

@@ -102,6 +102,21 @@ pub fn posted(mails: &[Received]) -> Option<(Option<&Received>, Vec<&Received>, 
     })
 }
 
+/// The file under `series/depends/` that keeps a posted prerequisite's
+/// patches: its Message-Id, with what a file name should not hold made
+/// `_`, and `.mbox`.
+pub fn mbox_name(msgid: &str) -> String {
+    let safe: String = msgid
+        .chars()
+        .take(200)
+        .map(|c| match c {
+            'A'..='Z' | 'a'..='z' | '0'..='9' | '.' | '@' | '+' | '-' | '_' => c,
+            _ => '_',
+        })
+        .collect();
+    format!("{}.mbox", safe.trim_start_matches('.'))
+}
+
 /// The patch-ids of `patches`, each as [`patch_id`] gives it; a patch
 /// whose diff cannot be read has none (and is left out).
 pub fn patch_ids(patches: &[PatchMail]) -> Vec<String> {
@@ -111,6 +126,15 @@ pub fn patch_ids(patches: &[PatchMail]) -> Vec<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_message_id_makes_a_plain_file_name() {
+        assert_eq!(mbox_name("..a/b c@x.org"), "a_b_c@x.org.mbox");
+        assert_eq!(
+            mbox_name("20250101-x-v2-0-ab12@kernel.org"),
+            "20250101-x-v2-0-ab12@kernel.org.mbox"
+        );
+    }
 
     #[test]
     fn footers_are_b4s_and_patchworks() {

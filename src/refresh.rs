@@ -84,11 +84,30 @@ pub fn refresh(
                 })?,
         },
     };
-    let ids = tree.series_commits(&base, Some(branch))?;
-    let mails: Vec<PatchMail> = ids
+    let mut ids = tree.series_commits(&base, Some(branch))?;
+    let mut mails: Vec<PatchMail> = ids
         .iter()
         .map(|id| tree.commit_mail(*id))
         .collect::<Result<_, _>>()?;
+    // The prerequisites' commits `series apply` put first are not the
+    // series': the leading commits with their patch-ids, in order.
+    let first: Vec<&String> = series
+        .manifest
+        .depends
+        .iter()
+        .flat_map(|d| &d.patch_ids)
+        .collect();
+    let theirs = mails
+        .iter()
+        .zip(&first)
+        .take_while(|(m, id)| crate::depends::patch_id(&m.diff).as_ref() == Some(**id))
+        .count();
+    let below = match theirs {
+        0 => base.id,
+        n => ids[n - 1],
+    };
+    ids.drain(..theirs);
+    mails.drain(..theirs);
     let change_ids = match_changes(series, &mails);
     let mut next = series.clone();
     next.patches = mails;
@@ -107,8 +126,8 @@ pub fn refresh(
             ),
         })
         .collect();
-    let tip = ids.last().copied().unwrap_or(base.id);
-    next.manifest.diffstat = tree.stat_between(base.id, tip)?;
+    let tip = ids.last().copied().unwrap_or(below);
+    next.manifest.diffstat = tree.stat_between(below, tip)?;
     next.manifest.diffstat_of = Some(next.diffs_digest());
     let base_changed = base.id.to_string() != old_base.commit;
     if base_changed {

@@ -31,6 +31,9 @@ pub struct Applied {
     pub branch: String,
     pub base: store::Base,
     pub commits: Vec<String>,
+    /// How many commits of prerequisites (`series depends`) are below
+    /// the series' own on the branch.
+    pub prerequisites: usize,
     pub checked_out: bool,
 }
 
@@ -65,7 +68,7 @@ pub fn apply_series(
         .branch
         .clone()
         .unwrap_or_else(|| crate::apply::default_branch(m));
-    let (commits, checked_out) = Tree::staged(&ws.tree_path()?, |tree, stage| {
+    let (commits, prerequisites, checked_out) = Tree::staged(&ws.tree_path()?, |tree, stage| {
         if tree.has_branch(&branch) && !req.force {
             return Err(AppError::refuse(format!(
                 "branch {branch} already exists in {}",
@@ -74,9 +77,12 @@ pub fn apply_series(
             .hint("pass --force to move it, or --branch NAME"));
         }
         let committer = committer(ws, tree)?;
-        let commits = crate::apply::apply(tree, series, Some(&committer), &mut |i, n, t| {
-            progress("apply", i, n, t)
-        })?;
+        let first = super::depends::stack(ws, series)?;
+        let stacked =
+            crate::apply::apply_stacked(tree, series, &first, Some(&committer), &mut |i, n, t| {
+                progress("apply", i, n, t)
+            })?;
+        let (prerequisites, commits) = (stacked.prerequisites.len(), stacked.commits);
         let tip: Id = *commits
             .last()
             .ok_or_else(|| AppError::refuse("the series has no patches"))?;
@@ -86,12 +92,13 @@ pub fn apply_series(
         } else {
             tree.set_branch(&branch, tip, req.force)?;
         }
-        Ok::<_, AppError>((commits, req.checkout))
+        Ok::<_, AppError>((commits, prerequisites, req.checkout))
     })?;
     Ok(Applied {
         branch,
         base: m.base.clone(),
         commits: commits.iter().map(|c| c.to_string()).collect(),
+        prerequisites,
         checked_out,
     })
 }
@@ -110,9 +117,13 @@ impl Render for Applied {
             .and_then(|c| c.parse::<Id>().ok())
             .map(short)
             .unwrap_or_default();
+        let first = match self.prerequisites {
+            0 => String::new(),
+            n => format!(" after {} of prerequisites", plural(n, "patch", "patches")),
+        };
         writeln!(
             out,
-            "Applied {} on {} as branch {} ({tip}){}.",
+            "Applied {} on {}{first} as branch {} ({tip}){}.",
             plural(self.commits.len(), "patch", "patches"),
             self.base.name,
             self.branch,

@@ -14,6 +14,7 @@ use serde::Serialize;
 
 use super::AppError;
 use crate::depends::{self, Kind, Prerequisite};
+use crate::mail::received::{self, Received};
 use crate::model::PatchMail;
 use crate::store::{self, Series};
 use crate::term::Render;
@@ -22,7 +23,11 @@ use crate::workspace::{self, Workspace};
 /// What `series depends` is asked.
 #[derive(Debug)]
 pub enum Request {
-    List,
+    /// With `archive`, also ask it for newer versions of posted
+    /// prerequisites.
+    List {
+        archive: Option<(Option<String>, Duration)>,
+    },
     /// A series name, folder or change-id, or a cover's Message-Id.
     Add {
         what: String,
@@ -30,9 +35,7 @@ pub enum Request {
         timeout: Duration,
     },
     /// A prerequisite's name (as listed) or its number, from 1.
-    Remove {
-        what: String,
-    },
+    Remove { what: String },
 }
 
 /// The prerequisites, each with what became of it.
@@ -55,17 +58,34 @@ pub struct Shown {
 /// `series depends`.
 pub fn run(ws: &Workspace, req: Request) -> Result<Depends, AppError> {
     let mut series = store::load(&ws.series_dir)?;
+    let mut asked = None;
     let said = match req {
-        Request::List => None,
+        Request::List { archive } => {
+            asked = archive;
+            None
+        }
         Request::Add {
             what,
             archive,
             timeout,
         } => {
-            let (p, other) = resolve(ws, &series, &what, archive.as_deref(), timeout)?;
-            let moved = match &other {
-                Some(o) => onto_its_base(ws, &mut series, o)?,
-                None => None,
+            let (p, found) = resolve(ws, &series, &what, archive.as_deref(), timeout)?;
+            let moved = match found {
+                Found::Here(o) => onto_its_base(ws, &mut series, &o.manifest.base, &o.patches)?,
+                Found::Posted { mbox, base } => {
+                    let kept = kept_patches(&mbox).unwrap_or_default();
+                    series
+                        .prerequisites
+                        .insert(depends::mbox_name(&p.name), mbox);
+                    let base = base.map(|commit| store::Base {
+                        name: commit.chars().take(12).collect(),
+                        commit,
+                    });
+                    match base {
+                        Some(b) => onto_its_base(ws, &mut series, &b, &kept)?,
+                        None => None,
+                    }
+                }
             };
             let mut said = match series
                 .manifest
@@ -110,19 +130,29 @@ pub fn run(ws: &Workspace, req: Request) -> Result<Depends, AppError> {
                         .hint("`series depends` lists them, by number and name")
                 })?;
             let gone = deps.remove(at);
+            series.prerequisites.remove(&depends::mbox_name(&gone.name));
             store::save(&ws.series_dir, &series)?;
             Some(format!("{} removed", gone.name))
         }
     };
-    let depends = series
-        .manifest
-        .depends
-        .iter()
-        .map(|d| Shown {
+    let lore = match &asked {
+        Some((url, timeout)) => Some(crate::lore::Lore::new(
+            &ws.archive(url.as_deref()),
+            *timeout,
+        )?),
+        None => None,
+    };
+    let mut depends = Vec::new();
+    for d in &series.manifest.depends {
+        let mut news = news(ws, &series, d);
+        if let (Some(lore), Kind::MessageId) = (&lore, d.kind) {
+            news.extend(archived_news(lore, d)?);
+        }
+        depends.push(Shown {
             prerequisite: d.clone(),
-            news: news(ws, &series, d),
-        })
-        .collect();
+            news,
+        });
+    }
     Ok(Depends { depends, said })
 }
 
@@ -152,24 +182,52 @@ fn local(ws: &Workspace, what: &str) -> Option<(String, PathBuf)> {
     })
 }
 
-/// The prerequisite `what` names: a series here (returned too), else a
-/// posted one.
+/// What a prerequisite was found as: a series here, or a posted one with
+/// its patches' mails (an mbox, to keep under `depends/`).
+enum Found {
+    Here(Box<Series>),
+    Posted {
+        mbox: Vec<u8>,
+        /// Its cover's `base-commit:`.
+        base: Option<String>,
+    },
+}
+
+/// The prerequisite `what` names: a series here, else a posted one.
 fn resolve(
     ws: &Workspace,
     series: &Series,
     what: &str,
     archive: Option<&str>,
     timeout: Duration,
-) -> Result<(Prerequisite, Option<Series>), AppError> {
+) -> Result<(Prerequisite, Found), AppError> {
     if let Some((name, dir)) = local(ws, what) {
         if dir == ws.series_dir {
             return Err(AppError::refuse("a series cannot depend on itself"));
         }
         let other = store::load(&dir)?;
-        return Ok((of_series(name, &other), Some(other)));
+        return Ok((of_series(name, &other), Found::Here(Box::new(other))));
     }
     if what.contains('@') {
-        return Ok((posted(ws, series, what, archive, timeout)?, None));
+        let (p, mbox, base) = posted(ws, series, what, archive, timeout)?;
+        return Ok((p, Found::Posted { mbox, base }));
+    }
+    if let Some((id, version)) = change_id(what) {
+        let lore = crate::lore::Lore::new(&ws.archive(archive), timeout)?;
+        let versions = archived_versions(&lore, Some(id), None)?;
+        let found = versions
+            .iter()
+            .find(|(v, _)| version.is_none_or(|want| *v == want))
+            .ok_or_else(|| {
+                AppError::refuse(format!(
+                    "no series here has change-id {id}, and {} has no cover with it{}",
+                    lore.base(),
+                    version.map(|v| format!(" at v{v}")).unwrap_or_default()
+                ))
+                .hint("give a name `series list` shows, or the Message-Id of the posted cover")
+            })?;
+        let (p, mbox, base) = posted(ws, series, &found.1, archive, timeout)?;
+        return Ok((p, Found::Posted { mbox, base }));
     }
     Err(AppError::refuse(format!(
         "{what:?} is no series here (by name, folder or change-id) and no Message-Id"
@@ -184,13 +242,14 @@ fn resolve(
 fn onto_its_base(
     ws: &Workspace,
     series: &mut Series,
-    other: &Series,
+    their_base: &store::Base,
+    their_patches: &[PatchMail],
 ) -> Result<Option<String>, AppError> {
     let Ok(path) = ws.tree_path() else {
         return Ok(None);
     };
     let tree = crate::git::Tree::open(&path)?;
-    let (ours, theirs) = (&series.manifest.base.commit, &other.manifest.base.commit);
+    let (ours, theirs) = (&series.manifest.base.commit, &their_base.commit);
     if ours == theirs || !tree.has_commit(ours) || !tree.has_commit(theirs) {
         return Ok(None);
     }
@@ -198,7 +257,7 @@ fn onto_its_base(
         return Ok(None);
     };
     let mut at = tree.tree_id(theirs)?;
-    for p in &other.patches {
+    for p in their_patches {
         match tree.apply_to(at, p)? {
             crate::git::replay::Applied::Tree(t) => at = t,
             crate::git::replay::Applied::Rejected(_) => return Ok(None),
@@ -207,14 +266,14 @@ fn onto_its_base(
     if at != tree.tree_id(ours)? {
         return Ok(None);
     }
-    let old = std::mem::replace(&mut series.manifest.base, other.manifest.base.clone());
+    let old = std::mem::replace(&mut series.manifest.base, their_base.clone());
     Ok(Some(old.name))
 }
 
 /// The series' prerequisites of this repository that moved on (a newer
-/// version, or other patches): each one's place in `depends`, its patches
-/// as depended on, and the prerequisite as it is now.
-pub fn moved_on(ws: &Workspace, series: &Series) -> Vec<(usize, Vec<PatchMail>, Series)> {
+/// version, or other patches): each one's place in `depends`, and the
+/// prerequisite as it is now.
+pub fn moved_on(ws: &Workspace, series: &Series) -> Vec<(usize, Series)> {
     series
         .manifest
         .depends
@@ -226,8 +285,7 @@ pub fn moved_on(ws: &Workspace, series: &Series) -> Vec<(usize, Vec<PatchMail>, 
             let now = store::load(&dir).ok()?;
             let changed = now.manifest.version != d.version
                 || depends::patch_ids(&now.patches) != d.patch_ids;
-            let old = depended(&dir, now.clone(), d)?;
-            changed.then_some((i, old, now))
+            changed.then_some((i, now))
         })
         .collect()
 }
@@ -257,14 +315,15 @@ fn of_series(name: String, other: &Series) -> Prerequisite {
 }
 
 /// A posted series as a prerequisite: the thread of `msgid` read from the
-/// archive, its newest complete version.
+/// archive, its newest complete version; and its patches' mails as an
+/// mbox, as the archive gave them.
 fn posted(
     ws: &Workspace,
     series: &Series,
     msgid: &str,
     archive: Option<&str>,
     timeout: Duration,
-) -> Result<Prerequisite, AppError> {
+) -> Result<(Prerequisite, Vec<u8>, Option<String>), AppError> {
     let id = msgid.trim().trim_matches(['<', '>']).to_string();
     if series
         .manifest
@@ -276,26 +335,36 @@ fn posted(
     }
     let lore = crate::lore::Lore::new(&ws.archive(archive), timeout)?;
     let raw = lore.thread(&id)?;
-    let mails: Vec<crate::mail::received::Received> = raw
+    let read: Vec<(&Vec<u8>, Received)> = raw
         .iter()
-        .filter_map(|b| crate::mail::received::parse(b, "a mail of the thread").ok())
+        .filter_map(|b| Some((b, received::parse(b, "a mail of the thread").ok()?)))
         .collect();
+    let mails: Vec<Received> = read.iter().map(|(_, r)| r.clone()).collect();
     let (cover, patches, version) = depends::posted(&mails).ok_or_else(|| {
         AppError::refuse(format!(
             "the thread of <{id}> holds no complete version of a series"
         ))
     })?;
+    let kept: Vec<Vec<u8>> = patches
+        .iter()
+        .filter_map(|p| read.iter().find(|(_, r)| r.message_id == p.message_id))
+        .map(|(b, _)| b.to_vec())
+        .collect();
     let mails: Vec<PatchMail> = patches
         .iter()
         .map(|r| crate::import::mails::patch_mail(r).map(|(p, _)| p))
         .collect::<Result<_, _>>()?;
-    let change_id = cover.and_then(|c| {
-        c.body
-            .lines()
-            .find_map(|l| l.strip_prefix("change-id: "))
-            .map(|v| v.trim().to_string())
-    });
-    Ok(Prerequisite {
+    // A footer line of the cover (b4 and git format-patch write them).
+    let footer = |key: &str| {
+        cover.and_then(|c| {
+            c.body
+                .lines()
+                .find_map(|l| l.strip_prefix(key))
+                .map(|v| v.trim().to_string())
+        })
+    };
+    let change_id = footer("change-id: ");
+    let p = Prerequisite {
         kind: Kind::MessageId,
         name: id,
         subject: cover.unwrap_or(patches[0]).title.clone(),
@@ -303,18 +372,125 @@ fn posted(
         change_id,
         message_id: Some(cover.unwrap_or(patches[0]).message_id.clone()),
         patch_ids: depends::patch_ids(&mails),
-    })
+    };
+    Ok((p, crate::mailbox::mboxrd(&kept), footer("base-commit: ")))
 }
 
-/// The patches of a prerequisite of this repository as depended on: the
-/// version recorded (kept in its `versions/`), else its current one.
-pub fn patches_of(ws: &Workspace, d: &Prerequisite) -> Option<Vec<PatchMail>> {
-    if d.kind != Kind::Series {
-        return None;
+/// A b4 change-id (`20170301-tlb-batch-0a1b2c3d4e5f`, as `b4 prep` makes
+/// them: a date, a name, a hex tail), with the version after `:vN`.
+fn change_id(what: &str) -> Option<(&str, Option<u32>)> {
+    let (id, version) = match what.rsplit_once(":v") {
+        Some((id, v)) => (id, Some(v.parse().ok()?)),
+        None => (what, None),
+    };
+    let (date, rest) = id.split_once('-')?;
+    let dated = date.len() == 8 && date.bytes().all(|b| b.is_ascii_digit());
+    let tail = rest.rsplit('-').next()?;
+    let hex = !tail.is_empty() && tail.bytes().all(|b| b.is_ascii_hexdigit());
+    (dated && hex && !id.contains(char::is_whitespace)).then_some((id, version))
+}
+
+/// The versions of a series the archive has: found by b4's change-id
+/// query (the cover's `change-id:` footer), else by its subject; each
+/// version with its first message's Message-Id (its cover, or a lone
+/// patch), newest first.
+fn archived_versions(
+    lore: &crate::lore::Lore,
+    change_id: Option<&str>,
+    subject: Option<&str>,
+) -> Result<Vec<(u32, String)>, AppError> {
+    let query = match (change_id, subject) {
+        (Some(id), _) => format!("nq:\"change-id:{id}\""),
+        (None, Some(s)) => format!("s:\"{}\"", s.replace('"', " ")),
+        (None, None) => return Ok(Vec::new()),
+    };
+    let mut found: Vec<(u32, String)> = lore
+        .search(&query, false)?
+        .iter()
+        .filter_map(|b| received::parse(b, "a mail the archive found").ok())
+        .filter(|m| !m.is_reply)
+        .filter(|m| match change_id {
+            Some(id) => m
+                .body
+                .lines()
+                .any(|l| l.trim().strip_prefix("change-id:").map(str::trim) == Some(id)),
+            None => Some(m.title.as_str()) == subject,
+        })
+        .filter_map(|m| {
+            let t = m.tag.as_ref()?;
+            (t.nr == 0 || t.total <= 1).then(|| (t.version, m.message_id.clone()))
+        })
+        .collect();
+    found.sort_by_key(|f| std::cmp::Reverse(f.0));
+    found.dedup_by_key(|f| f.0);
+    Ok(found)
+}
+
+/// What the archive has of a posted prerequisite that is newer than the
+/// version depended on, in words.
+fn archived_news(lore: &crate::lore::Lore, d: &Prerequisite) -> Result<Vec<String>, AppError> {
+    let versions = archived_versions(lore, d.change_id.as_deref(), Some(&d.subject))?;
+    Ok(versions
+        .into_iter()
+        .take_while(|(v, _)| *v > d.version)
+        .take(1)
+        .map(|(v, id)| {
+            format!(
+                "v{v} is posted (this series depends on v{}), as <{id}>: `series depends add '<{id}>'` to follow it",
+                d.version
+            )
+        })
+        .collect())
+}
+
+/// The patches kept in an mbox under `depends/`, in their order; None when
+/// it holds no complete version.
+fn kept_patches(mbox: &[u8]) -> Option<Vec<PatchMail>> {
+    let mails: Vec<Received> = crate::mailbox::split_mbox(mbox)
+        .iter()
+        .filter_map(|b| received::parse(b, "a kept prerequisite").ok())
+        .collect();
+    let (_, patches, _) = depends::posted(&mails)?;
+    patches
+        .iter()
+        .map(|r| crate::import::mails::patch_mail(r).map(|(p, _)| p).ok())
+        .collect()
+}
+
+/// The patches of a prerequisite as depended on: of a series of this
+/// repository, the version recorded (kept in its `versions/`, else its
+/// current one); of a posted one, the mails kept under `depends/`.
+pub fn patches_of(ws: &Workspace, series: &Series, d: &Prerequisite) -> Option<Vec<PatchMail>> {
+    if d.kind == Kind::MessageId {
+        return kept_patches(series.prerequisites.get(&depends::mbox_name(&d.name))?);
     }
     let (_, dir) = local(ws, &d.name)?;
     let now = store::load(&dir).ok()?;
     depended(&dir, now, d)
+}
+
+/// Every prerequisite's patches as depended on, in order, to apply before
+/// the series; refused when one's patches are not to be found.
+pub fn stack(ws: &Workspace, series: &Series) -> Result<Vec<crate::apply::Prerequisite>, AppError> {
+    series
+        .manifest
+        .depends
+        .iter()
+        .map(|d| {
+            patches_of(ws, series, d)
+                .map(|p| (d.name.clone(), p))
+                .ok_or_else(|| {
+                    AppError::refuse(format!(
+                        "the patches of prerequisite {} (v{}) are not to be found here",
+                        d.name, d.version
+                    ))
+                    .hint(match d.kind {
+                        Kind::MessageId => format!("`series depends add {}` again reads and keeps them", d.name),
+                        Kind::Series => format!("the series {} or its kept v{} is gone; `series depends remove {}`, or add what it became", d.name, d.version, d.name),
+                    })
+                })
+        })
+        .collect()
 }
 
 /// Of a prerequisite loaded from `dir` as it is `now`, the patches of the
@@ -346,6 +522,18 @@ pub fn news(ws: &Workspace, series: &Series, d: &Prerequisite) -> Vec<String> {
         out.push(format!(
             "its patches changed since: `series depends add {}` to follow them",
             d.name
+        ));
+    }
+    let posted = now
+        .manifest
+        .history
+        .iter()
+        .find(|h| h.version == d.version)
+        .and_then(|h| h.message_ids.first());
+    if let (None, Some(id)) = (&d.message_id, posted) {
+        out.push(format!(
+            "v{} was posted since, as <{id}>: `series depends add {}` records it for the cover's footers",
+            d.version, d.name
         ));
     }
     if let Some(on) = depended(&dir, now, d).and_then(|p| landed(ws, series, &p)) {

@@ -61,30 +61,7 @@ pub enum Read {
     },
 }
 
-/// Messages as an mboxrd: each after a `From mboxrd@z` line, `From `
-/// lines in it quoted with `>`.
-pub fn mboxrd(messages: &[Vec<u8>]) -> Vec<u8> {
-    let mut out = Vec::new();
-    for m in messages {
-        let body = match m.strip_prefix(b"From ") {
-            Some(_) => m.splitn(2, |&b| b == b'\n').nth(1).unwrap_or(b""),
-            None => &m[..],
-        };
-        out.extend_from_slice(b"From mboxrd@z Thu Jan  1 00:00:00 1970\n");
-        for line in body.split_inclusive(|&b| b == b'\n') {
-            let quoted = line.iter().take_while(|&&b| b == b'>').count();
-            if line[quoted..].starts_with(b"From ") {
-                out.push(b'>');
-            }
-            out.extend_from_slice(line);
-        }
-        if !out.ends_with(b"\n") {
-            out.push(b'\n');
-        }
-        out.push(b'\n');
-    }
-    out
-}
+use crate::mailbox::mboxrd;
 
 /// `series lore`, against `archive` (a flag, else the configured one).
 pub fn run(

@@ -272,7 +272,7 @@ pub fn check(
         .manifest
         .depends
         .iter()
-        .map(|d| (d.name.clone(), super::depends::patches_of(ws, d)))
+        .map(|d| (d.name.clone(), super::depends::patches_of(ws, &p.series, d)))
         .collect();
     let mut report = crate::check::run(
         &p.series,

@@ -85,6 +85,9 @@ pub fn run(ws: &Workspace, req: Request, progress: super::Progress) -> Result<Re
     };
     let series = store::load(&ws.series_dir)?;
     crate::versions::writable(&series)?;
+    if let (Some(base), false) = (&onto, series.manifest.depends.is_empty()) {
+        return onto_with_prerequisites(ws, &series, base, drop_merged, progress);
+    }
     Tree::staged(&ws.tree_path()?, |tree, stage| {
         let mut step = |i: usize, n: usize, t: &str| progress("rebase", i, n, t);
         let result = rebase::run(
@@ -158,83 +161,172 @@ fn dropped(series: &store::Series, done: &rebase::Replayed) -> Vec<Dropped> {
 /// `series rebase --restack`: the series moved from the version of its
 /// prerequisite (of this repository) it depends on to the prerequisite's
 /// version now, on the prerequisite's base: each patch merged from the
-/// old stack (the base and the old prerequisite's patches) onto the new
-/// one (the prerequisite's base and its patches now), in memory. The
+/// old stack (the base and every prerequisite's patches as depended on)
+/// onto the new one (the moved prerequisite's base, and the
+/// prerequisites again with that one's patches now), in memory. The
 /// prerequisite is then recorded at its new version. A conflict stops it
 /// with nothing changed.
 fn restack(ws: &Workspace, progress: super::Progress) -> Result<Rebased, AppError> {
     let series = store::load(&ws.series_dir)?;
     crate::versions::writable(&series)?;
-    if rebase::state_dir(&ws.project()).exists() {
-        return Err(AppError::refuse("a rebase is paused").hint(
-            "finish it with `series rebase --continue`, or drop it with `series rebase --abort`",
-        ));
-    }
+    not_paused(ws)?;
     let moved = super::depends::moved_on(ws, &series);
-    let Some((at, old, other)) = moved.into_iter().next() else {
+    let Some((at, other)) = moved.into_iter().next() else {
         return Err(AppError::refuse(
             "no prerequisite of this repository has a new version or changed patches",
         )
         .hint("`series depends` lists the prerequisites and what became of them"));
     };
     let name = series.manifest.depends[at].name.clone();
+    let old = super::depends::stack(ws, &series)?;
+    let mut new = old.clone();
+    new[at].1 = other.patches.clone();
+    let base = &other.manifest.base;
+    let onto = base
+        .commit
+        .parse()
+        .map_err(|_| AppError::refuse(format!("{name}'s base {} is not a commit id", base.name)))?;
+    let to = Stack {
+        base: crate::git::Resolved {
+            name: base.name.clone(),
+            id: onto,
+            guessed_from: None,
+        },
+        first: &new,
+    };
+    let what = format!("{name} v{}", other.manifest.version);
+    let (mut next, done) = move_stack(ws, &series, &old, &to, &what, false, progress)?;
+    next.manifest.depends[at] = super::depends::prerequisite_of(name.clone(), &other);
+    store::save(&ws.series_dir, &next)?;
+    Ok(Rebased::Rebased {
+        onto: other.manifest.base.clone(),
+        patches: next.patches.iter().map(|p| p.title.clone()).collect(),
+        dropped: dropped(&series, &done),
+        applied_without_old_base: false,
+        old_base: series.manifest.base.name.clone(),
+        notes: vec![format!(
+            "note: restacked onto {what} (was v{})",
+            series.manifest.depends[at].version
+        )],
+    })
+}
+
+/// `series rebase BASE` of a series with prerequisites: the series moved
+/// from its base with the prerequisites' patches on it to BASE with the
+/// same patches on it, in memory. A prerequisite that does not apply on
+/// BASE, or a conflict, stops it with nothing changed (there is no
+/// paused state to go on from).
+fn onto_with_prerequisites(
+    ws: &Workspace,
+    series: &store::Series,
+    base: &str,
+    drop_merged: bool,
+    progress: super::Progress,
+) -> Result<Rebased, AppError> {
+    not_paused(ws)?;
+    let first = super::depends::stack(ws, series)?;
+    let tree = Tree::open(&ws.tree_path()?)?;
+    let to = Stack {
+        base: tree.resolve(base)?,
+        first: &first,
+    };
+    let what = to.base.name.clone();
+    let (next, done) = move_stack(ws, series, &first, &to, &what, drop_merged, progress)?;
+    store::save(&ws.series_dir, &next)?;
+    Ok(Rebased::Rebased {
+        onto: next.manifest.base.clone(),
+        patches: next.patches.iter().map(|p| p.title.clone()).collect(),
+        dropped: dropped(series, &done),
+        applied_without_old_base: false,
+        old_base: series.manifest.base.name.clone(),
+        notes: to
+            .base
+            .guess_note()
+            .into_iter()
+            .map(|n| format!("note: {n}"))
+            .chain(std::iter::once(format!(
+                "note: the prerequisites' {} went first",
+                plural(first.iter().map(|(_, p)| p.len()).sum(), "patch", "patches")
+            )))
+            .collect(),
+    })
+}
+
+fn not_paused(ws: &Workspace) -> Result<(), AppError> {
+    if rebase::state_dir(&ws.project()).exists() {
+        return Err(AppError::refuse("a rebase is paused").hint(
+            "finish it with `series rebase --continue`, or drop it with `series rebase --abort`",
+        ));
+    }
+    Ok(())
+}
+
+/// A base with prerequisites' patches to go on it first.
+struct Stack<'a> {
+    base: crate::git::Resolved,
+    first: &'a [crate::apply::Prerequisite],
+}
+
+/// Move `series` from its base with `old` applied on it to `to`, in
+/// memory: each patch merged from the old stack's tip onto the new
+/// one's. Returns the series moved (its base `to`'s base) and what the
+/// replay did; a conflict is refused, with nothing written.
+fn move_stack(
+    ws: &Workspace,
+    series: &store::Series,
+    old: &[crate::apply::Prerequisite],
+    to: &Stack<'_>,
+    what: &str,
+    drop_merged: bool,
+    progress: super::Progress,
+) -> Result<(store::Series, rebase::Replayed), AppError> {
     Tree::staged(&ws.tree_path()?, |tree, stage| {
-        let mut step = |i: usize, n: usize, t: &str| progress("restack", i, n, t);
-        let mut nothing = |_: usize, _: usize, _: &str| {};
-        // The old stack: the base and the prerequisite's patches then.
-        let mut old_stack = series.clone();
-        old_stack.patches = old;
-        let old_tip = crate::apply::apply(tree, &old_stack, None, &mut nothing)?
+        let mut step = |i: usize, n: usize, t: &str| progress("rebase", i, n, t);
+        let from_base = series.manifest.base.commit.parse().map_err(|_| {
+            AppError::refuse(format!(
+                "the base {} is not a commit id",
+                series.manifest.base.name
+            ))
+        })?;
+        let old_name = &series.manifest.base.name;
+        let old_tip = crate::apply::apply_prerequisites(tree, from_base, old_name, old, None)?
             .last()
-            .copied();
-        // The new one: its base and its patches now.
-        let new_tip = crate::apply::apply(tree, &other, None, &mut nothing)?
-            .last()
-            .copied();
-        let (Some(old_tip), Some(new_tip)) = (old_tip, new_tip) else {
-            return Err(AppError::refuse(format!("{name} has no patches")));
-        };
+            .copied()
+            .unwrap_or(from_base);
+        let new_tip =
+            crate::apply::apply_prerequisites(tree, to.base.id, &to.base.name, to.first, None)?
+                .last()
+                .copied()
+                .unwrap_or(to.base.id);
         let mut from = series.clone();
         from.manifest.base.commit = old_tip.to_string();
         let onto = crate::git::Resolved {
-            name: format!("{name} v{}", other.manifest.version),
+            name: to.base.name.clone(),
             id: new_tip,
             guessed_from: None,
         };
-        let done = match rebase::start(tree, &from, &onto, false, &mut step) {
+        let done = match rebase::start(tree, &from, &onto, drop_merged, &mut step) {
             Ok(done) => done,
             Err(RebaseError::Conflict {
                 nr, title, files, ..
             }) => {
                 let paths: Vec<String> = files.iter().map(|f| f.path.clone()).collect();
                 return Err(AppError::refuse(format!(
-                    "patch {nr} \"{title}\" conflicts with {name} v{} in {}; series/ is unchanged",
-                    other.manifest.version,
+                    "patch {nr} \"{title}\" conflicts with {what} in {}; series/ is unchanged",
                     paths.join(", ")
                 ))
                 .kind(Kind::Conflict)
-                .hint(format!(
-                    "rebase by hand: `series apply` on {name}'s new branch, fix, `series refresh`; or keep depending on the version you have"
-                )));
+                .hint("rebase by hand: `series apply` (the prerequisites go first), fix on that branch, `series refresh`"));
             }
             Err(e) => return Err(e.into()),
         };
-        let mut new = rebase::finish(tree, &from, &onto, &done)?;
-        new.manifest.base = other.manifest.base.clone();
-        new.manifest.depends[at] = super::depends::prerequisite_of(name.clone(), &other);
+        let mut next = rebase::finish(tree, &from, &onto, &done)?;
+        next.manifest.base = store::Base {
+            name: to.base.name.clone(),
+            commit: to.base.id.to_string(),
+        };
         stage.persist()?;
-        store::save(&ws.series_dir, &new)?;
-        Ok(Rebased::Rebased {
-            onto: other.manifest.base.clone(),
-            patches: new.patches.iter().map(|p| p.title.clone()).collect(),
-            dropped: dropped(&series, &done),
-            applied_without_old_base: false,
-            old_base: series.manifest.base.name.clone(),
-            notes: vec![format!(
-                "note: restacked onto {name} v{} (was v{})",
-                other.manifest.version, series.manifest.depends[at].version
-            )],
-        })
+        Ok((next, done))
     })
 }
 

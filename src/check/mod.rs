@@ -221,8 +221,21 @@ fn on_tree(
     if opts.build.is_empty() {
         return Ok((apply_note, None, kernel_doc));
     }
-    let build_note = match crate::apply::apply(t, series, None, &mut |_, _, _| {}) {
-        Ok(commits) => builds(t, series, &commits, opts, progress, findings)?,
+    // The builds start from the base with the prerequisites applied.
+    let first: Option<Vec<crate::apply::Prerequisite>> = opts
+        .prerequisites
+        .iter()
+        .map(|(name, p)| p.clone().map(|p| (name.clone(), p)))
+        .collect();
+    let Some(first) = first else {
+        let note = "skipped: a prerequisite's patches are not here (see the apply line)";
+        return Ok((apply_note, Some(note.into()), kernel_doc));
+    };
+    let build_note = match crate::apply::apply_stacked(t, series, &first, None, &mut |_, _, _| {}) {
+        Ok(s) => {
+            let below = s.prerequisites.last().copied();
+            builds(t, series, below, &s.commits, opts, progress, findings)?
+        }
         Err(e) => format!("skipped: {e}"),
     };
     Ok((apply_note, Some(build_note), kernel_doc))
@@ -234,6 +247,7 @@ fn on_tree(
 fn builds(
     t: &Tree,
     series: &Series,
+    below: Option<crate::git::Id>,
     commits: &[crate::git::Id],
     opts: &Options,
     progress: ProgressFn<'_>,
@@ -245,11 +259,15 @@ fn builds(
             tree: t.tree_id(commit)?,
         })
     };
-    let base = series.manifest.base.commit.parse().map_err(|_| {
-        CheckError::Build(build::BuildError::Spawn(std::io::Error::other(
-            "the base is not a commit id",
-        )))
-    })?;
+    // The base, or the last prerequisite's commit on it.
+    let base = match below {
+        Some(c) => c,
+        None => series.manifest.base.commit.parse().map_err(|_| {
+            CheckError::Build(build::BuildError::Spawn(std::io::Error::other(
+                "the base is not a commit id",
+            )))
+        })?,
+    };
     let base = point(base)?;
     let points = commits
         .iter()

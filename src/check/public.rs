@@ -7,9 +7,36 @@ use crate::git::{Id, Public, Tree};
 use crate::model::{Finding, Severity, Source};
 use crate::store::Series;
 
-/// Whether the base is public: a warning when it is not (naming the
-/// nearest public ancestor), and what was found, in words.
+/// Whether the base and the prerequisites are public: a warning when the
+/// base is not (naming the nearest public ancestor), one for each
+/// prerequisite never posted, and what was found, in words.
 pub fn check(tree: &Tree, series: &Series, extra_refs: &[String]) -> (Vec<Finding>, String) {
+    let (mut found, said) = base_check(tree, series, extra_refs);
+    // A prerequisite reaches the bots by its posting (b4 fetches it by
+    // its Message-Id); one never posted is nowhere they can look.
+    for d in series
+        .manifest
+        .depends
+        .iter()
+        .filter(|d| d.message_id.is_none())
+    {
+        found.push(Finding {
+            patch: Some(0),
+            file: None,
+            line: None,
+            rule: "public-base".into(),
+            severity: Severity::Warning,
+            message: format!(
+                "prerequisite {} v{} was never posted: the bots and b4 cannot fetch its patches (send it first, then `series depends add {}` again)",
+                d.name, d.version, d.name
+            ),
+            source: Source::Series,
+        });
+    }
+    (found, said)
+}
+
+fn base_check(tree: &Tree, series: &Series, extra_refs: &[String]) -> (Vec<Finding>, String) {
     let base = &series.manifest.base;
     let Ok(id) = base.commit.parse::<Id>() else {
         return (

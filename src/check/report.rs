@@ -182,6 +182,20 @@ fn body(ctx: &Context<'_>, at: usize, found: &[&Finding]) -> String {
             "        git checkout --detach {}\n",
             base.commit.get(..12).unwrap_or(&base.commit)
         ));
+        // The prerequisites first: a series of this repository by its
+        // patch files, a posted one by its mails under depends/.
+        for d in &ctx.series.manifest.depends {
+            out.push_str(&match d.kind {
+                crate::depends::Kind::MessageId => format!(
+                    "        git am series/depends/{}\n",
+                    crate::depends::mbox_name(&d.name)
+                ),
+                crate::depends::Kind::Series => format!(
+                    "        series --name {} format -o DIR && git am DIR/*.patch   # {} v{}\n",
+                    d.name, d.name, d.version
+                ),
+            });
+        }
         let files: Vec<String> = ctx
             .series
             .manifest

@@ -15,6 +15,19 @@ pub struct Args {
     #[arg(long)]
     pub json: bool,
 
+    /// Also ask the archive for newer versions of posted prerequisites
+    /// (by b4's change-id query, else by subject)
+    #[arg(long)]
+    pub archive: bool,
+
+    /// The public-inbox archive [default: git config series.lore, else lore.kernel.org]
+    #[arg(long, value_name = "URL", requires = "archive")]
+    pub lore: Option<String>,
+
+    /// Seconds each exchange with the archive may take
+    #[arg(long, value_name = "SECONDS", default_value_t = 60)]
+    pub lore_timeout: u64,
+
     #[command(subcommand)]
     pub what: Option<What>,
 }
@@ -48,7 +61,11 @@ impl Args {
 
 pub fn run(ctx: &Context, args: Args, out: &mut dyn Write) -> Result<(), CliError> {
     let req = match args.what {
-        None => Request::List,
+        None => Request::List {
+            archive: args
+                .archive
+                .then(|| (args.lore, Duration::from_secs(args.lore_timeout.max(1)))),
+        },
         Some(What::Add {
             what,
             lore,

@@ -6,7 +6,7 @@
 use std::fs;
 use std::path::{Path, PathBuf};
 
-use super::{io, StoreError, BENCH, COVER, MANIFEST, PATCHES, REPLIES, REVIEW, VERSIONS};
+use super::{io, StoreError, BENCH, COVER, DEPENDS, MANIFEST, PATCHES, REPLIES, REVIEW, VERSIONS};
 
 pub(super) fn parent_of(dir: &Path) -> PathBuf {
     match dir.parent() {
@@ -164,23 +164,16 @@ pub(super) fn copy_unmanaged(from: &Path, to: &Path) -> Result<(), StoreError> {
             continue;
         }
         let real_dir = fs::symlink_metadata(&src).is_ok_and(|m| m.is_dir());
-        if name_s == BENCH && real_dir {
-            // Non-TOML files under bench/ (plots, raw logs) are kept.
+        // The folders series writes files of one kind into: their other
+        // files (plots, raw logs, notes) are kept.
+        let managed_ext = [(BENCH, ".toml"), (REPLIES, ".eml"), (DEPENDS, ".mbox")]
+            .into_iter()
+            .find(|(sub, _)| name_s == *sub && real_dir);
+        if let Some((_, ext)) = managed_ext {
             fs::create_dir_all(&dst).map_err(io(&dst))?;
             for b in fs::read_dir(&src).map_err(io(&src))? {
                 let b = b.map_err(io(&src))?;
-                if !b.file_name().to_string_lossy().ends_with(".toml") {
-                    copy_any(&b.path(), &dst.join(b.file_name()))?;
-                }
-            }
-            continue;
-        }
-        if name_s == REPLIES && real_dir {
-            // Files other than .eml under replies/ are kept.
-            fs::create_dir_all(&dst).map_err(io(&dst))?;
-            for b in fs::read_dir(&src).map_err(io(&src))? {
-                let b = b.map_err(io(&src))?;
-                if !b.file_name().to_string_lossy().ends_with(".eml") {
+                if !b.file_name().to_string_lossy().ends_with(ext) {
                     copy_any(&b.path(), &dst.join(b.file_name()))?;
                 }
             }

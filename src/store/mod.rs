@@ -38,6 +38,8 @@ pub const VERSIONS: &str = "versions";
 pub const REPLIES: &str = "replies";
 /// The state of each review comment and the replies sent.
 pub const REVIEW: &str = "review.toml";
+/// Posted prerequisites' patches, as the archive gave them: one mbox each.
+pub const DEPENDS: &str = "depends";
 
 /// The manifest, `series/series.toml`. Field order is the file's order.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -161,6 +163,9 @@ pub struct Series {
     pub replies: BTreeMap<String, Vec<u8>>,
     /// `review.toml` as text (empty when there is none).
     pub review: String,
+    /// Posted prerequisites' patches: file name under `depends/` (see
+    /// [`crate::depends::mbox_name`]) -> an mbox of the mails.
+    pub prerequisites: BTreeMap<String, Vec<u8>>,
 }
 
 /// Errors reading or writing `series/`; each names the file.
@@ -210,6 +215,7 @@ impl Series {
             to_keep: Vec::new(),
             replies: BTreeMap::new(),
             review: String::new(),
+            prerequisites: BTreeMap::new(),
         }
     }
 
@@ -360,17 +366,8 @@ pub fn load(dir: &Path) -> Result<Series, StoreError> {
             }
         }
     }
-    let mut replies = BTreeMap::new();
-    let rdir = dir.join(REPLIES);
-    if fs::symlink_metadata(&rdir).is_ok_and(|m| m.is_dir()) {
-        for e in fs::read_dir(&rdir).map_err(io(&rdir))? {
-            let e = e.map_err(io(&rdir))?;
-            let name = e.file_name().to_string_lossy().into_owned();
-            if name.ends_with(".eml") && FileName::new(&name).is_ok() {
-                replies.insert(name, read_regular(&e.path())?);
-            }
-        }
-    }
+    let replies = read_folder(dir, REPLIES, ".eml")?;
+    let prerequisites = read_folder(dir, DEPENDS, ".mbox")?;
     let rpath = dir.join(REVIEW);
     let review = if fs::symlink_metadata(&rpath).is_ok() {
         read_text(&rpath)?
@@ -386,7 +383,24 @@ pub fn load(dir: &Path) -> Result<Series, StoreError> {
         to_keep: Vec::new(),
         replies,
         review,
+        prerequisites,
     })
+}
+
+/// The files of `dir/sub` whose names end in `ext`: name -> bytes.
+fn read_folder(dir: &Path, sub: &str, ext: &str) -> Result<BTreeMap<String, Vec<u8>>, StoreError> {
+    let mut out = BTreeMap::new();
+    let fdir = dir.join(sub);
+    if fs::symlink_metadata(&fdir).is_ok_and(|m| m.is_dir()) {
+        for e in fs::read_dir(&fdir).map_err(io(&fdir))? {
+            let e = e.map_err(io(&fdir))?;
+            let name = e.file_name().to_string_lossy().into_owned();
+            if name.ends_with(ext) && FileName::new(&name).is_ok() {
+                out.insert(name, read_regular(&e.path())?);
+            }
+        }
+    }
+    Ok(out)
 }
 
 /// The folder of kept version `v`.
@@ -535,11 +549,13 @@ fn write_tree(root: &Path, s: &Series) -> Result<(), StoreError> {
     for (i, entry) in s.manifest.patches.iter().enumerate() {
         write_file(&pdir.join(&entry.file), &s.stored_patch(i))?;
     }
-    if !s.replies.is_empty() {
-        let rdir = root.join(REPLIES);
-        fs::create_dir_all(&rdir).map_err(io(&rdir))?;
-        for (name, bytes) in &s.replies {
-            write_file(&rdir.join(name), bytes)?;
+    for (sub, files) in [(REPLIES, &s.replies), (DEPENDS, &s.prerequisites)] {
+        if !files.is_empty() {
+            let fdir = root.join(sub);
+            fs::create_dir_all(&fdir).map_err(io(&fdir))?;
+            for (name, bytes) in files {
+                write_file(&fdir.join(name), bytes)?;
+            }
         }
     }
     if !s.review.is_empty() {

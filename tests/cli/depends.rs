@@ -176,39 +176,132 @@ fn a_series_of_the_repository_as_a_prerequisite() {
     assert!(!cover_of(&env, "free").contains("prerequisite-"));
 }
 
+/// The prerequisites go first wherever the series goes on a tree: `apply`
+/// makes their commits below the series' (and `refresh` from that branch
+/// reads back only the series'), `check --build` builds from the base with
+/// them applied, and `rebase BASE` moves the series onto BASE with them
+/// on it, or refuses, with nothing changed, when one does not apply there.
+#[test]
+fn prerequisites_go_first_on_apply_build_and_rebase() {
+    let env = two_series();
+    ok(&env, &["--name", "free", "depends", "add", "tlb"]);
+    let folder = ok(&env, &["--name", "free", "path"]);
+    let toml = std::path::Path::new(folder.trim()).join("series.toml");
+    // tlb was never posted: nowhere the bots could fetch it from.
+    let v = json(&env, &["--name", "free", "check", "--json"]);
+    assert!(
+        v["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|f| f["rule"] == "public-base"
+                && f["message"]
+                    .as_str()
+                    .unwrap()
+                    .starts_with("prerequisite tlb v1 was never posted")),
+        "{v}"
+    );
+
+    let said = ok(&env, &["--name", "free", "apply", "--branch", "free-test"]);
+    assert!(
+        said.starts_with(
+            "Applied 1 patch on v4.11-rc2 after 1 patch of prerequisites as branch free-test"
+        ),
+        "{said}"
+    );
+    assert_eq!(
+        env.git(&["log", "--format=%s", "v4.11-rc2..free-test"]),
+        "mm: free tlb batches in parallel\nmm: add tlb batches\n"
+    );
+    let v = json(
+        &env,
+        &["--name", "free", "apply", "--branch", "free-json", "--json"],
+    );
+    assert_eq!(v["prerequisites"], 1, "{v}");
+    let before = fs::read_to_string(&toml).unwrap();
+    let said = ok(
+        &env,
+        &["--name", "free", "refresh", "--branch", "free-test"],
+    );
+    assert_eq!(fs::read_to_string(&toml).unwrap(), before, "{said}");
+
+    // The build needs tlb's file: it passes only with tlb below.
+    let v = json(
+        &env,
+        &[
+            "--name",
+            "free",
+            "check",
+            "--json",
+            "--build",
+            "grep -q tlb_batch mm/tlb.c",
+        ],
+    );
+    let build = v["build"].as_str().unwrap();
+    assert!(build.contains("passed at the base and every patch"), "{v}");
+    assert!(
+        !v["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|f| f["rule"] == "build"),
+        "{v}"
+    );
+
+    // A new base beside the old: the series and tlb move onto it.
+    env.git(&["checkout", "-q", "-b", "next", "v4.11-rc2"]);
+    env.write("README", "next\n");
+    env.commit("README: next");
+    let out = env.series_in(&env.tree(), &["--name", "free", "rebase", "next"], &[]);
+    assert_ok(&out);
+    let said = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        said.contains("the prerequisites' 1 patch went first"),
+        "{said}"
+    );
+    let v = json(&env, &["--name", "free", "status", "--json"]);
+    assert_eq!(v["base"]["name"], "next");
+    assert_eq!(
+        json(&env, &["--name", "free", "check", "--json"])["apply"],
+        "every patch applies on next after tlb"
+    );
+
+    // A base where tlb does not apply: refused, nothing changed.
+    env.git(&["checkout", "-q", "-b", "other", "v4.11-rc2"]);
+    env.write("mm/tlb.c", "int something_else;\n");
+    env.commit("mm: another tlb.c");
+    let before = fs::read_to_string(&toml).unwrap();
+    let out = env.series_in(&env.tree(), &["--name", "free", "rebase", "other"], &[]);
+    assert_eq!(out.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("prerequisite tlb, patch 1 \"mm: add tlb batches\", does not apply on other"),
+        "{err}"
+    );
+    assert_eq!(fs::read_to_string(&toml).unwrap(), before);
+}
+
 /// A series posted to a list as a prerequisite, by its cover's Message-Id,
 /// read from a real public-inbox: its newest complete version's patch-ids,
 /// b4's `prerequisite-message-id:` and Patchwork's `Depends-on:` in the
-/// cover; the apply check says it went without it (its patches are not
-/// kept here).
+/// cover; its patches are kept under `depends/` and the check applies
+/// them first.
 #[test]
 fn a_posted_series_as_a_prerequisite() {
     let env = two_series();
     // tlb, as posted: its mails, delivered to the archive as a list would.
-    let dir = env.dir.path().join("out-tlb");
-    ok(
-        &env,
-        &["--name", "tlb", "format", "-o", &dir.to_string_lossy()],
+    // tlb has a b4 change-id (as a series b4 made, or imported from b4).
+    let folder = ok(&env, &["--name", "tlb", "path"]);
+    let toml = std::path::Path::new(folder.trim()).join("series.toml");
+    let text = fs::read_to_string(&toml).unwrap();
+    let text = text.replacen(
+        "\nname = \"tlb\"\n",
+        "\nname = \"tlb\"\nchange-id = \"20170315-tlb-batches-0a1b2c3d4e5f\"\n",
+        1,
     );
+    fs::write(&toml, text).unwrap();
     let pi = crate::import::PublicInbox::start(env.dir.path());
-    let mut names: Vec<_> = fs::read_dir(&dir)
-        .unwrap()
-        .flatten()
-        .map(|e| e.path())
-        .filter(|p| p.extension().is_some_and(|x| x == "patch"))
-        .collect();
-    names.sort();
-    let mails: Vec<String> = names
-        .iter()
-        .map(|p| fs::read_to_string(p).unwrap())
-        .collect();
-    for m in &mails {
-        pi.deliver(m.split_once('\n').unwrap().1);
-    }
-    let cover_id = crate::send::header(&mails[0], "Message-ID")
-        .unwrap()
-        .trim_matches(['<', '>'])
-        .to_string();
+    let (cover_id, change_id) = post(&env, &pi, "out-tlb");
 
     let added = ok(
         &env,
@@ -235,7 +328,7 @@ fn a_posted_series_as_a_prerequisite() {
     let cover = cover_of(&env, "free");
     assert!(
         cover.contains(&format!(
-            "\nprerequisite-message-id: <{cover_id}>\nprerequisite-patch-id: "
+            "\nprerequisite-change-id: {change_id}:v1\nprerequisite-patch-id: "
         )),
         "{cover}"
     );
@@ -243,13 +336,28 @@ fn a_posted_series_as_a_prerequisite() {
         cover.contains(&format!("\nDepends-on: <{cover_id}>\n")),
         "{cover}"
     );
+    // Its patches are kept, as the archive gave them, and go first: the
+    // series, made on tlb's tip, moved to tlb's base (its cover's
+    // base-commit:), and applies there after them.
+    assert!(added.contains("its base is now"), "{added}");
+    let folder = ok(&env, &["--name", "free", "path"]);
+    let kept = std::path::Path::new(folder.trim())
+        .join("depends")
+        .join(format!("{cover_id}.mbox"));
+    let kept = fs::read_to_string(&kept).unwrap();
+    assert!(kept.contains("mm: add tlb batches"), "{kept}");
     let v = json(&env, &["--name", "free", "check", "--json"]);
     let apply = v["apply"].as_str().unwrap();
+    assert!(apply.contains(&format!("after {cover_id}")), "{apply}");
+    let rules: Vec<&str> = v["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|f| f["rule"].as_str())
+        .collect();
     assert!(
-        apply.contains(&format!(
-            "(without {cover_id}: a posted series' patches are not kept here)"
-        )),
-        "{apply}"
+        !rules.iter().any(|r| *r == "apply" || *r == "prerequisite"),
+        "{v}"
     );
 
     // A Message-Id the archive does not have is an error naming it.
@@ -267,6 +375,86 @@ fn a_posted_series_as_a_prerequisite() {
         &[],
     );
     assert!(!out.status.success());
+
+    // tlb v2 is posted, in a thread of its own: the archive has it, by
+    // b4's change-id query, and a change-id names it for `depends add`.
+    next_tlb(&env, "tlb-v2", "int tlb_batch;\nint tlb_batch_v2;\n");
+    let (v2_id, same) = post(&env, &pi, "out-tlb-v2");
+    assert_eq!(same, change_id);
+    let listed = ok(&env, &["--name", "free", "depends"]);
+    assert!(!listed.contains("v2"), "{listed}");
+    let listed = ok(
+        &env,
+        &["--name", "free", "depends", "--archive", "--lore", &pi.url],
+    );
+    assert!(
+        listed.contains(&format!(
+            "v2 is posted (this series depends on v1), as <{v2_id}>"
+        )),
+        "{listed}"
+    );
+    ok(&env, &["--name", "free", "depends", "remove", "1"]);
+    // With tlb's folder gone from here, its change-id is looked up in
+    // the archive: its newest version, or the one asked with :vN.
+    let tlb = ok(&env, &["--name", "tlb", "path"]);
+    fs::remove_dir_all(tlb.trim()).unwrap();
+    let added = ok(
+        &env,
+        &[
+            "--name", "free", "depends", "add", &change_id, "--lore", &pi.url,
+        ],
+    );
+    assert!(added.starts_with(&format!("{v2_id} v2 added")), "{added}");
+    let added = ok(
+        &env,
+        &[
+            "--name",
+            "free",
+            "depends",
+            "add",
+            &format!("{change_id}:v1"),
+            "--lore",
+            &pi.url,
+        ],
+    );
+    assert!(
+        added.starts_with(&format!("{cover_id} v1 added")),
+        "{added}"
+    );
+}
+
+/// Post tlb as it is: its mails written to `out` and delivered to the
+/// archive as a list would. Returns its cover's Message-Id and change-id.
+fn post(env: &Env, pi: &crate::import::PublicInbox, out: &str) -> (String, String) {
+    let dir = env.dir.path().join(out);
+    ok(
+        env,
+        &["--name", "tlb", "format", "-o", &dir.to_string_lossy()],
+    );
+    let mut names: Vec<_> = fs::read_dir(&dir)
+        .unwrap()
+        .flatten()
+        .map(|e| e.path())
+        .filter(|p| p.extension().is_some_and(|x| x == "patch"))
+        .collect();
+    names.sort();
+    let mails: Vec<String> = names
+        .iter()
+        .map(|p| fs::read_to_string(p).unwrap())
+        .collect();
+    for m in &mails {
+        pi.deliver(m.split_once('\n').unwrap().1);
+    }
+    let cover_id = crate::send::header(&mails[0], "Message-ID")
+        .unwrap()
+        .trim_matches(['<', '>'])
+        .to_string();
+    let change_id = mails[0]
+        .lines()
+        .find_map(|l| l.strip_prefix("change-id: "))
+        .expect("the cover's change-id")
+        .to_string();
+    (cover_id, change_id)
 }
 
 /// tlb's next version, made as a user does: rerolled, applied on
