@@ -303,18 +303,13 @@ fn a_posted_series_as_a_prerequisite() {
     let pi = crate::import::PublicInbox::start(env.dir.path());
     let (cover_id, change_id) = post(&env, &pi, "out-tlb");
 
-    let added = ok(
-        &env,
-        &[
-            "--name",
-            "free",
-            "depends",
-            "add",
-            &format!("<{cover_id}>"),
-            "--lore",
-            &pi.url,
-        ],
-    );
+    let add = |what: &str| {
+        ok(
+            &env,
+            &["--name", "free", "depends", "add", what, "--lore", &pi.url],
+        )
+    };
+    let added = add(&format!("<{cover_id}>"));
     assert!(
         added.starts_with(&format!("{cover_id} v1 added: mm: tlb batches")),
         "{added}"
@@ -398,25 +393,9 @@ fn a_posted_series_as_a_prerequisite() {
     // the archive: its newest version, or the one asked with :vN.
     let tlb = ok(&env, &["--name", "tlb", "path"]);
     fs::remove_dir_all(tlb.trim()).unwrap();
-    let added = ok(
-        &env,
-        &[
-            "--name", "free", "depends", "add", &change_id, "--lore", &pi.url,
-        ],
-    );
+    let added = add(&change_id);
     assert!(added.starts_with(&format!("{v2_id} v2 added")), "{added}");
-    let added = ok(
-        &env,
-        &[
-            "--name",
-            "free",
-            "depends",
-            "add",
-            &format!("{change_id}:v1"),
-            "--lore",
-            &pi.url,
-        ],
-    );
+    let added = add(&format!("{change_id}:v1"));
     assert!(
         added.starts_with(&format!("{cover_id} v1 added")),
         "{added}"
