@@ -835,6 +835,28 @@ fn a_reflect_goes_through_the_configured_sendmail_command() {
     }
 }
 
+/// A reflect whose transport fails says so (exit 4) and records nothing.
+#[test]
+fn a_reflect_that_cannot_be_delivered_fails_and_records_nothing() {
+    let (env, _smtp, cfg) = sending(1);
+    let before = fs::read_to_string(env.series_dir().join("series.toml")).unwrap();
+    env.git(&["config", "sendemail.sendmailCmd", "false"]);
+    let out = send(&env, &cfg, &["--to", "linux-mm", "--reflect"]);
+    assert_eq!(
+        out.status.code(),
+        Some(4),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("false did not take the message"), "{err}");
+    assert_eq!(
+        fs::read_to_string(env.series_dir().join("series.toml")).unwrap(),
+        before
+    );
+    assert!(!env.work().join("outgoing").exists());
+}
+
 /// A list's way of threading new versions, as data (`new_version` in a
 /// `checks/*.toml` naming the list): without --in-reply-to, v2 goes under
 /// v1's cover for a list that asks for it, and in a thread of its own
